@@ -1,0 +1,62 @@
+# Two commands on a fresh machine (python3 >= 3.11, pip, make):
+#   make demo   set up .venv, build data/demo.duckdb if missing, start the dashboard
+#   make test   install dev dependencies into .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_DB := data/demo.duckdb
+PORT   ?= 8501
+# Test workers; CI machines have 2 cores.
+WORKERS ?= 2
+
+.PHONY: demo test install install-dev demo-db dashboard lint bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files re-run the install only when a lock file or pyproject.toml changes.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(DEMO_DB): | $(VENV)/.installed
+	$(BIN)/desist demo --db $(DEMO_DB) --out data/demo
+
+demo-db: $(DEMO_DB)
+
+demo: install demo-db
+	@if [ -f dashboard/streamlit_app.py ]; then \
+		echo "Dashboard on http://localhost:$(PORT) (Ctrl+C to stop)"; \
+		$(BIN)/streamlit run dashboard/streamlit_app.py --server.port $(PORT) \
+			--server.headless true --browser.gatherUsageStats false; \
+	else \
+		echo "Demo database ready: $(DEMO_DB)."; \
+		echo "The dashboard is not built yet; try: $(BIN)/desist km --db $(DEMO_DB) --by sex"; \
+	fi
+
+test: install-dev
+	$(BIN)/python -m pytest -n $(WORKERS) --timeout=900
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: install-dev
+	$(BIN)/python -m benchmarks
+
+# Re-resolve the pinned versions (needs the network; commit both lock files).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,88 @@
+"""Options and output helpers shared by every ``desist`` command."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from analysis.errors import DesistError
+from analysis.store import resolve_db_path
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+
+
+def db_option(func: Callable) -> Callable:
+    """``--db PATH``; falls back to ``DESIST_DB`` then ``data/demo.duckdb``."""
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Study database (default: $DESIST_DB, else data/demo.duckdb).",
+    )(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary."
+    )(func)
+
+
+def resolved_db(db: str | None):
+    return resolve_db_path(db)
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn numpy scalars, NaN and dates into JSON values (NaN/inf become null)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def emit_json(payload: Any) -> None:
+    click.echo(json.dumps(_jsonable(payload), ensure_ascii=False, indent=2))
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Map user errors to exit 2 with a plain message, anything else to exit 1.
+
+    No traceback is shown unless ``DESIST_DEBUG=1``.
+    """
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DesistError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence for users
+            if os.environ.get("DESIST_DEBUG") == "1":
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in Desistance; rerun with DESIST_DEBUG=1 to see the details.",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
