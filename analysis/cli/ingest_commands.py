@@ -1,0 +1,139 @@
+"""``desist validate`` and ``desist import``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from analysis.cli import main
+from analysis.cli.common import (
+    EXIT_INVALID,
+    db_option,
+    emit_json,
+    handle_errors,
+    json_option,
+    resolved_db,
+)
+from analysis.errors import InvalidDatasetError
+from analysis.ingest import ImportReport, ValidationReport, import_dataset, validate_dataset
+from analysis.ingest.importer import known_ids_in
+
+DATASET = click.argument(
+    "dataset_dir", type=click.Path(exists=True, file_okay=False, readable=True)
+)
+
+
+def _print_problems(report: ValidationReport, limit: int) -> None:
+    click.echo(f"{len(report.problems)} problem(s) in {report.dataset}:", err=True)
+    for line in report.summary_lines(limit_per_kind=limit):
+        click.echo(line, err=True)
+
+
+@main.command("validate")
+@DATASET
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also check references against this database (needs its key).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Pseudonymization key of --db (default: $DESIST_KEY_FILE, else DB.key).",
+)
+@click.option("--show", default=20, show_default=True, help="Examples shown per kind of problem.")
+@json_option
+@handle_errors
+def validate_command(dataset_dir, db, key_file, show, as_json):
+    """Check DATASET_DIR against the data contract; write nothing.
+
+    Exit status 0 when the dataset is valid, 2 when it has problems.
+    """
+    known = known_ids_in(resolved_db(db), key_file) if db else None
+    report = validate_dataset(dataset_dir, known=known)
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.ok:
+        rows = ", ".join(f"{t}: {n}" for t, n in report.rows_read.items())
+        click.echo(f"valid: {rows}")
+    else:
+        _print_problems(report, show)
+    if not report.ok:
+        sys.exit(EXIT_INVALID)
+
+
+@main.command("import")
+@DATASET
+@db_option
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Pseudonymization key (default: $DESIST_KEY_FILE, else DB.key beside the "
+    "database, created with owner-only permissions on first import).",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Load the valid rows; write rejected rows with reasons to --rejects.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV file for rejected rows (with --skip-invalid).",
+)
+@click.option("--show", default=20, show_default=True, help="Examples shown per kind of problem.")
+@json_option
+@handle_errors
+def import_command(dataset_dir, db, key_file, skip_invalid, rejects, show, as_json):
+    """Validate DATASET_DIR and import it into the study database, all or nothing.
+
+    Person ids are pseudonymized with a keyed hash before they reach the database.
+    Re-importing the same files adds nothing twice; changed rows are updated.
+    """
+    db_path = resolved_db(db)
+    try:
+        report = import_dataset(
+            dataset_dir, db_path, key_file=key_file, skip_invalid=skip_invalid, rejects=rejects
+        )
+    except InvalidDatasetError as exc:
+        if as_json:
+            emit_json(
+                {"ok": False, "error": str(exc), **(exc.report.as_dict() if exc.report else {})}
+            )
+        else:
+            click.echo(f"error: {exc}", err=True)
+            if exc.report is not None:
+                _print_problems(exc.report, show)
+        sys.exit(EXIT_INVALID)
+    if as_json:
+        emit_json({"ok": True, **report.as_dict()})
+    else:
+        _print_import(report)
+
+
+def _print_import(report: ImportReport) -> None:
+    click.echo(f"imported {report.dataset} into {report.db} (batch {report.batch_id})")
+    click.echo(
+        f"{'table':<14}{'read':>10}{'inserted':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
+    )
+    for name, c in report.tables.items():
+        click.echo(
+            f"{name:<14}{c.read:>10}{c.inserted:>10}{c.updated:>10}{c.unchanged:>11}{c.rejected:>10}"
+        )
+    if report.new_covariates:
+        click.echo(
+            "new covariates: " + ", ".join(f"{k} ({v})" for k, v in report.new_covariates.items())
+        )
+    if report.events_before_first_release:
+        click.echo(
+            f"{report.events_before_first_release} event(s) dated before the person's first "
+            "release: kept as criminal history, outside every follow-up"
+        )
+    if report.rejects_file:
+        click.echo(f"{report.rows_rejected} rejected row(s) written to {report.rejects_file}")

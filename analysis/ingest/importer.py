@@ -1,0 +1,484 @@
+"""Importing a dataset folder into a study database, all or nothing.
+
+The live database file is never written in place. An import
+
+1. takes an exclusive lock beside the database (one import at a time),
+2. validates the whole dataset and pseudonymizes person ids,
+3. copies the live file to ``<db>.import-<batch>.tmp`` and writes the new rows
+   there in one transaction (with the schema migrations and the import log),
+4. checkpoints and closes that copy, flushes it to disk, and
+5. renames it over the live file (``os.replace``, atomic on one filesystem).
+
+A reader that has the database open (the dashboard, a notebook) keeps seeing the
+old file until it reopens; it never sees a half-imported state and never blocks
+the import. A killed import leaves only a ``.tmp`` file, removed by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis import __version__
+from analysis.contract import TABLE_ORDER, TABLES
+from analysis.errors import DatabaseError, DesistError, InvalidDatasetError
+from analysis.ingest.problems import ValidationReport
+from analysis.ingest.pseudonymize import (
+    Pseudonymizer,
+    PseudonymKeyError,
+    load_or_create_key,
+    resolve_key_path,
+)
+from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
+from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
+
+_SQL_TYPES = {
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "date": "DATE",
+    "number": "DOUBLE",
+    "integer": "INTEGER",
+}
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """What happened to one table's rows in an import."""
+
+    file: str
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    duplicates_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Summary of a finished import."""
+
+    batch_id: str
+    db: str
+    dataset: str
+    mode: str
+    tables: dict[str, TableCounts]
+    new_covariates: dict[str, str]
+    events_before_first_release: int
+    rejects_file: str | None
+    validation: ValidationReport = field(repr=False)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(c.rejected for c in self.tables.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "db": self.db,
+            "dataset": self.dataset,
+            "mode": self.mode,
+            "tables": {name: asdict(counts) for name, counts in self.tables.items()},
+            "new_covariates": self.new_covariates,
+            "events_before_first_release": self.events_before_first_release,
+            "rows_rejected": self.rows_rejected,
+            "rejects_file": self.rejects_file,
+            "problem_counts": self.validation.counts_by_kind(),
+        }
+
+
+def import_dataset(
+    dataset_dir: str | os.PathLike[str],
+    db: str | os.PathLike[str],
+    *,
+    key_file: str | os.PathLike[str] | None = None,
+    skip_invalid: bool = False,
+    rejects: str | os.PathLike[str] | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Validate a dataset folder and import it into ``db`` atomically.
+
+    Parameters
+    ----------
+    dataset_dir
+        Folder in the data-contract format.
+    db
+        Study database file; created when missing.
+    key_file
+        Pseudonymization key (default: ``$DESIST_KEY_FILE``, else ``<db>.key``,
+        created on the first import).
+    skip_invalid
+        Load the valid rows and write every rejected row, with its reasons, to
+        ``rejects``. By default one invalid row stops the whole import.
+    rejects
+        CSV file for rejected rows; required with ``skip_invalid``.
+    today
+        Dates after this day are refused (default: the computer's date).
+
+    Raises
+    ------
+    InvalidDatasetError
+        When the dataset has problems (``exc.report`` lists them); nothing is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "releases.csv").write_text(
+    ...     "release_id,person_id,release_date,facility,follow_up_end\\n"
+    ...     "R1,P1,2021-03-04,North,2023-12-31\\n")
+    >>> report = import_dataset(folder, folder / "study.duckdb")
+    >>> report.tables["releases"].inserted
+    1
+    """
+    db_path = Path(db)
+    dataset = Path(dataset_dir)
+    if skip_invalid and rejects is None:
+        raise DesistError("--skip-invalid needs --rejects FILE to write the rejected rows to")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with _import_lock(db_path):
+        _remove_leftovers(db_path)
+        key_path = resolve_key_path(db_path, key_file)
+        existing = _read_existing(db_path)
+        if existing.fingerprint and not key_path.exists():
+            raise PseudonymKeyError(
+                f"{db_path} was built with a pseudonymization key, but there is no key at "
+                f"{key_path}; give the original key with --key-file"
+            )
+        key = load_or_create_key(key_path, create=not existing.fingerprint)
+        pseudonymizer = Pseudonymizer(key)
+        if existing.fingerprint and existing.fingerprint != pseudonymizer.fingerprint:
+            raise PseudonymKeyError(
+                f"the key in {key_path} is not the key {db_path} was built with, so the "
+                "people in this import could not be linked to earlier imports; use the original key"
+            )
+        known = existing.known_ids(pseudonymizer)
+        report, parsed = check_dataset(dataset, today=today, known=known)
+        _raise_if_unusable(report, skip_invalid)
+        batch_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
+        try:
+            counts, new_covariates, early_events = _write_copy(
+                db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid
+            )
+            rejects_file = None
+            if skip_invalid:
+                rejects_file = _write_rejects(Path(rejects), parsed, report)
+            _flush_to_disk(tmp)
+            os.replace(tmp, db_path)
+            _flush_directory(db_path.parent)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+    return ImportReport(
+        batch_id=batch_id,
+        db=str(db_path),
+        dataset=str(dataset),
+        mode="skip_invalid" if skip_invalid else "all_or_nothing",
+        tables=counts,
+        new_covariates=new_covariates,
+        events_before_first_release=early_events,
+        rejects_file=rejects_file,
+        validation=report,
+    )
+
+
+# ------------------------------------------------------------------------- plumbing
+
+
+@contextlib.contextmanager
+def _import_lock(db: Path) -> Iterator[None]:
+    lock_path = db.with_name(db.name + ".lock")
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DesistError(
+                f"another import into {db} is running; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(db: Path) -> None:
+    """Delete temporary files of imports that were killed (we hold the lock)."""
+    for leftover in db.parent.glob(f"{db.name}.import-*.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class _Existing:
+    fingerprint: str | None = None
+    persons: frozenset[str] = frozenset()
+    programs: frozenset[str] = frozenset()
+    releases: frozenset[str] = frozenset()
+    covariate_kinds: dict[str, str] = field(default_factory=dict)
+
+    def known_ids(self, pseudonymizer: Pseudonymizer | None) -> KnownIds:
+        return KnownIds(
+            persons=self.persons,
+            programs=self.programs,
+            releases=self.releases,
+            covariate_kinds=self.covariate_kinds,
+            pseudonymize=pseudonymizer.series if pseudonymizer else None,
+        )
+
+
+def known_ids_in(db: Path, key_file: str | os.PathLike[str] | None = None) -> KnownIds:
+    """Identifiers already in ``db`` (empty when it does not exist), for checking references."""
+    existing = _read_existing(db)
+    if not existing.fingerprint:
+        return existing.known_ids(None)
+    key = load_or_create_key(resolve_key_path(db, key_file), create=False)
+    return existing.known_ids(Pseudonymizer(key))
+
+
+def _read_existing(db: Path) -> _Existing:
+    if not db.exists():
+        return _Existing()
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"cannot open {db} as a DuckDB database: {exc}") from None
+    try:
+        version = schema_version(con)
+        if version == 0:
+            raise DatabaseError(f"{db} exists but is not a Desistance study database")
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(f"{db} has schema version {version}, newer than this program's")
+        fingerprint = con.execute(
+            "SELECT value FROM metadata WHERE key = 'key_fingerprint'"
+        ).fetchone()
+
+        def column(sql: str) -> frozenset[str]:
+            return frozenset(r[0] for r in con.execute(sql).fetchall())
+
+        return _Existing(
+            fingerprint=fingerprint[0] if fingerprint else None,
+            persons=column("SELECT DISTINCT person_id FROM releases"),
+            programs=column("SELECT program_id FROM programs"),
+            releases=column("SELECT release_id FROM releases"),
+            covariate_kinds=dict(con.execute("SELECT name, kind FROM covariates").fetchall()),
+        )
+    finally:
+        con.close()
+
+
+def _raise_if_unusable(report: ValidationReport, skip_invalid: bool) -> None:
+    if report.ok:
+        return
+    if report.file_level_problems or any(p.line == 1 for p in report.problems):
+        raise InvalidDatasetError(
+            f"the dataset cannot be imported: {len(report.problems)} problem(s), some affecting "
+            "whole files; nothing was written",
+            report,
+        )
+    if not skip_invalid:
+        raise InvalidDatasetError(
+            f"the dataset has {len(report.problems)} problem(s); nothing was written "
+            "(fix them, or use --skip-invalid --rejects FILE to load only the valid rows)",
+            report,
+        )
+
+
+def _valid_rows(table: ParsedTable) -> tuple[pd.DataFrame, int]:
+    keep = table.row_ok.copy()
+    exact = table.frame.attrs.get("exact_duplicates")
+    dropped = 0
+    if exact is not None:
+        dropped = int((exact & keep).sum())
+        keep &= ~exact
+    return table.frame[keep].reset_index(drop=True), dropped
+
+
+def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid):
+    if db.exists():
+        shutil.copyfile(db, tmp)
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        migrate(con)
+        con.execute(
+            "INSERT INTO metadata VALUES ('key_fingerprint', ?), ('created_at', ?) "
+            "ON CONFLICT DO NOTHING",
+            [pseudonymizer.fingerprint, started.isoformat(timespec="seconds")],
+        )
+        counts: dict[str, TableCounts] = {}
+        new_covariates: dict[str, str] = {}
+        for name in TABLE_ORDER:
+            table = parsed.get(name)
+            if table is None:
+                continue
+            frame, dropped = _valid_rows(table)
+            if "person_id" in frame:
+                frame["person_id"] = pseudonymizer.series(frame["person_id"])
+            frame["batch_id"] = batch_id
+            if name == "releases":
+                new_covariates = _add_covariate_columns(con, table.covariates, batch_id)
+            inserted, updated = _upsert(con, name, frame, list(table.covariates))
+            rejected = int((~table.row_ok).sum())
+            counts[name] = TableCounts(
+                file=table.source.name,
+                read=len(table.frame),
+                inserted=inserted,
+                updated=updated,
+                unchanged=len(frame) - inserted - updated,
+                rejected=rejected,
+                duplicates_dropped=dropped,
+            )
+            con.execute(
+                "INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch_id,
+                    name,
+                    table.source.name,
+                    table.source.sha256,
+                    len(table.frame),
+                    inserted,
+                    updated,
+                    counts[name].unchanged,
+                    rejected,
+                ],
+            )
+        early_events = int(
+            con.execute(
+                "SELECT count(*) FROM events e WHERE e.batch_id = ? AND e.event_date < "
+                "(SELECT min(r.release_date) FROM releases r WHERE r.person_id = e.person_id)",
+                [batch_id],
+            ).fetchone()[0]
+        )
+        summary = {
+            "tables": {k: asdict(v) for k, v in counts.items()},
+            "new_covariates": new_covariates,
+            "events_before_first_release": early_events,
+            "problem_counts": report.counts_by_kind(),
+        }
+        con.execute(
+            "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch_id,
+                started,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                str(dataset),
+                "skip_invalid" if skip_invalid else "all_or_nothing",
+                sum(c.read for c in counts.values()),
+                sum(c.inserted for c in counts.values()),
+                sum(c.updated for c in counts.values()),
+                sum(c.rejected for c in counts.values()),
+                json.dumps(summary),
+                __version__,
+            ],
+        )
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return counts, new_covariates, early_events
+
+
+def _add_covariate_columns(con, covariates: dict[str, str], batch_id: str) -> dict[str, str]:
+    existing = {r[0] for r in con.execute("SELECT name FROM covariates").fetchall()}
+    added = {}
+    for name, kind in covariates.items():
+        if name in existing:
+            continue
+        sql_type = "DOUBLE" if kind == "numeric" else "VARCHAR"
+        con.execute(f'ALTER TABLE releases ADD COLUMN "{name}" {sql_type}')
+        con.execute("INSERT INTO covariates VALUES (?, ?, ?)", [name, kind, batch_id])
+        added[name] = kind
+    return added
+
+
+def _upsert(con, name: str, frame: pd.DataFrame, covariates: list[str]) -> tuple[int, int]:
+    """Insert new rows, replace rows whose values changed; return (inserted, updated)."""
+    table = TABLES[name]
+    key = list(table.key)
+    casts = [f'CAST("{c.name}" AS {_SQL_TYPES[c.kind]}) AS "{c.name}"' for c in table.columns]
+    casts += [f'"{c}"' for c in covariates] + ["batch_id"]
+    compared = [c.name for c in table.columns if c.name not in key] + covariates
+    incoming = frame.replace({np.nan: None})
+    con.register("incoming_frame", incoming)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {', '.join(casts)} FROM incoming_frame"
+        )
+    finally:
+        con.unregister("incoming_frame")
+    using = ", ".join(f'"{k}"' for k in key)
+    same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in compared) or "TRUE"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE changed AS SELECT {using} FROM incoming i "
+        f"JOIN {name} t USING ({using}) WHERE NOT ({same})"
+    )
+    updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+    if updated:
+        match = " AND ".join(f'{name}."{k}" = c."{k}"' for k in key)
+        con.execute(f"DELETE FROM {name} USING changed c WHERE {match}")
+    written = con.execute(
+        f"INSERT INTO {name} BY NAME SELECT i.* FROM incoming i ANTI JOIN {name} t USING ({using})"
+    ).fetchone()[0]
+    con.execute("DROP TABLE incoming")
+    con.execute("DROP TABLE changed")
+    return int(written) - int(updated), int(updated)
+
+
+def _write_rejects(path: Path, parsed: dict[str, ParsedTable], report: ValidationReport) -> str:
+    """Write every rejected row with its reasons (atomically: temp file, then rename)."""
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for problem in report.problems:
+        if problem.line is not None:
+            reasons.setdefault((problem.file, problem.line), []).append(str(problem))
+    columns: list[str] = []
+    for table in parsed.values():
+        for name in table.source.header:
+            if name.strip().lower() not in columns:
+                columns.append(name.strip().lower())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["table", "file", "line", "reasons", *columns])
+        for name, table in parsed.items():
+            header = [h.strip().lower() for h in table.source.header]
+            for row in np.flatnonzero(~table.row_ok):
+                line = int(table.source.lines[row])
+                cells = dict(zip(header, table.source.cells.iloc[row].tolist(), strict=False))
+                why = " | ".join(reasons.get((table.source.name, line), ["rejected"]))
+                writer.writerow(
+                    [name, table.source.name, line, why, *(cells.get(c, "") for c in columns)]
+                )
+    os.replace(tmp, path)
+    return str(path)
+
+
+def _flush_to_disk(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _flush_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

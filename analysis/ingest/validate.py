@@ -1,0 +1,471 @@
+"""Checking a dataset folder against the data contract.
+
+:func:`validate_dataset` reads every table file, checks columns, types, codes,
+dates, duplicates and references between tables, and returns the parsed tables
+with a :class:`ValidationReport`. It never writes anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.contract import (
+    COVARIATE_NAME,
+    PERSON_TABLES,
+    TABLE_ORDER,
+    TABLES,
+    Column,
+    Table,
+    looks_like_direct_identifier,
+    normalise_column_name,
+)
+from analysis.ingest.problems import Problem, ValidationReport
+from analysis.ingest.readers import TableFile, find_table_files, read_table_file
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_EARLIEST_DATE = pd.Timestamp("1900-01-01")
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    """Identifiers already in the database, so that incremental imports can refer to them.
+
+    ``persons`` holds pseudonyms; ``pseudonymize`` turns the file's raw ids into them.
+    """
+
+    persons: frozenset[str] = frozenset()
+    programs: frozenset[str] = frozenset()
+    releases: frozenset[str] = frozenset()
+    covariate_kinds: dict[str, str] = field(default_factory=dict)
+    pseudonymize: Callable[[pd.Series], pd.Series] | None = None
+
+
+@dataclass
+class ParsedTable:
+    """A table after checking: typed values, a mask of rows without problems."""
+
+    table: str
+    source: TableFile
+    frame: pd.DataFrame  # typed; one row per data row of the file
+    row_ok: np.ndarray  # bool per row
+    covariates: dict[str, str] = field(default_factory=dict)  # releases only: name -> kind
+
+
+def validate_dataset(
+    dataset_dir: str | Path,
+    *,
+    today: dt.date | None = None,
+    known: KnownIds | None = None,
+) -> ValidationReport:
+    """Check a dataset folder against the data contract; write nothing.
+
+    Parameters
+    ----------
+    dataset_dir
+        Folder holding ``releases`` and optionally ``programs``, ``participation``
+        and ``events`` files (CSV, Parquet or XLSX).
+    today
+        Dates after this day are refused (default: the computer's date).
+    known
+        Identifiers already in the target database (used by ``desist import``).
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is True when nothing is wrong.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "releases.csv").write_text(
+    ...     "release_id,person_id,release_date,facility,follow_up_end\\n"
+    ...     "R1,P1,2021-03-04,North,2019-01-01\\n")
+    >>> report = validate_dataset(folder, today=dt.date(2024, 1, 1))
+    >>> print(report.problems[0])  # doctest: +ELLIPSIS
+    releases.csv, line 2, column 'follow_up_end': follow_up_end is before release_date (found ...
+    """
+    report, _ = check_dataset(dataset_dir, today=today, known=known)
+    return report
+
+
+def check_dataset(
+    dataset_dir: str | Path,
+    *,
+    today: dt.date | None = None,
+    known: KnownIds | None = None,
+) -> tuple[ValidationReport, dict[str, ParsedTable]]:
+    """Like :func:`validate_dataset`, and also return the parsed tables for the importer."""
+    folder = Path(dataset_dir)
+    report = ValidationReport(dataset=str(folder))
+    if not folder.is_dir():
+        report.add(Problem("missing_file", str(folder), "this folder does not exist"))
+        return report, {}
+    today_ts = pd.Timestamp(today or dt.date.today())
+    known = known or KnownIds()
+    files, _ignored = find_table_files(folder)
+    parsed: dict[str, ParsedTable] = {}
+    for name in TABLE_ORDER:
+        table = TABLES[name]
+        candidates = files[name]
+        if not candidates:
+            if table.required_file:
+                report.add(
+                    Problem(
+                        "missing_file",
+                        f"{name}.csv",
+                        f"the dataset has no {name} file",
+                        expected=f"{name}.csv, {name}.parquet or {name}.xlsx in {folder}",
+                    )
+                )
+            continue
+        if len(candidates) > 1:
+            report.add(
+                Problem(
+                    "ambiguous_file",
+                    candidates[0].name,
+                    "several files for the same table: " + ", ".join(p.name for p in candidates),
+                    expected="exactly one file per table",
+                )
+            )
+            continue
+        source = read_table_file(name, candidates[0])
+        if isinstance(source, Problem):
+            report.add(source)
+            continue
+        report.files[name] = source.name
+        report.rows_read[name] = len(source.cells)
+        result = _check_table(table, source, report, today_ts, known)
+        if result is not None:
+            parsed[name] = result
+    _check_references(parsed, report, known)
+    return report, parsed
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _check_header(table: Table, source: TableFile, report: ValidationReport, known: KnownIds):
+    """Map header positions to contract/covariate names; None when the file is unusable."""
+    names = [normalise_column_name(h) for h in source.header]
+    usable = True
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            report.add(
+                Problem(
+                    "duplicate_column",
+                    source.name,
+                    f"column '{name}' appears twice (positions {seen[name] + 1} and {position + 1})",
+                    line=1,
+                    column=name,
+                    expected="each column once",
+                )
+            )
+            usable = False
+        seen.setdefault(name, position)
+    for name in table.required_columns:
+        if name not in seen:
+            report.add(
+                Problem(
+                    "missing_column",
+                    source.name,
+                    f"required column '{name}' is missing",
+                    line=1,
+                    column=name,
+                    expected="header with " + ", ".join(table.required_columns),
+                )
+            )
+            usable = False
+    covariates: dict[str, int] = {}
+    for name, position in seen.items():
+        if name in table.by_name:
+            continue
+        if table.name in PERSON_TABLES and looks_like_direct_identifier(name):
+            report.add(
+                Problem(
+                    "identifier_column",
+                    source.name,
+                    f"column '{source.header[position]}' looks like a direct identifier; "
+                    "names, ID numbers, addresses, phone numbers, e-mails and full dates of "
+                    "birth must never be imported (use birth_year instead of a date of birth)",
+                    line=1,
+                    column=source.header[position],
+                    expected="remove this column from the file",
+                )
+            )
+            usable = False
+        elif not table.extra_columns_are_covariates:
+            report.add(
+                Problem(
+                    "unknown_column",
+                    source.name,
+                    f"column '{source.header[position]}' is not part of the {table.name} table",
+                    line=1,
+                    column=source.header[position],
+                    expected="only " + ", ".join(table.column_names),
+                )
+            )
+            usable = False
+        elif not COVARIATE_NAME.match(name):
+            report.add(
+                Problem(
+                    "bad_column_name",
+                    source.name,
+                    f"extra column '{source.header[position]}' cannot be used as a covariate name",
+                    line=1,
+                    column=source.header[position],
+                    expected="a name of lower-case letters, digits and _ starting with a letter",
+                )
+            )
+            usable = False
+        else:
+            covariates[name] = position
+    return (seen, covariates) if usable else None
+
+
+def _check_table(
+    table: Table,
+    source: TableFile,
+    report: ValidationReport,
+    today: pd.Timestamp,
+    known: KnownIds,
+) -> ParsedTable | None:
+    header = _check_header(table, source, report, known)
+    if header is None:
+        return None
+    positions, covariate_positions = header
+    n = len(source.cells)
+    if n == 0 and table.required_file:
+        report.add(Problem("empty_file", source.name, "the file has a header but no data rows"))
+        return None
+    bad = np.zeros(n, dtype=bool)
+    typed: dict[str, pd.Series] = {}
+
+    def flag(kind: str, mask: np.ndarray, column: str, values: pd.Series, message, expected):
+        rows = np.flatnonzero(mask)
+        bad[rows] = True
+        for row in rows:
+            value = values.iloc[row]
+            text = message(value) if callable(message) else message
+            report.add(
+                Problem(kind, source.name, text, int(source.lines[row]), column, value, expected),
+                table=table.name,
+                row=int(row),
+            )
+
+    raw_columns: dict[str, pd.Series] = {}
+    for column in table.columns:
+        if column.name in positions:
+            raw = source.cells[positions[column.name]].astype(str)
+        else:
+            raw = pd.Series([""] * n, dtype=str)
+        raw_columns[column.name] = raw
+        typed[column.name] = _check_column(column, raw, today, flag)
+
+    covariates: dict[str, str] = {}
+    for name, position in covariate_positions.items():
+        raw = source.cells[position].astype(str)
+        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        numeric = bool((numbers.notna() | (raw == "")).all())
+        previous = known.covariate_kinds.get(name)
+        if previous == "numeric" and not numeric:
+            report.add(
+                Problem(
+                    "conflicting_covariate",
+                    source.name,
+                    f"covariate '{name}' was numeric in earlier imports but holds text here",
+                    line=1,
+                    column=name,
+                    expected="numbers only, as before",
+                )
+            )
+            return None
+        kind = previous or ("numeric" if numeric else "categorical")
+        covariates[name] = kind
+        typed[name] = numbers.astype("float64") if kind == "numeric" else raw.where(raw != "")
+
+    frame = pd.DataFrame(typed)
+    _check_rows(table, source, frame, raw_columns, flag)
+    return ParsedTable(table.name, source, frame, ~bad, covariates)
+
+
+def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> pd.Series:
+    """Check one column's text cells and return them typed (NaN/NaT/None where empty)."""
+    empty = (raw == "").to_numpy()
+    if column.required:
+        flag("missing_value", empty, column.name, raw, f"{column.name} is empty", column.expected())
+    present = ~empty
+    if column.kind == "date":
+        shaped = raw.str.match(_ISO_DATE).fillna(False).to_numpy()
+        parsed = pd.to_datetime(raw.where(shaped), format="%Y-%m-%d", errors="coerce")
+        invalid = present & (parsed.isna().to_numpy() | (parsed < _EARLIEST_DATE).to_numpy())
+        flag("bad_date", invalid, column.name, raw, "not a valid date", column.expected())
+        future = present & ~invalid & (parsed > today).to_numpy()
+        flag(
+            "future_date",
+            future,
+            column.name,
+            raw,
+            f"{column.name} is after today ({today.date().isoformat()})",
+            "a date that has already happened",
+        )
+        return parsed.where(~(invalid | future))
+    if column.kind in ("integer", "number"):
+        numbers = pd.to_numeric(raw.where(present), errors="coerce")
+        invalid = present & numbers.isna().to_numpy()
+        if column.kind == "integer":
+            invalid |= present & ~np.isclose(numbers.fillna(0) % 1, 0)
+        if column.minimum is not None:
+            invalid |= present & (numbers < column.minimum).to_numpy()
+        if column.maximum is not None:
+            invalid |= present & (numbers > column.maximum).to_numpy()
+        flag("bad_number", invalid, column.name, raw, "not a valid number", column.expected())
+        return numbers.where(~invalid)
+    if column.kind == "code":
+        codes = set(column.codes or ())
+        # Codes are case-insensitive for people typing them; stored as the contract spells them.
+        upper = column.name == "sex"
+        normal = raw.str.upper() if upper else raw.str.lower()
+        invalid = present & ~normal.isin(codes).to_numpy()
+        flag("unknown_code", invalid, column.name, raw, "unknown code", column.expected())
+        result = normal.where(present & ~invalid)
+        if column.default is not None:
+            result = result.where(~empty, column.default)
+        return result
+    return raw.where(present)
+
+
+def _check_rows(
+    table: Table, source: TableFile, frame: pd.DataFrame, raw: dict[str, pd.Series], flag
+) -> None:
+    """Checks across the columns of a row, and duplicates within the file."""
+    for later, earlier in (("follow_up_end", "release_date"), ("end_date", "start_date")):
+        if later not in frame:
+            continue
+        wrong = (frame[later] < frame[earlier]).to_numpy()
+        flag(
+            "date_order",
+            wrong,
+            later,
+            raw[later],
+            f"{later} is before {earlier}",
+            f"{later} on or after {earlier}",
+        )
+    key = list(table.key)
+    keys = frame[key]
+    complete = keys.notna().all(axis=1).to_numpy()
+    duplicated = keys.duplicated(keep="first").to_numpy() & complete
+    if not duplicated.any():
+        return
+    if len(key) == 1:
+        first_line = dict(
+            zip(
+                keys[key[0]][~duplicated & complete],
+                source.lines[~duplicated & complete],
+                strict=True,
+            )
+        )
+        flag(
+            "duplicate_id",
+            duplicated,
+            key[0],
+            keys[key[0]],
+            lambda v: f"{key[0]} {v} already appears on line {first_line.get(v, '?')}",
+            f"each {key[0]} once",
+        )
+    else:
+        # Same person/programme/date (or person/date/type) twice: exact copies are dropped
+        # quietly (counted); copies that disagree are an error.
+        whole = frame.astype(str)
+        exact = whole.duplicated(keep="first").to_numpy() & duplicated
+        frame.attrs["exact_duplicates"] = exact
+        conflicting = duplicated & ~exact
+        flag(
+            "duplicate_id",
+            conflicting,
+            " + ".join(key),
+            keys.astype(str).agg(" / ".join, axis=1),
+            "the same key appears earlier with different values",
+            "one row per " + " + ".join(key),
+        )
+
+
+# ------------------------------------------------------------------------ references
+
+
+def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, known: KnownIds):
+    releases = parsed.get("releases")
+    valid_persons = (
+        set(releases.frame["person_id"][releases.row_ok].dropna()) if releases else set()
+    )
+    valid_releases = (
+        set(releases.frame["release_id"][releases.row_ok].dropna()) if releases else set()
+    )
+    programs = parsed.get("programs")
+    valid_programs = (
+        set(programs.frame["program_id"][programs.row_ok].dropna()) if programs else set()
+    )
+    for name in ("participation", "events"):
+        table = parsed.get(name)
+        if table is None:
+            continue
+        frame = table.frame
+
+        def refuse(kind, mask, column, message, expected, _table=table):
+            _refuse(report, _table, kind, mask, column, message, expected)
+
+        persons = frame["person_id"]
+        unknown = persons.notna() & ~persons.isin(valid_persons)
+        if unknown.any() and known.persons and known.pseudonymize is not None:
+            pseudonyms = known.pseudonymize(persons[unknown])
+            unknown.loc[unknown] = ~pseudonyms.isin(known.persons).to_numpy()
+        refuse(
+            "unknown_person",
+            unknown.to_numpy(),
+            "person_id",
+            "this person_id has no valid row in releases (nor in the database)",
+            "a person_id of the releases table",
+        )
+        if name == "participation":
+            program = frame["program_id"]
+            missing = program.notna() & ~program.isin(valid_programs | known.programs)
+            refuse(
+                "unknown_program",
+                missing.to_numpy(),
+                "program_id",
+                "this program_id is not in programs (nor in the database)",
+                "a program_id of the programs table",
+            )
+            release = frame["release_id"]
+            missing = release.notna() & ~release.isin(valid_releases | known.releases)
+            refuse(
+                "unknown_release",
+                missing.to_numpy(),
+                "release_id",
+                "this release_id is not in releases (nor in the database)",
+                "a release_id of the releases table, or an empty cell",
+            )
+
+
+def _refuse(report, table: ParsedTable, kind, mask, column, message, expected) -> None:
+    """Record a reference problem for every row in ``mask`` and mark those rows invalid."""
+    rows = np.flatnonzero(mask)
+    table.row_ok[rows] = False
+    for row in rows:
+        problem = Problem(
+            kind,
+            table.source.name,
+            message,
+            int(table.source.lines[row]),
+            column,
+            str(table.frame[column].iloc[row]),
+            expected,
+        )
+        report.add(problem, table=table.table, row=int(row))
