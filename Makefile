@@ -50,7 +50,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 bench: install-dev
-	$(BIN)/python -m benchmarks
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Re-resolve the pinned versions (needs the network; commit both lock files).
 lock: | $(BIN)/python
