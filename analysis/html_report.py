@@ -1,0 +1,109 @@
+"""Self-contained, offline, printable HTML documents.
+
+Everything is inlined: the plotly.js library (from the installed plotly
+package, never a CDN), the charts' data, the styles. The file opens in a browser
+with no network and prints cleanly (tables and charts avoid page breaks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from analysis import __version__
+
+_STYLE = """
+body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2rem auto;
+       max-width: 60rem; color: #1a1a1a; line-height: 1.45; padding: 0 1rem; }
+h1 { font-size: 1.9rem; margin-bottom: .2rem; }
+h2 { font-size: 1.35rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; margin-top: 2rem; }
+.subtitle { color: #555; margin-top: 0; }
+.headline { font-size: 1.2rem; background: #eef5fb; border-left: 6px solid #0072B2;
+            padding: .8rem 1rem; }
+.warning { background: #fff4e5; border-left: 6px solid #E69F00; padding: .6rem 1rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
+th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+.figure { page-break-inside: avoid; break-inside: avoid; margin: 1rem 0; }
+footer { margin-top: 3rem; color: #666; font-size: .85rem; }
+@media print {
+  body { margin: 0; max-width: none; }
+  h2 { page-break-after: avoid; break-after: avoid; }
+  table, .figure, .headline { page-break-inside: avoid; break-inside: avoid; }
+  .modebar { display: none !important; }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled part of a report. Text is plain (escaped), never raw HTML."""
+
+    heading: str
+    paragraphs: tuple[str, ...] = ()
+    headline: str | None = None
+    warnings: tuple[str, ...] = ()
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    figures: tuple[go.Figure, ...] = field(default=(), repr=False)
+
+
+def _table(caption: str, frame: pd.DataFrame) -> str:
+    body = frame.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.3g}")
+    # pandas escapes the cells; the caption goes right after the opening <table ...> tag.
+    return body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+
+
+def _figure(fig: go.Figure, index: int) -> str:
+    inner = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"figure-{index}",
+        config={"displaylogo": False, "responsive": True},
+    )
+    return f'<div class="figure">{inner}</div>'
+
+
+def render_html(
+    title: str, sections: list[Section], *, subtitle: str = "", lang: str = "en"
+) -> str:
+    """Render a complete HTML document.
+
+    Examples
+    --------
+    >>> page = render_html("Impact", [Section("Result", paragraphs=("5 < 7",))])
+    >>> "5 &lt; 7" in page and "<script" in page
+    True
+    """
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{html.escape(lang)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>",
+        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        "</head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    if subtitle:
+        parts.append(f'<p class="subtitle">{html.escape(subtitle)}</p>')
+    figure_index = 0
+    for section in sections:
+        parts.append(f"<h2>{html.escape(section.heading)}</h2>")
+        if section.headline:
+            parts.append(f'<p class="headline">{html.escape(section.headline)}</p>')
+        parts.extend(f'<p class="warning">{html.escape(w)}</p>' for w in section.warnings)
+        parts.extend(f"<p>{html.escape(p)}</p>" for p in section.paragraphs)
+        for caption, frame in section.tables:
+            parts.append(_table(caption, frame))
+        for fig in section.figures:
+            parts.append(_figure(fig, figure_index))
+            figure_index += 1
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    parts.append(f"<footer>Desistance {html.escape(__version__)} · generated {stamp}</footer>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
