@@ -1,0 +1,310 @@
+"""Writing the demo dataset folder: contract CSV files streamed chunk by chunk.
+
+:class:`DemoGenerator` simulates people in chunks (:func:`simulate_chunk`), keeps
+whole people until exactly the requested number of releases is reached, and appends
+each chunk to ``releases.csv``, ``participation.csv`` and ``events.csv`` at once, so
+memory stays bounded by one chunk whatever the size. ``programs.csv`` and
+``truth.json`` are written at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+
+from analysis.contract import PROGRAMS
+from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
+from analysis.demo.simulate import (
+    END_REASONS,
+    EVENT_CODES,
+    STATUS_CODES,
+    Chunk,
+    simulate_chunk,
+)
+from analysis.demo.truth import write_truth
+from analysis.errors import AnalysisError
+
+DEFAULT_SEED = 20250630
+DEFAULT_RELEASES = 50_000
+#: Extra release columns; the importer turns them into covariates.
+EXTRA_RELEASE_COLUMNS: tuple[str, ...] = ("education_level", "employment_before")
+#: Releases per person in the default model, used only to size chunks.
+_RELEASES_PER_PERSON = 1.1
+
+RELEASE_SCHEMA = pa.schema(
+    [
+        ("release_id", pa.string()),
+        ("person_id", pa.string()),
+        ("release_date", pa.date32()),
+        ("facility", pa.string()),
+        ("follow_up_end", pa.date32()),
+        ("release_region", pa.string()),
+        ("sex", pa.string()),
+        ("birth_year", pa.int32()),
+        ("age_at_release", pa.float64()),
+        ("offense_category", pa.string()),
+        ("sentence_months", pa.float64()),
+        ("prior_convictions", pa.int32()),
+        ("release_type", pa.string()),
+        ("follow_up_end_reason", pa.string()),
+        ("education_level", pa.string()),
+        ("employment_before", pa.string()),
+    ]
+)
+PARTICIPATION_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("program_id", pa.string()),
+        ("start_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("status", pa.string()),
+        ("hours", pa.float64()),
+        ("release_id", pa.string()),
+    ]
+)
+EVENT_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("event_date", pa.date32()),
+        ("event_type", pa.string()),
+        ("offense_category", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :meth:`DemoGenerator.generate` wrote."""
+
+    out_dir: Path
+    seed: int
+    rows: dict[str, int]
+    persons: int
+    seconds: float
+    files: tuple[str, ...] = field(default=())
+
+
+def _codes(names, codes: np.ndarray, missing: int | None = None) -> pa.Array:
+    """Arrow strings ``names[codes]`` (null where ``codes == missing``)."""
+    index = pa.array(np.asarray(codes, dtype=np.int32),
+                     mask=None if missing is None else np.asarray(codes) == missing)
+    return pa.array(list(names), pa.string()).take(index)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    text = pc.utf8_lpad(pa.array(numbers, pa.int64()).cast(pa.string()), width=width, padding="0")
+    return pc.binary_join_element_wise(prefix, text, "")
+
+
+def _dates(days: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    return pa.array(np.asarray(days, dtype=np.int32), pa.int32(), mask=missing).cast(pa.date32())
+
+
+def _take_people(counts: np.ndarray, wanted: int) -> np.ndarray:
+    """Whole people in order until their releases add up to exactly ``wanted`` (or all)."""
+    cum = np.cumsum(counts)
+    take = cum <= wanted
+    left = wanted - (int(cum[take][-1]) if take.any() else 0)
+    # The prefix stops before someone with several releases; later one-release
+    # people fill the gap so the total is exact.
+    for i in range(int(take.sum()), len(counts)):
+        if left == 0:
+            break
+        if counts[i] <= left:
+            take[i] = True
+            left -= int(counts[i])
+    return take
+
+
+class DemoGenerator:
+    """Generate the demo country's records in the data-contract format.
+
+    Parameters
+    ----------
+    model
+        The generating model (default: :class:`DemoModel`).
+    seed
+        Everything, dates included, is a function of the seed and the number of
+        releases; today's date is never used.
+    chunk_persons
+        People simulated per chunk; bounds memory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     summary = DemoGenerator(seed=7).generate(folder, releases=500)
+    >>> summary.rows["releases"]
+    500
+    """
+
+    def __init__(self, model: DemoModel | None = None, *, seed: int = DEFAULT_SEED,
+                 chunk_persons: int = 100_000):
+        if chunk_persons < 1:
+            raise AnalysisError("chunk_persons must be at least 1")
+        self.model = model or DemoModel()
+        self.seed = int(seed)
+        self.chunk_persons = int(chunk_persons)
+
+    def generate(self, out_dir: str | Path, releases: int = DEFAULT_RELEASES) -> DemoSummary:
+        """Write releases, programs, participation, events CSV files and ``truth.json``."""
+        if releases < 1:
+            raise AnalysisError(f"the demo needs at least 1 release (asked for {releases})")
+        if self.seed < 0:
+            raise AnalysisError(f"the seed must be a non-negative whole number (got {self.seed})")
+        began = time.perf_counter()
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        width = max(7, len(str(releases)))
+        rows = {"releases": 0, "participation": 0, "events": 0}
+        persons = 0
+        paths = {
+            "releases": out / "releases.csv",
+            "participation": out / "participation.csv",
+            "events": out / "events.csv",
+        }
+        schemas = {"releases": RELEASE_SCHEMA, "participation": PARTICIPATION_SCHEMA,
+                   "events": EVENT_SCHEMA}
+        # Arrow would quote the header; spreadsheets and people read a plain one better.
+        # quoting_style "none" makes Arrow refuse any value that would need quotes.
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        sinks, writers = {}, {}
+        for name, schema in schemas.items():
+            sinks[name] = pa.OSFile(str(paths[name]), "wb")
+            sinks[name].write((",".join(schema.names) + "\n").encode("utf-8"))
+            writers[name] = pa_csv.CSVWriter(sinks[name], schema, write_options=options)
+        try:
+            chunk_index = 0
+            while rows["releases"] < releases:
+                remaining = releases - rows["releases"]
+                size = min(self.chunk_persons, math.ceil(remaining / _RELEASES_PER_PERSON) + 16)
+                rng = np.random.default_rng(np.random.SeedSequence([self.seed, chunk_index]))
+                chunk = simulate_chunk(self.model, rng, size)
+                keep = _take_people(chunk.releases_per_person(), remaining)
+                tables = self._tables(chunk, keep, persons, rows["releases"], width)
+                for name, table in tables.items():
+                    writers[name].write_table(table)
+                    rows[name] += table.num_rows
+                persons += int(keep.sum())
+                chunk_index += 1
+        finally:
+            for name, writer in writers.items():
+                writer.close()
+                sinks[name].close()
+        rows["programs"] = self._write_programs(out / "programs.csv")
+        summary = DemoSummary(
+            out_dir=out,
+            seed=self.seed,
+            rows=rows,
+            persons=persons,
+            seconds=time.perf_counter() - began,
+            files=("releases.csv", "programs.csv", "participation.csv", "events.csv",
+                   "truth.json"),
+        )
+        write_truth(out / "truth.json", self.model, summary)
+        return summary
+
+    # ------------------------------------------------------------------ tables
+
+    def _tables(self, chunk: Chunk, keep: np.ndarray, person_base: int, release_base: int,
+                width: int) -> dict[str, pa.Table]:
+        model = self.model
+        rel = chunk.releases
+        kept_row = keep[rel["person"]]
+        # Rows in file order: by person, then release date.
+        order = np.lexsort((rel["day"], rel["person"]))
+        order = order[kept_row[order]]
+        person_number = np.cumsum(keep) - 1 + person_base + 1  # 1-based, global
+        new_row = np.full(len(rel["person"]), -1, dtype=np.int64)
+        new_row[order] = np.arange(len(order))
+        release_number = release_base + 1 + np.arange(len(order))
+        release_ids = _ids("R", release_number, width)
+
+        def col(name):
+            return rel[name][order]
+
+        person_ids = _ids("P", person_number[col("person")], width)
+        releases = pa.table(
+            {
+                "release_id": release_ids,
+                "person_id": person_ids,
+                "release_date": _dates(col("day")),
+                "facility": _codes([f.name for f in model.facilities], col("facility")),
+                "follow_up_end": _dates(col("follow_up_end")),
+                "release_region": _codes(model.population.regions, col("region")),
+                "sex": _codes(("M", "F"), col("female").astype(np.int64)),
+                "birth_year": pa.array(col("birth_year"), pa.int32()),
+                "age_at_release": pa.array(col("age"), pa.float64()),
+                "offense_category": _codes(OFFENSES, col("offense")),
+                "sentence_months": pa.array(col("sentence"), pa.float64()),
+                "prior_convictions": pa.array(col("priors"), pa.int32()),
+                "release_type": _codes(RELEASE_TYPES, col("release_type")),
+                "follow_up_end_reason": _codes(END_REASONS, col("end_reason")),
+                "education_level": _codes(EDUCATION_LEVELS, col("education")),
+                "employment_before": _codes(("no", "yes"), col("employed").astype(np.int64)),
+            },
+            schema=RELEASE_SCHEMA,
+        )
+
+        part = chunk.participation
+        p_rows = new_row[part["release"]] if len(part["release"]) else part["release"]
+        p_keep = p_rows >= 0
+        p_order = np.lexsort((part["start"][p_keep], p_rows[p_keep]))
+        p_sel = np.flatnonzero(p_keep)[p_order]
+        p_rows = p_rows[p_sel]
+        end = part["end"][p_sel]
+        participation = pa.table(
+            {
+                "person_id": person_ids.take(pa.array(p_rows)),
+                "program_id": _codes([p.program_id for p in model.programs],
+                                     part["program"][p_sel]),
+                "start_date": _dates(part["start"][p_sel]),
+                "end_date": _dates(end, missing=end < 0),
+                "status": _codes(STATUS_CODES, part["status"][p_sel]),
+                "hours": pa.array(part["hours"][p_sel].astype(np.float64), pa.float64()),
+                "release_id": release_ids.take(pa.array(p_rows)),
+            },
+            schema=PARTICIPATION_SCHEMA,
+        )
+
+        ev = chunk.events
+        e_keep = keep[ev["person"]] if len(ev["person"]) else np.zeros(0, dtype=bool)
+        e_sel = np.flatnonzero(e_keep)
+        e_sel = e_sel[np.lexsort((ev["type"][e_sel], ev["day"][e_sel], ev["person"][e_sel]))]
+        events = pa.table(
+            {
+                "person_id": _ids("P", person_number[ev["person"][e_sel]], width),
+                "event_date": _dates(ev["day"][e_sel]),
+                "event_type": _codes(EVENT_CODES, ev["type"][e_sel]),
+                "offense_category": _codes(OFFENSES, ev["offense"][e_sel], missing=-1),
+            },
+            schema=EVENT_SCHEMA,
+        )
+        return {"releases": releases, "participation": participation, "events": events}
+
+    def _write_programs(self, path: Path) -> int:
+        columns = PROGRAMS.column_names
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for p in self.model.programs:
+                writer.writerow([p.program_id, p.name, p.category, p.setting, p.project,
+                                 p.funder, f"{p.cost_per_participant:g}", p.currency])
+        return len(self.model.programs)
+
+
+#: Column names of each written file, for checks against the contract.
+WRITTEN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "releases": tuple(RELEASE_SCHEMA.names),
+    "programs": PROGRAMS.column_names,
+    "participation": tuple(PARTICIPATION_SCHEMA.names),
+    "events": tuple(EVENT_SCHEMA.names),
+}
