@@ -64,6 +64,25 @@ def design_matrix(
     return matrix.drop(columns=constant)
 
 
+def independent_columns(matrix: pd.DataFrame) -> list[str]:
+    """Columns of ``matrix`` that, with an intercept, are linearly independent.
+
+    Greedy in column order: a column is kept when it adds rank. Redundant
+    indicators arise naturally (a women's prison and ``sex[F]``, a facility that
+    opened in one year); dropping them changes no fitted probability.
+    """
+    kept: list[str] = []
+    basis = np.ones((len(matrix), 1))
+    rank = 1
+    for name in matrix.columns:
+        trial = np.column_stack([basis, matrix[name].to_numpy(dtype=float)])
+        new_rank = np.linalg.matrix_rank(trial)
+        if new_rank > rank:
+            kept.append(name)
+            basis, rank = trial, new_rank
+    return kept
+
+
 class PropensityScore:
     """Logistic-regression propensity score.
 
@@ -92,13 +111,9 @@ class PropensityScore:
         treated = frame[treatment].astype(bool).to_numpy()
         if treated.all() or not treated.any():
             raise AnalysisError("a propensity score needs both participants and non-participants")
-        matrix = design_matrix(frame, self.covariates, self.categorical)
+        full = design_matrix(frame, self.covariates, self.categorical)
+        matrix = full[independent_columns(full)]
         exog = sm.add_constant(matrix.to_numpy(dtype=float), has_constant="add")
-        if np.linalg.matrix_rank(exog) < exog.shape[1]:
-            raise AnalysisError(
-                "the covariates of the propensity model are collinear; drop one of: "
-                + ", ".join(matrix.columns)
-            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", PerfectSeparationWarning)
@@ -109,7 +124,8 @@ class PropensityScore:
                     disp=0, method="bfgs", maxiter=500
                 )
         linear = exog @ result.params
-        self.design_columns_ = list(matrix.columns)
+        self.design_ = matrix
+        self.dropped_columns_ = [c for c in full.columns if c not in matrix.columns]
         self.result_ = result
         self.logit_ = linear
         self.scores_ = 1 / (1 + np.exp(-linear))

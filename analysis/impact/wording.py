@@ -48,12 +48,8 @@ def _difference_range(lower: float, upper: float) -> str:
         return f"{abs(v)} {'fewer' if v < 0 else 'more'}"
 
     if low == high:
-        return f"about {one(low)} per 100"
-    if low < 0 < high:
-        return f"between {abs(low)} fewer and {high} more per 100 participants"
-    return f"between {one(low)} and {one(high)} per 100 participants".replace(
-        "between no difference", "between none"
-    )
+        return f"about {one(low)} per 100 participants"
+    return f"between {one(low)} and {one(high)} per 100 participants"
 
 
 def impact_sentence(

@@ -41,11 +41,13 @@ def test_propensity_recovers_the_true_logistic_model():
     assert ps.overlap()["participants"].sum() == df["treated"].sum()
 
 
-def test_propensity_refuses_one_group_and_collinear_covariates():
+def test_propensity_drops_redundant_columns_and_refuses_one_group():
     df, _ = _confounded(n=300)
     df["age_again"] = df["age"] * 2
-    with pytest.raises(AnalysisError, match="collinear"):
-        PropensityScore(["age", "age_again"]).fit(df, "treated")
+    ps = PropensityScore(["age", "age_again", "priors"]).fit(df, "treated")
+    assert ps.dropped_columns_ == ["age_again"]
+    plain = PropensityScore(["age", "priors"]).fit(df, "treated")
+    assert np.allclose(ps.scores_, plain.scores_)
     df["treated"] = True
     with pytest.raises(AnalysisError, match="both participants"):
         PropensityScore(["age"]).fit(df, "treated")

@@ -1,0 +1,253 @@
+"""Who is compared: participants of a programme and the releases they can fairly be compared with.
+
+In-prison and community programmes are compared **at release**: participants are
+releases whose custody period included the programme (the baseline indicator of
+:func:`analysis.survival.exposures.add_exposures`).
+
+Post-release programmes are compared at a **landmark** day ``L``: among releases
+still in the community and free of reoffending at day ``L``, those who started the
+programme by day ``L`` against those who had not; time is counted from ``L``. A
+plain comparison from the release day would credit the programme with the days
+people had to survive to start it (immortal time).
+
+Comparison candidates come only from releases where the programme was available:
+released from a facility where some participant was released, within the period
+from that facility's first to last participant release. Every step's count is kept
+for the attrition table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.survival.episodes import Outcome, Selection, build_episodes
+from analysis.survival.exposures import TIME_VARYING_SETTINGS, add_exposures
+
+#: Baseline covariates of the propensity model and of the adjusted Cox model.
+DEFAULT_COVARIATES: tuple[str, ...] = (
+    "age_at_release",
+    "sex",
+    "prior_convictions",
+    "offense_category",
+    "sentence_months",
+    "facility",
+    "release_year",
+)
+CATEGORICAL_COVARIATES: tuple[str, ...] = ("sex", "offense_category", "facility", "release_year")
+DEFAULT_LANDMARK_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Programmes:
+    """The programme(s) evaluated together and how they are described."""
+
+    label: str
+    ids: tuple[str, ...]
+    setting: str  # in_prison | community | post_release
+    cost: pd.DataFrame  # program_id, name, cost_per_participant, currency
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Analysis frame: one row per compared release, with ``treated``, ``time``, ``event``."""
+
+    frame: pd.DataFrame
+    programmes: Programmes
+    covariates: tuple[str, ...]
+    landmark_days: int | None
+    attrition: pd.DataFrame  # step, participants, comparison, note
+    notes: tuple[str, ...]
+
+
+def resolve_programmes(
+    con: duckdb.DuckDBPyConnection, program: str | None = None, project: str | None = None
+) -> Programmes:
+    """Programme ids for ``program`` or for every programme of ``project`` (or funder)."""
+    if (program is None) == (project is None):
+        raise AnalysisError("name exactly one of a programme (--program) or a project (--project)")
+    catalogue = con.execute(
+        "SELECT program_id, name, setting, project, funder, cost_per_participant, currency "
+        "FROM programs ORDER BY program_id"
+    ).df()
+    if program is not None:
+        chosen = catalogue[catalogue["program_id"] == program]
+        if chosen.empty:
+            known = ", ".join(catalogue["program_id"]) or "none imported"
+            raise AnalysisError(f"unknown programme '{program}'; programmes: {known}")
+        label = f"{program} ({chosen['name'].iloc[0]})"
+    else:
+        chosen = catalogue[(catalogue["project"] == project) | (catalogue["funder"] == project)]
+        if chosen.empty:
+            projects = sorted(
+                set(catalogue["project"].dropna()) | set(catalogue["funder"].dropna())
+            )
+            raise AnalysisError(
+                f"no programme belongs to project or funder '{project}'; known: {', '.join(projects)}"
+            )
+        label = f"project {project}"
+    settings = set(chosen["setting"])
+    kind = {"post_release" if s in TIME_VARYING_SETTINGS else "at_release" for s in settings}
+    if len(kind) > 1:
+        raise AnalysisError(
+            f"{label} mixes programmes taken in custody and after release; they need different "
+            "comparisons (at release vs at a landmark day), so evaluate them separately"
+        )
+    setting = "post_release" if kind == {"post_release"} else sorted(settings)[0]
+    return Programmes(
+        label=label,
+        ids=tuple(chosen["program_id"]),
+        setting=setting,
+        cost=chosen[["program_id", "name", "cost_per_participant", "currency"]].reset_index(
+            drop=True
+        ),
+    )
+
+
+def _usable_covariates(
+    episodes: pd.DataFrame, wanted: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[str]]:
+    notes, usable = [], []
+    for name in wanted:
+        column = episodes[name]
+        if column.isna().all():
+            notes.append(f"covariate {name} is empty in this database and was left out")
+        elif column.nunique(dropna=True) <= 1 and not column.isna().any():
+            notes.append(f"covariate {name} has a single value and was left out")
+        else:
+            usable.append(name)
+    return tuple(usable), notes
+
+
+def build_cohort(
+    con: duckdb.DuckDBPyConnection,
+    programmes: Programmes,
+    *,
+    outcome: Outcome | None = None,
+    selection: Selection | None = None,
+    covariates: tuple[str, ...] = DEFAULT_COVARIATES,
+    landmark_days: int = DEFAULT_LANDMARK_DAYS,
+    variant: str = "any",
+) -> Cohort:
+    """Participants and available comparison releases, with attrition counts."""
+    wanted = tuple(dict.fromkeys((*covariates, "facility", "release_date", "release_year")))
+    episodes = build_episodes(
+        con, outcome, selection, columns=[c for c in wanted if c != "release_date"]
+    )
+    if episodes.empty:
+        raise AnalysisError("no releases in the selection")
+    post_release = programmes.setting == "post_release"
+    exposure = add_exposures(con, episodes, list(programmes.ids), exposure="ever", variant=variant)
+    notes: list[str] = []
+    if post_release:
+        frame = _landmark(episodes, exposure.frame, programmes.ids, landmark_days)
+        notes.append(
+            f"Post-release programme: compared at day {landmark_days} after release among people "
+            "still in the community and free of reoffending then; participants started by that day."
+        )
+    else:
+        frame = exposure.frame.copy()
+        frame["treated"] = frame[list(programmes.ids)].max(axis=1).astype(bool)
+    participants_total = int(frame["treated"].sum())
+    if participants_total == 0:
+        raise AnalysisError(f"{programmes.label} has no participants in the selection")
+    steps = [
+        (
+            "releases with the programme / without it",
+            participants_total,
+            int((~frame["treated"]).sum()),
+            "",
+        )
+    ]
+
+    treated = frame[frame["treated"]]
+    windows = treated.groupby("facility")["release_date"].agg(["min", "max"])
+    window = frame[["facility"]].join(windows, on="facility")
+    available = frame["treated"] | (
+        window["min"].notna()
+        & (frame["release_date"] >= window["min"])
+        & (frame["release_date"] <= window["max"])
+    )
+    excluded = int((~available).sum())
+    frame = frame[available].copy()
+    steps.append(
+        (
+            "programme available (same facility and period)",
+            participants_total,
+            int((~frame["treated"]).sum()),
+            f"{excluded} releases from facilities or periods without the programme excluded",
+        )
+    )
+    usable, covariate_notes = _usable_covariates(frame, tuple(c for c in covariates if c in frame))
+    notes.extend(covariate_notes)
+    numeric = [c for c in usable if c not in CATEGORICAL_COVARIATES]
+    complete = frame[numeric].notna().all(axis=1) if numeric else pd.Series(True, index=frame.index)
+    frame = frame[complete].copy()
+    steps.append(
+        (
+            "eligible (covariates known)",
+            int(frame["treated"].sum()),
+            int((~frame["treated"]).sum()),
+            f"{int((~complete).sum())} releases with a missing numeric covariate excluded",
+        )
+    )
+    for name in usable:
+        if name in CATEGORICAL_COVARIATES:
+            frame[name] = (
+                frame[name].astype("object").where(frame[name].notna(), "unknown").astype(str)
+            )
+    frame = frame.reset_index(drop=True)
+    attrition = pd.DataFrame(steps, columns=["step", "participants", "comparison", "note"])
+    return Cohort(
+        frame, programmes, usable, landmark_days if post_release else None, attrition, tuple(notes)
+    )
+
+
+def _landmark(episodes: pd.DataFrame, split: pd.DataFrame, ids, landmark: int) -> pd.DataFrame:
+    """Releases at risk at day ``landmark``; treated = started by then; time from the landmark."""
+    exposed = split[split[list(ids)].max(axis=1) > 0]
+    first_start = exposed.groupby("release_id")["start"].min()
+    at_risk = episodes[episodes["time"] > landmark].copy()
+    starts = at_risk["release_id"].map(first_start)
+    at_risk["treated"] = (starts.notna() & (starts < landmark)).to_numpy()
+    at_risk["time"] = at_risk["time"] - landmark
+    return at_risk.reset_index(drop=True)
+
+
+def events_in_window(
+    con: duckdb.DuckDBPyConnection,
+    release_ids: np.ndarray,
+    event_types: tuple[str, ...],
+    start_day: int,
+    days: int,
+) -> pd.DataFrame:
+    """Outcome events per release in days (start_day, start_day + days] after release.
+
+    Only releases whose follow-up covers the whole window are returned (the
+    frequency of reoffending needs complete follow-up), with ``events`` counted.
+    """
+    ids = pd.DataFrame({"release_id": np.asarray(release_ids, dtype=object)})
+    con.register("impact_release_ids", ids)
+    try:
+        return con.execute(
+            """
+            SELECT r.release_id,
+                   count(e.person_id) AS events
+            FROM releases r
+            JOIN impact_release_ids i USING (release_id)
+            LEFT JOIN events e
+              ON e.person_id = r.person_id
+             AND list_contains($types, e.event_type)
+             AND e.event_date > r.release_date + CAST($start AS INTEGER)
+             AND e.event_date <= r.release_date + CAST($end AS INTEGER)
+            WHERE r.follow_up_end >= r.release_date + CAST($end AS INTEGER)
+            GROUP BY r.release_id
+            """,
+            {"types": list(event_types), "start": start_day, "end": start_day + days},
+        ).df()
+    finally:
+        con.unregister("impact_release_ids")

@@ -1,0 +1,201 @@
+"""Programme impact on the demo database and on hand-made cases."""
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import AnalysisError
+from analysis.impact.cohort import build_cohort, resolve_programmes
+from analysis.impact.evaluation import ImpactEvaluation
+from analysis.store.schema import migrate
+from analysis.survival.episodes import Outcome
+
+REARREST = Outcome.named("rearrest")
+#: A tag that would make the browser fetch something from another host.
+EXTERNAL_RESOURCE = re.compile(
+    r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", re.I
+)
+
+
+@pytest.mark.parametrize("method", ["match", "iptw"])
+def test_in_prison_programme_result_is_complete(demo_con, method):
+    result = ImpactEvaluation(program="VOC-METAL", method=method, outcome=REARREST).fit(demo_con)
+    payload = result.as_dict()
+    for key in (
+        "program",
+        "method",
+        "horizon_days",
+        "counts",
+        "participants",
+        "comparison",
+        "difference",
+        "hazard_ratio",
+        "significant",
+        "reportable",
+        "balance",
+        "cost",
+        "summary_text",
+    ):
+        assert key in payload
+    assert set(payload["counts"]) >= {"participants", "eligible", "matched", "comparison"}
+    assert (
+        0 <= result.participants.lower <= result.participants.rate <= result.participants.upper <= 1
+    )
+    assert result.difference.lower < result.difference.estimate < result.difference.upper
+    assert result.hazard_ratio.lower < result.hazard_ratio.estimate < result.hazard_ratio.upper
+    assert result.balance["smd_after"].abs().max() < result.balance["smd_before"].abs().max()
+    assert result.summary_text.startswith(
+        ("For every 100 participants", "No result can be reported")
+    )
+    json.dumps(payload, default=float)  # serialisable
+    if method == "match":
+        assert result.counts["matched"] == result.counts["comparison"]
+        assert result.attrition["step"].iloc[-1] == "matched"
+
+
+def test_matching_removes_the_selection_bias_of_a_null_programme(demo_con):
+    """Prison work has no true effect; its naive comparison looks protective."""
+    result = ImpactEvaluation(program="WORK-BRAND", outcome=REARREST).fit(demo_con)
+    naive = result.naive["hazard_ratio"]
+    assert naive["upper"] < 0.95  # naive: clearly "protective"
+    assert result.hazard_ratio.lower <= 1.0 <= result.hazard_ratio.upper
+
+
+def test_unknown_programme_and_empty_project_are_clear_errors(demo_con):
+    with pytest.raises(AnalysisError, match="unknown programme 'NOPE'"):
+        ImpactEvaluation(program="NOPE").fit(demo_con)
+    with pytest.raises(AnalysisError, match="no programme belongs to project or funder"):
+        ImpactEvaluation(project="Nobody").fit(demo_con)
+    with pytest.raises(AnalysisError, match="exactly one"):
+        ImpactEvaluation().fit(demo_con)
+    with pytest.raises(AnalysisError, match="method"):
+        ImpactEvaluation(program="VOC-METAL", method="magic")
+
+
+def _insert(con, table, frame):
+    con.register("incoming_rows", frame)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+    con.unregister("incoming_rows")
+
+
+def _landmark_db(tmp_path):
+    """Six releases, one post-release programme; outcomes at known days."""
+    con = duckdb.connect(str(tmp_path / "lm.duckdb"))
+    migrate(con)
+    base = dt.date(2020, 1, 1)
+    _insert(
+        con,
+        "releases",
+        pd.DataFrame(
+            {
+                "release_id": [f"r{i}" for i in range(6)],
+                "person_id": [f"p{i}" for i in range(6)],
+                "release_date": [base] * 6,
+                "facility": ["A"] * 6,
+                "follow_up_end": [base + dt.timedelta(days=700)] * 6,
+                "batch_id": "b",
+            }
+        ),
+    )
+    con.execute(
+        "INSERT INTO programs VALUES ('PRS', 'Probation support', 'post_release_support',"
+        " 'post_release', 'P', 'F', 100, 'EUR', 'b')"
+    )
+    # p0 starts on day 10 (by the landmark), p1 on day 200 (after it), p2 on day 10 but
+    # reoffends on day 50 (before the landmark: not at risk at day 90).
+    _insert(
+        con,
+        "participation",
+        pd.DataFrame(
+            {
+                "person_id": ["p0", "p1", "p2"],
+                "program_id": "PRS",
+                "start_date": [base + dt.timedelta(days=d) for d in (10, 200, 10)],
+                "batch_id": "b",
+            }
+        ),
+    )
+    _insert(
+        con,
+        "events",
+        pd.DataFrame(
+            {
+                "person_id": ["p0", "p2", "p3"],
+                "event_date": [base + dt.timedelta(days=d) for d in (300, 50, 400)],
+                "event_type": "rearrest",
+                "batch_id": "b",
+            }
+        ),
+    )
+    return con
+
+
+def test_post_release_programme_is_compared_at_a_landmark(tmp_path):
+    con = _landmark_db(tmp_path)
+    programmes = resolve_programmes(con, program="PRS")
+    cohort = build_cohort(con, programmes, covariates=(), landmark_days=90)
+    frame = cohort.frame.set_index("release_id")
+    assert "r2" not in frame.index  # reoffended before day 90: not at risk at the landmark
+    assert frame.loc["r0", "treated"] and not frame.loc["r1", "treated"]  # r1 started after L
+    assert frame.loc["r0", "time"] == 300 - 90 and frame.loc["r0", "event"] == 1
+    assert frame.loc["r3", "time"] == 400 - 90
+    assert frame.loc["r4", "time"] == 700 - 90 and frame.loc["r4", "event"] == 0
+    assert cohort.landmark_days == 90
+    assert any("day 90" in note for note in cohort.notes)
+
+
+def test_too_few_participants_is_not_reportable(demo_con):
+    result = ImpactEvaluation(program="DISENG", outcome=REARREST, horizon_days=365).fit(demo_con)
+    if result.counts["participants_with_outcomes"] < 60:
+        assert not result.reportable and not result.significant
+        assert result.summary_text.startswith("No result can be reported")
+    else:  # the fixture is large enough: the rule still holds on the numbers
+        assert result.reportable
+
+
+def test_cli_impact_json_and_offline_report(demo_db, tmp_path):
+    desist = [sys.executable, "-m", "analysis.cli.run"]
+    out = subprocess.run(
+        [
+            *desist,
+            "impact",
+            "--db",
+            str(demo_db),
+            "--program",
+            "VOC-METAL",
+            "--events",
+            "rearrest",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["method"] == "match" and payload["horizon_days"] == 365
+    bad = subprocess.run(
+        [*desist, "impact", "--db", str(demo_db), "--program", "NOPE"],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        bad.returncode == 2 and "unknown programme" in bad.stderr and "Traceback" not in bad.stderr
+    )
+    report = tmp_path / "r" / "voc.html"
+    done = subprocess.run(
+        [*desist, "report", "--db", str(demo_db), "--program", "VOC-METAL", "--out", str(report)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    page = report.read_text(encoding="utf-8")
+    assert "Impact of VOC-METAL" in page and "For every 100" in page
+    assert not EXTERNAL_RESOURCE.search(page)
+    assert np.isfinite(payload["hazard_ratio"]["estimate"])
