@@ -33,14 +33,16 @@ import numpy as np
 import pandas as pd
 
 from analysis import __version__
-from analysis.contract import TABLE_ORDER, TABLES
+from analysis.contract import TABLE_ORDER, TABLES, normalise_column_name
 from analysis.errors import DatabaseError, DesistError, InvalidDatasetError
 from analysis.ingest.problems import ValidationReport
 from analysis.ingest.pseudonymize import (
     Pseudonymizer,
     PseudonymKeyError,
     load_or_create_key,
+    new_key,
     resolve_key_path,
+    save_new_key,
 )
 from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
 from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
@@ -148,41 +150,55 @@ def import_dataset(
     dataset = Path(dataset_dir)
     if skip_invalid and rejects is None:
         raise DesistError("--skip-invalid needs --rejects FILE to write the rejected rows to")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with _import_lock(db_path):
-        _remove_leftovers(db_path)
-        key_path = resolve_key_path(db_path, key_file)
-        existing = _read_existing(db_path)
-        if existing.fingerprint and not key_path.exists():
-            raise PseudonymKeyError(
-                f"{db_path} was built with a pseudonymization key, but there is no key at "
-                f"{key_path}; give the original key with --key-file"
-            )
-        key = load_or_create_key(key_path, create=not existing.fingerprint)
-        pseudonymizer = Pseudonymizer(key)
-        if existing.fingerprint and existing.fingerprint != pseudonymizer.fingerprint:
-            raise PseudonymKeyError(
-                f"the key in {key_path} is not the key {db_path} was built with, so the "
-                "people in this import could not be linked to earlier imports; use the original key"
-            )
-        known = existing.known_ids(pseudonymizer)
-        report, parsed = check_dataset(dataset, today=today, known=known)
-        _raise_if_unusable(report, skip_invalid)
-        batch_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-        tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
-        try:
-            counts, new_covariates, early_events = _write_copy(
-                db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid
-            )
-            rejects_file = None
-            if skip_invalid:
-                rejects_file = _write_rejects(Path(rejects), parsed, report)
-            _flush_to_disk(tmp)
-            os.replace(tmp, db_path)
-            _flush_directory(db_path.parent)
-        finally:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        with _import_lock(db_path):
+            _remove_leftovers(db_path)
+            _absorb_wal(db_path)
+            key_path = resolve_key_path(db_path, key_file)
+            existing = _read_existing(db_path)
+            if existing.fingerprint and not key_path.exists():
+                raise PseudonymKeyError(
+                    f"{db_path} was built with a pseudonymization key, but there is no key at "
+                    f"{key_path}; give the original key with --key-file"
+                )
+            # A first import makes a new key, but saves it only once the import has
+            # succeeded: a refused dataset must leave nothing behind.
+            unsaved_key = not existing.fingerprint and not key_path.exists()
+            key = new_key() if unsaved_key else load_or_create_key(key_path, create=False)
+            pseudonymizer = Pseudonymizer(key)
+            if existing.fingerprint and existing.fingerprint != pseudonymizer.fingerprint:
+                raise PseudonymKeyError(
+                    f"the key in {key_path} is not the key {db_path} was built with, so the "
+                    "people in this import could not be linked to earlier imports; use the original key"
+                )
+            known = existing.known_ids(pseudonymizer)
+            report, parsed = check_dataset(dataset, today=today, known=known)
+            _raise_if_unusable(report, skip_invalid)
+            batch_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+            tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
+            try:
+                counts, new_covariates, early_events = _write_copy(
+                    db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid
+                )
+                rejects_file = None
+                if skip_invalid:
+                    rejects_file = _write_rejects(Path(rejects), parsed, report)
+                _flush_to_disk(tmp)
+                if unsaved_key:
+                    # Before the swap: a database must never exist without its key.
+                    save_new_key(key_path, key)
+                os.replace(tmp, db_path)
+                _flush_directory(db_path.parent)
+            finally:
+                for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        # Disk full, no permission, a folder where a file should be: the user can fix it.
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise DatabaseError(
+            f"cannot import into {db_path}: {exc.strerror or exc}{where}; nothing was changed"
+        ) from None
     return ImportReport(
         batch_id=batch_id,
         db=str(db_path),
@@ -221,6 +237,29 @@ def _remove_leftovers(db: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _absorb_wal(db: Path) -> None:
+    """Fold a write-ahead log left beside the live file (by a crashed writer) into it.
+
+    The import copies only the main file, and a stale ``.wal`` beside the swapped-in
+    file would make it unreadable, so the log is checkpointed first.
+    """
+    wal = db.with_name(db.name + ".wal")
+    if not wal.exists() or not db.exists():
+        return
+    try:
+        con = duckdb.connect(str(db))
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        # Typically a program still has the database open for writing.
+        raise DatabaseError(
+            f"{db} has unsaved changes in {wal.name} that cannot be saved now "
+            f"({exc}); close every program using the database and run the import again"
+        ) from None
+
+
 @dataclass(frozen=True)
 class _Existing:
     fingerprint: str | None = None
@@ -244,8 +283,12 @@ def known_ids_in(db: Path, key_file: str | os.PathLike[str] | None = None) -> Kn
     existing = _read_existing(db)
     if not existing.fingerprint:
         return existing.known_ids(None)
-    key = load_or_create_key(resolve_key_path(db, key_file), create=False)
-    return existing.known_ids(Pseudonymizer(key))
+    key_path = resolve_key_path(db, key_file)
+    pseudonymizer = Pseudonymizer(load_or_create_key(key_path, create=False))
+    if pseudonymizer.fingerprint != existing.fingerprint:
+        # With the wrong key every person would look unknown: say so instead.
+        raise PseudonymKeyError(f"the key in {key_path} is not the key {db} was built with")
+    return existing.known_ids(pseudonymizer)
 
 
 def _read_existing(db: Path) -> _Existing:
@@ -331,7 +374,8 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
             frame["batch_id"] = batch_id
             if name == "releases":
                 new_covariates = _add_covariate_columns(con, table.covariates, batch_id)
-            inserted, updated = _upsert(con, name, frame, list(table.covariates))
+            present = {normalise_column_name(h) for h in table.source.header}
+            inserted, updated = _upsert(con, name, frame, list(table.covariates), present)
             rejected = int((~table.row_ok).sum())
             counts[name] = TableCounts(
                 file=table.source.name,
@@ -409,13 +453,21 @@ def _add_covariate_columns(con, covariates: dict[str, str], batch_id: str) -> di
     return added
 
 
-def _upsert(con, name: str, frame: pd.DataFrame, covariates: list[str]) -> tuple[int, int]:
-    """Insert new rows, replace rows whose values changed; return (inserted, updated)."""
+def _upsert(
+    con, name: str, frame: pd.DataFrame, covariates: list[str], present: set[str]
+) -> tuple[int, int]:
+    """Insert new rows and update rows whose values changed; return (inserted, updated).
+
+    Only the columns ``present`` in the file are compared and overwritten: a later
+    file without, say, ``sex`` or a covariate column must not wipe the stored values.
+    New rows get empty cells (or the contract default) for the absent columns.
+    """
     table = TABLES[name]
     key = list(table.key)
     casts = [f'CAST("{c.name}" AS {_SQL_TYPES[c.kind]}) AS "{c.name}"' for c in table.columns]
     casts += [f'"{c}"' for c in covariates] + ["batch_id"]
-    compared = [c.name for c in table.columns if c.name not in key] + covariates
+    compared = [c.name for c in table.columns if c.name not in key and c.name in present]
+    compared += covariates
     incoming = frame.replace({np.nan: None})
     con.register("incoming_frame", incoming)
     try:
@@ -432,14 +484,18 @@ def _upsert(con, name: str, frame: pd.DataFrame, covariates: list[str]) -> tuple
     )
     updated = con.execute("SELECT count(*) FROM changed").fetchone()[0]
     if updated:
-        match = " AND ".join(f'{name}."{k}" = c."{k}"' for k in key)
-        con.execute(f"DELETE FROM {name} USING changed c WHERE {match}")
+        assignments = ", ".join(f'"{c}" = i."{c}"' for c in [*compared, "batch_id"])
+        match = " AND ".join(f't."{k}" = i."{k}"' for k in key)
+        con.execute(
+            f"UPDATE {name} AS t SET {assignments} FROM incoming i "
+            f"WHERE {match} AND NOT ({same})"
+        )
     written = con.execute(
         f"INSERT INTO {name} BY NAME SELECT i.* FROM incoming i ANTI JOIN {name} t USING ({using})"
     ).fetchone()[0]
     con.execute("DROP TABLE incoming")
     con.execute("DROP TABLE changed")
-    return int(written) - int(updated), int(updated)
+    return int(written), int(updated)
 
 
 def _write_rejects(path: Path, parsed: dict[str, ParsedTable], report: ValidationReport) -> str:

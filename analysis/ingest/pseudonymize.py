@@ -17,6 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import DesistError
@@ -43,7 +44,10 @@ def resolve_key_path(db: Path, key_file: str | os.PathLike[str] | None) -> Path:
 def load_or_create_key(path: Path, *, create: bool) -> bytes:
     """Read the key at ``path``; create it (mode 0600) when missing and ``create`` is true."""
     if path.exists():
-        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            text = path.read_text(encoding="ascii", errors="replace").strip()
+        except OSError as exc:
+            raise PseudonymKeyError(f"cannot read the key file {path}: {exc.strerror}") from None
         try:
             key = bytes.fromhex(text)
         except ValueError:
@@ -59,13 +63,30 @@ def load_or_create_key(path: Path, *, create: bool) -> bytes:
         raise PseudonymKeyError(
             f"no pseudonymization key at {path}; give --key-file or set {KEY_ENV_VAR}"
         )
+    key = new_key()
+    save_new_key(path, key)
+    return key
+
+
+def new_key() -> bytes:
+    """A fresh random key (not yet saved anywhere)."""
+    return secrets.token_bytes(_KEY_BYTES)
+
+
+def save_new_key(path: Path, key: bytes) -> None:
+    """Write ``key`` to a new file with owner-only permissions; never overwrite a key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(_KEY_BYTES)
-    # Create with owner-only permissions from the start, never readable by others.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        # Create with owner-only permissions from the start, never readable by others.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise PseudonymKeyError(
+            f"a key file appeared at {path} during the import; run the import again"
+        ) from None
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key.hex() + "\n")
-    return key
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def key_fingerprint(key: bytes) -> str:
@@ -86,12 +107,28 @@ class Pseudonymizer:
     def __init__(self, key: bytes):
         self._key = key
         self.fingerprint = key_fingerprint(key)
+        # The same people appear in releases, participation and events: hash each once.
+        self._cache: dict[str, str] = {}
 
     def one(self, raw: str) -> str:
-        return hmac.digest(self._key, raw.strip().encode("utf-8"), "sha256").hex()
+        known = self._cache.get(raw)
+        if known is None:
+            known = hmac.digest(self._key, raw.strip().encode("utf-8"), "sha256").hex()
+            self._cache[raw] = known
+        return known
 
     def series(self, raw: pd.Series) -> pd.Series:
-        """Pseudonymize a column, hashing each distinct id once."""
-        distinct = pd.unique(raw.dropna())
-        mapping = {value: self.one(value) for value in distinct}
-        return raw.map(mapping)
+        """Pseudonymize a column, hashing each distinct id once (missing stays missing)."""
+        # factorize + take is much faster than Series.map(dict) on a million rows.
+        codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+        hashed = np.empty(len(distinct) + 1, dtype=object)  # the last slot is for missing
+        cache, key = self._cache, self._key
+        # The loop body is inlined (no call to self.one): it runs once per person.
+        for position, value in enumerate(np.asarray(distinct, dtype=object).tolist()):
+            pseudonym = cache.get(value)
+            if pseudonym is None:
+                text = str(value)
+                pseudonym = hmac.digest(key, text.strip().encode("utf-8"), "sha256").hex()
+                cache[value] = pseudonym
+            hashed[position] = pseudonym
+        return pd.Series(hashed[codes], index=raw.index, dtype=object, name=raw.name)

@@ -84,6 +84,15 @@ def read_table_file(table: str, path: Path) -> TableFile | Problem:
 
 def _decode(path: Path) -> str | Problem:
     raw = path.read_bytes()
+    if _looks_like_utf16(raw[:4096]):
+        # Excel's "Unicode Text" and some database exports write UTF-16.
+        return Problem(
+            "wrong_encoding",
+            path.name,
+            "the file is UTF-16 text, not UTF-8 (save the file as 'CSV UTF-8')",
+            line=1,
+            expected="UTF-8 text",
+        )
     if b"\x00" in raw[:4096]:
         return Problem(
             "unreadable_file",
@@ -103,6 +112,17 @@ def _decode(path: Path) -> str | Problem:
             expected="UTF-8 text",
         )
     return text
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or ASCII text with a zero byte beside every character."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    pairs = head[: len(head) // 2 * 2]
+    if len(pairs) < 8:
+        return False
+    even, odd = pairs[0::2], pairs[1::2]
+    return even.count(0) == len(even) or odd.count(0) == len(odd)
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -153,12 +173,17 @@ def _line_numbers(text: str, delimiter: str, n_rows: int) -> np.ndarray:
     if physical == n_rows + 1:  # the common case: one line per row, no blank lines
         return np.arange(2, n_rows + 2)
     numbers = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="" lets the csv module see a lone '\r' inside a cell instead of failing on it.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
-    for index, row in enumerate(reader):
-        if index > 0 and any(cell.strip() for cell in row):
-            numbers.append(start)
-        start = reader.line_num + 1
+    try:
+        for index, row in enumerate(reader):
+            if index > 0 and any(cell.strip() for cell in row):
+                numbers.append(start)
+            start = reader.line_num + 1
+    except csv.Error:
+        # pandas parsed the file, so only the line numbers are uncertain: count rows instead.
+        return np.arange(2, n_rows + 2)
     numbers = numbers[:n_rows] + [numbers[-1] if numbers else 2] * (n_rows - len(numbers))
     return np.asarray(numbers, dtype=np.int64)
 

@@ -30,6 +30,8 @@ from analysis.ingest.readers import TableFile, find_table_files, read_table_file
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _EARLIEST_DATE = pd.Timestamp("1900-01-01")
+#: Columns the importer adds to every table; a file cannot bring its own.
+_RESERVED_COLUMNS = frozenset({"batch_id"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def check_dataset(
     known = known or KnownIds()
     files, _ignored = find_table_files(folder)
     parsed: dict[str, ParsedTable] = {}
+    unusable: set[str] = set()
     for name in TABLE_ORDER:
         table = TABLES[name]
         candidates = files[name]
@@ -125,6 +128,8 @@ def check_dataset(
                     )
                 )
             continue
+        # Until proven usable: a table whose file cannot be read cannot be referred to.
+        unusable.add(name)
         if len(candidates) > 1:
             report.add(
                 Problem(
@@ -144,7 +149,8 @@ def check_dataset(
         result = _check_table(table, source, report, today_ts, known)
         if result is not None:
             parsed[name] = result
-    _check_references(parsed, report, known)
+            unusable.discard(name)
+    _check_references(parsed, report, known, unusable)
     return report, parsed
 
 
@@ -213,6 +219,19 @@ def _check_header(table: Table, source: TableFile, report: ValidationReport, kno
                 )
             )
             usable = False
+        elif name in _RESERVED_COLUMNS:
+            report.add(
+                Problem(
+                    "bad_column_name",
+                    source.name,
+                    f"extra column '{source.header[position]}' has a name the database "
+                    "uses for its own bookkeeping",
+                    line=1,
+                    column=source.header[position],
+                    expected="another name for this column",
+                )
+            )
+            usable = False
         elif not COVARIATE_NAME.match(name):
             report.add(
                 Problem(
@@ -273,6 +292,8 @@ def _check_table(
     for name, position in covariate_positions.items():
         raw = source.cells[position].astype(str)
         numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
+        numbers = numbers.where(np.isfinite(numbers.astype("float64")))
         numeric = bool((numbers.notna() | (raw == "")).all())
         previous = known.covariate_kinds.get(name)
         if previous == "numeric" and not numeric:
@@ -318,8 +339,9 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
         )
         return parsed.where(~(invalid | future))
     if column.kind in ("integer", "number"):
-        numbers = pd.to_numeric(raw.where(present), errors="coerce")
-        invalid = present & numbers.isna().to_numpy()
+        numbers = pd.to_numeric(raw.where(present), errors="coerce").astype("float64")
+        # 'inf' and '1e999' parse as numbers; no contract column can hold them.
+        invalid = present & ~np.isfinite(numbers.to_numpy())
         if column.kind == "integer":
             invalid |= present & ~np.isclose(numbers.fillna(0) % 1, 0)
         if column.minimum is not None:
@@ -391,7 +413,8 @@ def _check_rows(
             "duplicate_id",
             conflicting,
             " + ".join(key),
-            keys.astype(str).agg(" / ".join, axis=1),
+            # The user's own spelling of the key, not the parsed values.
+            pd.DataFrame({k: raw[k] for k in key}).agg(" / ".join, axis=1),
             "the same key appears earlier with different values",
             "one row per " + " + ".join(key),
         )
@@ -400,18 +423,19 @@ def _check_rows(
 # ------------------------------------------------------------------------ references
 
 
-def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, known: KnownIds):
+def _check_references(
+    parsed: dict[str, ParsedTable],
+    report: ValidationReport,
+    known: KnownIds,
+    unusable: frozenset[str] | set[str] = frozenset(),
+):
+    # A referenced table whose file is missing or unreadable is already a file-level
+    # problem; flagging every row that points at it would bury that one message.
     releases = parsed.get("releases")
-    valid_persons = (
-        set(releases.frame["person_id"][releases.row_ok].dropna()) if releases else set()
-    )
-    valid_releases = (
-        set(releases.frame["release_id"][releases.row_ok].dropna()) if releases else set()
-    )
+    valid_persons = _valid_ids(releases, "person_id")
+    valid_releases = _valid_ids(releases, "release_id")
     programs = parsed.get("programs")
-    valid_programs = (
-        set(programs.frame["program_id"][programs.row_ok].dropna()) if programs else set()
-    )
+    valid_programs = _valid_ids(programs, "program_id")
     for name in ("participation", "events"):
         table = parsed.get(name)
         if table is None:
@@ -422,10 +446,12 @@ def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, 
             _refuse(report, _table, kind, mask, column, message, expected)
 
         persons = frame["person_id"]
-        unknown = persons.notna() & ~persons.isin(valid_persons)
+        unknown = persons.notna() & ~_isin(persons, valid_persons)
+        if "releases" in unusable or (releases is None and not known.persons):
+            unknown[:] = False
         if unknown.any() and known.persons and known.pseudonymize is not None:
             pseudonyms = known.pseudonymize(persons[unknown])
-            unknown.loc[unknown] = ~pseudonyms.isin(known.persons).to_numpy()
+            unknown.loc[unknown] = ~_isin(pseudonyms, known.persons).to_numpy()
         refuse(
             "unknown_person",
             unknown.to_numpy(),
@@ -435,7 +461,9 @@ def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, 
         )
         if name == "participation":
             program = frame["program_id"]
-            missing = program.notna() & ~program.isin(valid_programs | known.programs)
+            missing = program.notna() & ~_isin(program, valid_programs, known.programs)
+            if "programs" in unusable:
+                missing[:] = False
             refuse(
                 "unknown_program",
                 missing.to_numpy(),
@@ -444,7 +472,9 @@ def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, 
                 "a program_id of the programs table",
             )
             release = frame["release_id"]
-            missing = release.notna() & ~release.isin(valid_releases | known.releases)
+            missing = release.notna() & ~_isin(release, valid_releases, known.releases)
+            if "releases" in unusable:
+                missing[:] = False
             refuse(
                 "unknown_release",
                 missing.to_numpy(),
@@ -452,6 +482,26 @@ def _check_references(parsed: dict[str, ParsedTable], report: ValidationReport, 
                 "this release_id is not in releases (nor in the database)",
                 "a release_id of the releases table, or an empty cell",
             )
+
+
+def _valid_ids(table: ParsedTable | None, column: str) -> np.ndarray:
+    """Distinct ids of the rows without problems, as an object array."""
+    if table is None:
+        return np.array([], dtype=object)
+    return pd.unique(table.frame[column][table.row_ok].dropna().astype(object).to_numpy())
+
+
+def _isin(values: pd.Series, *pools) -> pd.Series:
+    """``values.isin(union of pools)`` for large collections of ids.
+
+    pandas' Arrow-backed ``str`` dtype converts the allowed values one at a time
+    (seconds for a million ids); the object-dtype hash table does it in C.
+    """
+    arrays = [
+        pool if isinstance(pool, np.ndarray) else np.fromiter(pool, dtype=object, count=len(pool))
+        for pool in pools
+    ]
+    return values.astype(object).isin(np.concatenate(arrays) if arrays else [])
 
 
 def _refuse(report, table: ParsedTable, kind, mask, column, message, expected) -> None:

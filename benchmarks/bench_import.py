@@ -1,0 +1,162 @@
+"""Benchmark: import 1,000,000 releases + 1,000,000 events end to end.
+
+Generates a contract-format CSV dataset with vectorized numpy/pandas (not timed),
+then times :func:`analysis.ingest.import_dataset` into a fresh database and prints
+seconds, rows per second and the peak resident memory of this process.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_import.py            # 1M releases, 1M events
+    .venv/bin/python benchmarks/bench_import.py --rows 100000 --profile
+
+The target is under 30 s for the default size on a 2-core laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis.errors import InvalidDatasetError  # noqa: E402
+from analysis.ingest import import_dataset  # noqa: E402
+
+TODAY = dt.date(2025, 1, 1)
+SEED = 20241
+
+
+def _dates(start: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(start, unit="D").strftime("%Y-%m-%d"))
+
+
+def write_dataset(folder: Path, n_releases: int, n_events: int, n_participation: int) -> None:
+    """Write releases, programs, participation and events CSV files into ``folder``."""
+    rng = np.random.default_rng(SEED)
+    base = (pd.Timestamp("2015-01-01") - pd.Timestamp("1970-01-01")).days
+    n_persons = max(1, int(n_releases * 0.8))
+    person_of_release = np.concatenate(
+        [np.arange(n_persons), rng.integers(0, n_persons, n_releases - n_persons)]
+    )
+    person_ids = pd.Series(np.char.add("P-", np.arange(n_persons).astype(str)))
+    today_day = (pd.Timestamp(TODAY) - pd.Timestamp("1970-01-01")).days
+    release_day = base + rng.integers(0, 2500, n_releases)
+    end_day = np.minimum(release_day + rng.integers(30, 1500, n_releases), today_day)
+    releases = pd.DataFrame(
+        {
+            "release_id": np.char.add("R-", np.arange(n_releases).astype(str)),
+            "person_id": person_ids.to_numpy()[person_of_release],
+            "release_date": _dates(release_day),
+            "facility": rng.choice(["North", "South", "East", "West"], n_releases),
+            "follow_up_end": _dates(end_day),
+            "sex": rng.choice(["F", "M"], n_releases, p=[0.1, 0.9]),
+            "age_at_release": rng.integers(18, 70, n_releases),
+            "prior_convictions": rng.poisson(1.5, n_releases),
+            "offense_category": rng.choice(["theft", "drugs", "violence", "fraud"], n_releases),
+            "risk_score": np.round(rng.uniform(0, 10, n_releases), 2),
+            "education_level": rng.choice(["none", "primary", "secondary"], n_releases),
+        }
+    )
+    releases.to_csv(folder / "releases.csv", index=False)
+    programs = pd.DataFrame(
+        {
+            "program_id": ["EDU", "VOC", "DRUG"],
+            "name": ["Education", "Vocational", "Drug treatment"],
+            "category": ["education", "vocational", "drug_treatment"],
+            "setting": ["in_prison", "in_prison", "community"],
+        }
+    )
+    programs.to_csv(folder / "programs.csv", index=False)
+    # Distinct keys so that no row is a duplicate of another.
+    part_rows = rng.choice(n_releases, n_participation, replace=False)
+    participation = pd.DataFrame(
+        {
+            "person_id": releases["person_id"].to_numpy()[part_rows],
+            "program_id": rng.choice(programs["program_id"], n_participation),
+            "start_date": _dates(release_day[part_rows] - 200),
+            "end_date": _dates(release_day[part_rows] - 20),
+            "status": rng.choice(["completed", "dropped_out"], n_participation),
+            "hours": rng.integers(10, 300, n_participation),
+        }
+    )
+    participation = participation.drop_duplicates(["person_id", "program_id", "start_date"])
+    participation.to_csv(folder / "participation.csv", index=False)
+    event_rows = rng.integers(0, n_releases, n_events)
+    # Day offsets spread over a long range, then de-duplicated on the key.
+    event_day = release_day[event_rows] + rng.integers(1, 3000, n_events)
+    event_day = np.minimum(event_day, today_day)
+    events = pd.DataFrame(
+        {
+            "person_id": releases["person_id"].to_numpy()[event_rows],
+            "event_date": _dates(event_day),
+            "event_type": rng.choice(["rearrest", "reconviction", "violation"], n_events),
+        }
+    )
+    events = events.drop_duplicates(["person_id", "event_date", "event_type"])
+    events.to_csv(folder / "events.csv", index=False)
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="releases and events")
+    parser.add_argument("--participation", type=int, default=None)
+    parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
+    parser.add_argument(
+        "--reimport", action="store_true", help="also time importing the same files again"
+    )
+    args = parser.parse_args(argv)
+    n_part = args.participation if args.participation is not None else args.rows // 5
+    with tempfile.TemporaryDirectory(prefix="desist-bench-") as tmp:
+        folder = Path(tmp) / "dataset"
+        folder.mkdir()
+        started = time.perf_counter()
+        write_dataset(folder, args.rows, args.rows, n_part)
+        print(f"generated dataset in {time.perf_counter() - started:.1f} s (not timed)")
+        rss_before = _peak_rss_mb()
+        db = Path(tmp) / "bench.duckdb"
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        try:
+            report = import_dataset(folder, db, today=TODAY)
+        except InvalidDatasetError as exc:
+            print("\n".join(exc.report.summary_lines(3)))
+            raise SystemExit(f"the generated dataset is invalid: {exc}") from None
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        rows = sum(c.read for c in report.tables.values())
+        for name, counts in report.tables.items():
+            print(f"  {name:<14} read {counts.read:>9,}  inserted {counts.inserted:>9,}")
+        print(f"import: {seconds:.1f} s for {rows:,} rows = {rows / seconds:,.0f} rows/s")
+        print(f"peak RSS: {_peak_rss_mb():.0f} MB (after generating: {rss_before:.0f} MB)")
+        print(f"database: {db.stat().st_size / 1e6:.0f} MB")
+        if args.reimport:
+            started = time.perf_counter()
+            again = import_dataset(folder, db, today=TODAY)
+            seconds = time.perf_counter() - started
+            unchanged = sum(c.unchanged for c in again.tables.values())
+            print(f"re-import of the same files: {seconds:.1f} s, {unchanged:,} rows unchanged")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()

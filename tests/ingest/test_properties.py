@@ -1,0 +1,191 @@
+"""Property-based tests: malformed and random input never crashes validate or import,
+never shows a traceback, and never writes part of an import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from analysis.cli import main
+from analysis.contract import EVENTS, RELEASES
+from analysis.errors import DesistError, InvalidDatasetError
+from analysis.ingest import import_dataset, validate_dataset
+from tests.ingest.conftest import TODAY, VALID, folder_state, write_dataset
+
+# Deterministic: the same examples on every run and machine.
+FAST = settings(
+    derandomize=True,
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+
+SUFFIXES = st.sampled_from([".csv", ".parquet", ".xlsx"])
+# Cells a clerk might type, plus awkward ones: quotes, separators, line breaks, unicode.
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "2020-01-01",
+            "2020-02-30",
+            "M",
+            "f",
+            "NaN",
+            "inf",
+            "-0",
+            "1e309",
+            "0x10",
+            "1,5",
+            "rearrest",
+            "null",
+            "None",
+            '"',
+            ";",
+            "\n",
+            "é",
+        ]
+    ),
+    st.text(max_size=12),
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.dates().map(lambda d: d.isoformat()),
+)
+
+
+@pytest.fixture(scope="module")
+def workspace():
+    """A database holding the valid sample dataset, plus scratch space for examples."""
+    root = Path(tempfile.mkdtemp(prefix="desist-props-"))
+    write_dataset(root / "valid")
+    import_dataset(root / "valid", root / "db" / "study.duckdb", today=TODAY)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _fresh_folder(root: Path) -> Path:
+    folder = Path(tempfile.mkdtemp(dir=root))
+    return folder
+
+
+def _check_no_crash_no_partial_write(root: Path, folder: Path) -> None:
+    """validate + import + the CLI on ``folder``: only user errors, never a partial write."""
+    report = validate_dataset(folder, today=TODAY)
+    for problem in report.problems:
+        assert str(problem) and problem.file
+    db = root / "db" / "study.duckdb"
+    before = folder_state(db.parent)
+    try:
+        import_dataset(folder, db, today=TODAY)
+    except InvalidDatasetError as exc:
+        assert not report.ok or exc.report.problems
+        assert folder_state(db.parent) == before
+    except DesistError:
+        assert folder_state(db.parent) == before
+    else:
+        assert report.ok or all(p.kind == "unknown_person" for p in report.problems), (
+            report.summary_lines()
+        )
+        assert not list(db.parent.glob("*.tmp*"))
+    result = CliRunner().invoke(main, ["validate", str(folder)], catch_exceptions=True)
+    assert result.exit_code in (0, 2), (result.output, result.exception)
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    shutil.rmtree(folder)
+
+
+@FAST
+@given(content=st.binary(max_size=2000), suffix=SUFFIXES)
+def test_random_bytes_as_a_table_file(workspace, content, suffix):
+    folder = _fresh_folder(workspace)
+    (folder / f"releases{suffix}").write_bytes(content)
+    _check_no_crash_no_partial_write(workspace, folder)
+
+
+@FAST
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=400))
+def test_random_text_as_releases_csv(workspace, text):
+    folder = _fresh_folder(workspace)
+    (folder / "releases.csv").write_text(text, encoding="utf-8")
+    _check_no_crash_no_partial_write(workspace, folder)
+
+
+def _csv(header, rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@FAST
+@given(
+    rows=st.lists(
+        st.lists(CELL, min_size=len(RELEASES.columns), max_size=len(RELEASES.columns)),
+        min_size=1,
+        max_size=6,
+    ),
+    events=st.lists(
+        st.lists(CELL, min_size=len(EVENTS.columns), max_size=len(EVENTS.columns)), max_size=4
+    ),
+)
+def test_random_cells_under_valid_headers(workspace, rows, events):
+    folder = _fresh_folder(workspace)
+    (folder / "releases.csv").write_text(_csv(RELEASES.column_names, rows), encoding="utf-8")
+    (folder / "events.csv").write_text(_csv(EVENTS.column_names, events), encoding="utf-8")
+    _check_no_crash_no_partial_write(workspace, folder)
+
+
+@FAST
+@given(
+    index=st.integers(0, len(VALID["releases"][1]) - 1),
+    column=st.sampled_from(VALID["releases"][0]),
+    value=CELL,
+)
+def test_one_random_cell_in_a_valid_dataset(workspace, index, column, value):
+    header, rows = VALID["releases"]
+    rows = [list(r) for r in rows]
+    rows[index][header.index(column)] = value
+    folder = write_dataset(_fresh_folder(workspace), releases=(header, rows))
+    _check_no_crash_no_partial_write(workspace, folder)
+
+
+@FAST
+@given(
+    header=st.lists(
+        st.one_of(
+            st.sampled_from(RELEASES.column_names + ("name", "Nom ", "")), st.text(max_size=10)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    suffix=SUFFIXES,
+)
+def test_random_headers(workspace, header, suffix):
+    import pandas as pd
+
+    folder = _fresh_folder(workspace)
+    rows = [["x"] * len(header), ["2020-01-01"] * len(header)]
+    path = folder / f"releases{suffix}"
+    if suffix == ".csv":
+        path.write_text(_csv(header, rows), encoding="utf-8")
+    else:
+        frame = pd.DataFrame(rows, columns=[str(h) for h in header])
+        try:
+            if suffix == ".parquet":
+                frame.to_parquet(path)
+            else:
+                frame.to_excel(path, index=False)
+        except (ValueError, TypeError, IllegalCharacterError):
+            # The writer itself refuses (e.g. duplicate column names in Parquet).
+            return
+    _check_no_crash_no_partial_write(workspace, folder)
