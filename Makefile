@@ -9,7 +9,7 @@ PORT   ?= 8501
 # Test workers; CI machines have 2 cores.
 WORKERS ?= 2
 
-.PHONY: demo test install install-dev demo-db dashboard lint bench lock clean
+.PHONY: demo test install install-dev demo-db notebook lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ demo: install demo-db
 		echo "Demo database ready: $(DEMO_DB)."; \
 		echo "The dashboard is not built yet; try: $(BIN)/desist km --db $(DEMO_DB) --by sex"; \
 	fi
+
+# Jupyter Lab on the project's environment, opened on notebooks/ (set DESIST_DB for your own data).
+notebook: install-dev demo-db
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser
 
 test: install-dev
 	$(BIN)/python -m pytest -n $(WORKERS) --timeout=900
