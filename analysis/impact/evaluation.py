@@ -120,6 +120,27 @@ class ImpactResult:
     def reportable(self) -> bool:
         return self.verdict.reportable
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the headline, the rates and the estimates."""
+        import html
+
+        rates = pd.DataFrame(
+            {PARTICIPANTS: self.participants.as_dict(), COMPARISON: self.comparison.as_dict()}
+        ).T[["n", "rate", "lower", "upper", "rmst"]]
+        estimates = pd.DataFrame(
+            {
+                "difference in rate": self.difference.as_dict(),
+                "hazard ratio": self.hazard_ratio.as_dict(),
+                "difference in days free": self.rmst_difference.as_dict(),
+            }
+        ).T
+        return (
+            f"<h4>Impact of {html.escape(self.program)} ({self.method}, {self.horizon_days} days)</h4>"
+            f"<p>{html.escape(self.summary_text)}</p>"
+            + rates.to_html(float_format=lambda v: f"{v:.3f}")
+            + estimates.to_html(float_format=lambda v: f"{v:.3g}")
+        )
+
     def as_dict(self) -> dict:
         """The ``desist impact --json`` contract."""
         return {

@@ -199,3 +199,9 @@ def test_cli_impact_json_and_offline_report(demo_db, tmp_path):
     assert "Impact of VOC-METAL" in page and "For every 100" in page
     assert not EXTERNAL_RESOURCE.search(page)
     assert np.isfinite(payload["hazard_ratio"]["estimate"])
+
+
+def test_result_has_a_notebook_html_view(demo_con):
+    result = ImpactEvaluation(program="VOC-METAL", outcome=REARREST).fit(demo_con)
+    page = result._repr_html_()
+    assert "Impact of VOC-METAL" in page and "<table" in page and "hazard ratio" in page
