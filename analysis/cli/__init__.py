@@ -22,4 +22,10 @@ def main() -> None:
 
 
 # Each module adds its commands to ``main`` when imported.
-from analysis.cli import ingest_commands  # noqa: E402,F401
+from analysis.cli import (  # noqa: E402
+    cox_commands,  # noqa: F401
+    demo_commands,  # noqa: F401
+    impact_commands,  # noqa: F401
+    ingest_commands,  # noqa: F401
+    survival_commands,  # noqa: F401
+)

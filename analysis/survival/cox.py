@@ -1,0 +1,498 @@
+"""Cox proportional-hazards models over statsmodels ``PHReg``, agreeing with R ``coxph``.
+
+``PHReg`` (statsmodels 0.15) fits the coefficients. Its traps are neutralised here:
+
+* it defaults to Breslow ties — :class:`CoxModel` defaults to Efron, like R;
+* it silently ignores case weights — weights are refused with a clear error;
+* it keeps a row at risk at its own entry time (R: at risk on ``(entry, stop]``) —
+  entry times are nudged up by one ulp (``numpy.nextafter``) so that a row entering
+  exactly at an event time is not in that risk set;
+* its robust SEs are wrong when rows span no event time — such rows are dropped
+  before fitting, and the sandwich is computed from R-style score residuals;
+* its baseline cumulative hazard lags one event time — the baseline is recomputed
+  (Efron increments as R ``survfit.coxph``).
+
+See ``docs/cox.md`` for the method notes and the measured agreement with R.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"time": [5, 8, 3, 9, 12, 4, 7, 10], "event": [1, 1, 0, 1, 0, 1, 1, 0],
+...                    "age": [30, 45, 22, 50, 41, 28, 36, 60]})
+>>> fit = CoxModel().fit(df, "time", "event", ["age"])
+>>> list(fit.summary.columns)
+['term', 'coef', 'se', 'hr', 'hr_lower', 'hr_upper', 'p']
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.errors import AnalysisError
+from analysis.survival import cox_diagnostics, cox_riskset
+
+SUMMARY_COLUMNS = ("term", "coef", "se", "hr", "hr_lower", "hr_upper", "p")
+
+#: Above this many rows ``solver="auto"`` uses the vectorised Newton solver, because
+#: PHReg builds its risk sets with Python loops over rows and event times.
+PHREG_MAX_ROWS = 20_000
+#: Rows of the subsample whose fit starts the Newton solver on big data.
+WARM_START_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Design:
+    """How covariates become model columns (kept to encode prediction profiles)."""
+
+    covariates: tuple[str, ...]
+    #: categorical covariate -> (reference level, non-reference levels in column order)
+    levels: dict[str, tuple[str, tuple[str, ...]]]
+    columns: tuple[str, ...]
+    term_columns: dict[str, list[int]]
+    centre: np.ndarray
+
+    def encode(self, df: pd.DataFrame) -> np.ndarray:
+        """Design matrix (uncentred) of ``df`` with the fitted coding."""
+        parts: list[np.ndarray] = []
+        for name in self.covariates:
+            if name in self.levels:
+                # factorize once and compare small integer codes (fast on millions of rows)
+                codes, uniques = pd.factorize(df[name])
+                labels = [str(u) for u in uniques]
+                known = {self.levels[name][0], *self.levels[name][1]}
+                unknown = set(labels) - known
+                if unknown:
+                    raise AnalysisError(
+                        f"unknown level(s) {sorted(unknown)} of '{name}'; the model knows "
+                        f"{sorted(known)}"
+                    )
+                for level in self.levels[name][1]:
+                    hits = [i for i, lab in enumerate(labels) if lab == level]
+                    parts.append(np.isin(codes, hits).astype(float))
+            else:
+                parts.append(pd.to_numeric(df[name]).astype(float).to_numpy())
+        out = np.empty((len(df), len(parts)))
+        for k, part in enumerate(parts):
+            out[:, k] = part
+        return out
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    """Immutable results of a fitted Cox model."""
+
+    design: Design
+    coef: np.ndarray
+    cov: np.ndarray
+    naive_cov: np.ndarray
+    robust: bool
+    alpha: float
+    loglik: float
+    loglik_null: float
+    n: int
+    events: int
+    n_missing: int
+    ties: str
+    solver: str
+    strata: tuple[str, ...]
+    #: distinct event times, their stratum label and baseline cumulative hazard at
+    #: centred covariates (one row per event time and stratum)
+    baseline: pd.DataFrame
+    _rs: cox_riskset.RiskSetData = field(repr=False)
+    _sums: cox_riskset.RiskSums = field(repr=False)
+    _km_rows: tuple = field(repr=False)
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        se = self.se
+        return pd.DataFrame(
+            {
+                "term": list(self.design.columns),
+                "coef": self.coef,
+                "se": se,
+                "hr": np.exp(self.coef),
+                "hr_lower": np.exp(self.coef - z * se),
+                "hr_upper": np.exp(self.coef + z * se),
+                "p": 2 * stats.norm.sf(np.abs(self.coef / se)),
+            },
+            columns=list(SUMMARY_COLUMNS),
+        )
+
+
+class CoxModel:
+    """Cox proportional-hazards regression (Efron ties by default).
+
+    Parameters
+    ----------
+    ties : {"efron", "breslow"}
+        Handling of tied event times; R and lifelines default to Efron.
+    robust : bool or None
+        Sandwich (robust) standard errors. ``None`` (default) means robust exactly
+        when there is a cluster: ``cluster_col`` or, failing that, a ``person_id``
+        column (people have several releases). ``True`` without a cluster treats each
+        row as its own cluster, as R ``coxph(robust=TRUE)``.
+    alpha : float
+        1 - confidence level of the hazard-ratio intervals.
+    solver : {"auto", "phreg", "newton"}
+        ``phreg`` fits with statsmodels PHReg; ``newton`` with the vectorised
+        Newton–Raphson of :mod:`analysis.survival.cox_riskset` (same maximum, much
+        faster on large data); ``auto`` picks PHReg up to ``PHREG_MAX_ROWS`` rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t": [2, 3, 3, 5, 6, 8, 9, 9], "e": [1, 1, 0, 1, 1, 0, 1, 1],
+    ...                    "sex": ["F", "M", "M", "F", "M", "F", "M", "F"]})
+    >>> model = CoxModel().fit(df, "t", "e", ["sex"], categorical=["sex"],
+    ...                        reference={"sex": "F"})
+    >>> model.summary["term"].tolist()
+    ['sex[M]']
+    """
+
+    def __init__(
+        self,
+        ties: Literal["efron", "breslow"] = "efron",
+        robust: bool | None = None,
+        alpha: float = 0.05,
+        solver: Literal["auto", "phreg", "newton"] = "auto",
+    ):
+        if ties not in ("efron", "breslow"):
+            raise AnalysisError(f"ties must be 'efron' or 'breslow', not {ties!r}")
+        if solver not in ("auto", "phreg", "newton"):
+            raise AnalysisError(f"solver must be 'auto', 'phreg' or 'newton', not {solver!r}")
+        if not 0 < alpha < 1:
+            raise AnalysisError("alpha must be between 0 and 1")
+        self.ties = ties
+        self.robust = robust
+        self.alpha = alpha
+        self.solver = solver
+        self.result_: CoxFit | None = None
+
+    # -- fitted attributes -------------------------------------------------
+    def _fitted(self) -> CoxFit:
+        if self.result_ is None:
+            raise AnalysisError("the model is not fitted yet: call fit() first")
+        return self.result_
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Tidy table: ``term, coef, se, hr, hr_lower, hr_upper, p``."""
+        return self._fitted().summary
+
+    @property
+    def params(self) -> pd.Series:
+        fit = self._fitted()
+        return pd.Series(fit.coef, index=list(fit.design.columns))
+
+    @property
+    def loglik(self) -> float:
+        return self._fitted().loglik
+
+    @property
+    def n(self) -> int:
+        return self._fitted().n
+
+    @property
+    def events(self) -> int:
+        return self._fitted().events
+
+    # -- fitting -----------------------------------------------------------
+    def fit(
+        self,
+        df: pd.DataFrame,
+        duration_col: str,
+        event_col: str,
+        covariates,
+        categorical=None,
+        reference: dict[str, str] | None = None,
+        strata=None,
+        entry_col: str | None = None,
+        weights_col: str | None = None,
+        cluster_col: str | None = None,
+    ) -> CoxModel:
+        """Fit the model; returns ``self``.
+
+        Parameters
+        ----------
+        df : DataFrame
+            One row per episode, or per ``(entry, stop]`` interval for time-varying data.
+        duration_col, event_col : str
+            Stop time and event indicator (1 = event, 0 = censored).
+        covariates : str or list of str
+            Model covariates, in output order.
+        categorical : list of str, optional
+            Covariates coded as indicators (``name[level]``). Text columns are always
+            categorical. The reference level is ``reference[name]`` when given, else
+            the most frequent level (ties broken by sorted order).
+        strata : str or list of str, optional
+            Separate baseline hazard per stratum.
+        entry_col : str, optional
+            Entry (start) time: left truncation or counting-process rows.
+        weights_col : str, optional
+            Refused: PHReg silently ignores case weights.
+        cluster_col : str, optional
+            Cluster for robust SEs (default ``person_id`` when present).
+        """
+        if weights_col is not None:
+            raise AnalysisError(
+                "case weights are not supported: statsmodels PHReg silently ignores them, "
+                "so a weighted Cox model would be wrong; fit without weights"
+            )
+        covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+        strata_cols = [] if strata is None else ([strata] if isinstance(strata, str)
+                                                 else list(strata))
+        categorical = set(categorical or ())
+        reference = dict(reference or {})
+        if cluster_col is None and self.robust is not False and "person_id" in df.columns:
+            cluster_col = "person_id"
+        robust = bool(self.robust) or (self.robust is None and cluster_col is not None)
+
+        needed = [duration_col, event_col, *covariates, *strata_cols]
+        needed += [c for c in (entry_col, cluster_col) if c is not None]
+        missing_cols = [c for c in dict.fromkeys(needed) if c not in df.columns]
+        if missing_cols:
+            raise AnalysisError(
+                f"unknown column(s) {missing_cols}; available: {sorted(map(str, df.columns))}"
+            )
+        unknown_cat = (categorical | set(reference)) - set(covariates)
+        if unknown_cat:
+            raise AnalysisError(f"{sorted(unknown_cat)} are not among the covariates")
+        if len(set(covariates)) != len(covariates):
+            raise AnalysisError("a covariate is listed twice")
+        if not covariates:
+            raise AnalysisError("give at least one covariate")
+
+        data = df[list(dict.fromkeys(needed))]
+        complete = data.notna().all(axis=1)
+        n_missing = int((~complete).sum())
+        data = data[complete]
+        if len(data) == 0:
+            raise AnalysisError("no rows left after dropping rows with missing values")
+
+        stop = pd.to_numeric(data[duration_col]).astype(float).to_numpy()
+        event = pd.to_numeric(data[event_col]).to_numpy()
+        if not np.isin(event, (0, 1)).all():
+            raise AnalysisError(f"'{event_col}' must be 0 (censored) or 1 (event)")
+        event = event.astype(bool)
+        entry = None
+        if entry_col is not None:
+            entry = pd.to_numeric(data[entry_col]).astype(float).to_numpy()
+            if np.any(entry >= stop):
+                raise AnalysisError(f"'{entry_col}' must be strictly less than '{duration_col}'")
+        if np.any(stop < 0):
+            raise AnalysisError(f"'{duration_col}' has negative values")
+        if not event.any():
+            raise AnalysisError("no events: a Cox model needs at least one event")
+
+        design = _make_design(data, covariates, categorical, reference)
+        xc = design.encode(data)
+        centre = xc.mean(axis=0)
+        xc -= centre  # centring avoids overflow of exp(x beta); estimates are unchanged
+        _check_rank(xc, design.columns)
+        design = Design(design.covariates, design.levels, design.columns,
+                        design.term_columns, centre)
+
+        if strata_cols:
+            labels = data[strata_cols[0]].astype(str)
+            for col in strata_cols[1:]:
+                labels = labels + ", " + data[col].astype(str)
+            labels = labels.to_numpy()
+            strata_codes = pd.factorize(labels, sort=True)[0]
+            strata_names = np.array(pd.factorize(labels, sort=True)[1])
+        else:
+            strata_codes, strata_names = None, np.array(["all"])
+
+        rs = cox_riskset.build(xc, stop, event, entry, strata_codes, self.ties)
+        keep = rs.kept
+
+        solver = self.solver
+        if solver == "auto":
+            solver = "phreg" if keep.sum() <= PHREG_MAX_ROWS else "newton"
+        if solver == "phreg":
+            beta = _fit_phreg(xc[keep], stop[keep], event[keep],
+                              None if entry is None else entry[keep],
+                              None if strata_codes is None else strata_codes[keep], self.ties)
+            sums = cox_riskset.risk_sums(rs, beta)
+            null = cox_riskset.risk_sums(rs, np.zeros_like(beta))
+        else:
+            start = None
+            if len(xc) > 4 * WARM_START_ROWS:
+                # a fit on a random subsample starts Newton close to the maximum, saving
+                # several passes over all rows; the result does not depend on it
+                sub = np.random.default_rng(0).choice(len(xc), WARM_START_ROWS, replace=False)
+                sub_rs = cox_riskset.build(xc[sub], stop[sub], event[sub],
+                                           None if entry is None else entry[sub],
+                                           None if strata_codes is None else strata_codes[sub],
+                                           self.ties)
+                try:
+                    start = cox_riskset.newton(sub_rs, tol=1e-6, step_tol=1e-3)[0]
+                except AnalysisError:
+                    start = None  # e.g. a rare level without events in the subsample
+            beta, sums, null = cox_riskset.newton(rs, start=start)
+
+        try:
+            naive_cov = np.linalg.inv(sums.info)
+        except np.linalg.LinAlgError:
+            raise AnalysisError("the information matrix is singular: covariates are "
+                                "collinear or a coefficient is infinite") from None
+        if not np.all(np.isfinite(beta)) or np.any(np.diag(naive_cov) <= 0):
+            raise AnalysisError(cox_riskset.NOT_CONVERGED)
+        cov = naive_cov
+        if robust:
+            dfbeta = cox_riskset.rows_dot(cox_riskset.score_residuals(rs, sums), naive_cov)
+            if cluster_col is not None:
+                groups = pd.factorize(data[cluster_col].to_numpy()[keep])[0]
+                if groups.max() + 1 < len(groups):  # some cluster has several rows
+                    order = np.argsort(groups, kind="stable")
+                    starts = np.flatnonzero(np.diff(groups[order], prepend=-1))
+                    dfbeta = np.add.reduceat(dfbeta[order], starts, axis=0)
+            cov = cox_riskset.cross(dfbeta, dfbeta)
+
+        hz = cox_riskset.baseline_hazard_increments(rs, sums)
+        baseline = pd.DataFrame({"time": rs.times,
+                                 "stratum": strata_names[rs.time_stratum.astype(int)],
+                                 "hazard": hz})
+        baseline["cumhaz"] = baseline.groupby("stratum", sort=False)["hazard"].cumsum()
+
+        self.result_ = CoxFit(
+            design=design, coef=beta, cov=cov, naive_cov=naive_cov, robust=robust,
+            alpha=self.alpha, loglik=sums.loglik, loglik_null=null.loglik, n=len(data),
+            events=int(event.sum()), n_missing=n_missing, ties=self.ties, solver=solver,
+            strata=tuple(strata_cols), baseline=baseline, _rs=rs, _sums=sums,
+            _km_rows=(stop, event, entry),
+        )
+        return self
+
+    # -- diagnostics and prediction ---------------------------------------
+    def ph_test(self, transform: str = "km") -> pd.DataFrame:
+        """Proportional-hazards test per term and ``GLOBAL`` (R ``cox.zph``).
+
+        Returns a DataFrame with columns ``term, chi2, df, p``.
+        """
+        fit = self._fitted()
+        stop, event, entry = fit._km_rows
+        return cox_diagnostics.ph_test(fit._rs, fit._sums, fit.design.term_columns,
+                                       stop=stop, event=event, entry=entry,
+                                       transform=transform)
+
+    def predict_survival(self, profiles: pd.DataFrame, times) -> pd.DataFrame:
+        """Survival probabilities of covariate profiles at ``times``.
+
+        Same as R ``survfit(fit, newdata=profiles)`` (``exp(-H)``, Efron or Breslow
+        hazard increments). Stratified models need the strata columns in
+        ``profiles``. Returns a DataFrame indexed by time, one column per profile.
+        """
+        fit = self._fitted()
+        missing = [c for c in (*fit.design.covariates, *fit.strata) if c not in profiles]
+        if missing:
+            raise AnalysisError(f"profiles lack column(s) {missing}")
+        x = fit.design.encode(profiles) - fit.design.centre
+        risk = np.exp(x @ fit.coef)
+        if fit.strata:
+            labels = profiles[fit.strata[0]].astype(str)
+            for col in fit.strata[1:]:
+                labels = labels + ", " + profiles[col].astype(str)
+        else:
+            labels = pd.Series(["all"] * len(profiles))
+        times = np.asarray(times, dtype=float)
+        out = {}
+        for i, (label, r) in enumerate(zip(labels, risk, strict=True)):
+            base = fit.baseline[fit.baseline["stratum"] == label]
+            if base.empty:
+                raise AnalysisError(f"stratum {label!r} has no events in the fitted data")
+            idx = np.searchsorted(base["time"].to_numpy(), times, side="right")
+            cumhaz = np.concatenate([[0.0], base["cumhaz"].to_numpy()])[idx]
+            out[profiles.index[i]] = np.exp(-cumhaz * r)
+        return pd.DataFrame(out, index=pd.Index(times, name="time"))
+
+
+def _make_design(data, covariates, categorical, reference) -> Design:
+    levels: dict[str, tuple[str, tuple[str, ...]]] = {}
+    columns: list[str] = []
+    term_columns: dict[str, list[int]] = {}
+    for name in covariates:
+        col = data[name]
+        is_text = not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+        if name in categorical or is_text:
+            codes, uniques = pd.factorize(col)
+            counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(uniques)),
+                               index=[str(u) for u in uniques]).groupby(level=0).sum()
+            if len(counts) < 2:
+                raise AnalysisError(f"covariate '{name}' has a single level; drop it")
+            ordered = sorted(counts.index)
+            if name in reference:
+                ref = str(reference[name])
+                if ref not in counts.index:
+                    raise AnalysisError(
+                        f"reference level {ref!r} of '{name}' does not occur; levels: {ordered}"
+                    )
+            else:
+                top = counts.max()
+                ref = next(level for level in ordered if counts[level] == top)
+            others = tuple(level for level in ordered if level != ref)
+            levels[name] = (ref, others)
+            term_columns[name] = list(range(len(columns), len(columns) + len(others)))
+            columns += [f"{name}[{level}]" for level in others]
+        else:
+            if pd.to_numeric(col).nunique() < 2:
+                raise AnalysisError(f"covariate '{name}' is constant; drop it")
+            term_columns[name] = [len(columns)]
+            columns.append(name)
+    return Design(tuple(covariates), levels, tuple(columns), term_columns, np.zeros(0))
+
+
+def _check_rank(x: np.ndarray, columns) -> None:
+    """Refuse collinear covariates, naming the first column explained by earlier ones.
+
+    ``x`` must be centred.
+    """
+    cross = cox_riskset.cross(x, x)  # p x p: cheap even for millions of rows
+    scale = np.sqrt(np.diag(cross))
+    scale = np.where(scale > 0, scale, 1.0)
+    gram = cross / np.outer(scale, scale)  # correlation matrix
+
+    def full_rank(k: int) -> bool:
+        eig = np.linalg.eigvalsh(gram[:k, :k])
+        return eig.min() > 1e-10 * max(eig.max(), 1e-300)
+
+    if full_rank(gram.shape[0]):
+        return
+    for k in range(1, gram.shape[0] + 1):
+        if not full_rank(k):
+            raise AnalysisError(
+                f"covariates are collinear: '{columns[k - 1]}' is a linear combination of "
+                f"{list(columns[: k - 1])}; drop one of them"
+            )
+
+
+def _fit_phreg(x, stop, event, entry, strata, ties) -> np.ndarray:
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    if entry is not None:
+        # PHReg keeps a row at risk at its own entry time; R does not ((entry, stop]).
+        shift = min(0.0, entry.min())
+        entry = np.nextafter(entry - shift, np.inf)
+        stop = stop - shift
+    model = PHReg(stop, x, status=event.astype(float), entry=entry, strata=strata, ties=ties)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = model.fit(method="newton", maxiter=100, tol=1e-10)
+        except np.linalg.LinAlgError:
+            raise AnalysisError(cox_riskset.NOT_CONVERGED) from None
+    diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if diverged or not np.all(np.isfinite(result.params)):
+        raise AnalysisError(cox_riskset.NOT_CONVERGED)
+    return np.asarray(result.params, dtype=float)

@@ -1,0 +1,160 @@
+"""Cox models straight from a study database: covariate lookup, episodes, exposures, fit.
+
+Used by ``desist cox`` and usable from notebooks::
+
+    con = connect_readonly("data/demo.duckdb")
+    study = fit_study_cox(con, ["age_at_release", "sex"], programs=["VOC1"])
+    study.model.summary, study.ph_test
+
+Covariates may be contract fields of ``releases``, the derived ``age``, ``age_band`` and
+``release_year``, or extra covariates imported from ``releases.csv`` (listed in the
+``covariates`` table). Text fields, ``age_band``, ``release_year`` and covariates of kind
+``categorical`` enter as indicators against their most frequent level; the others are
+numeric. Robust standard errors are clustered by person (people have several releases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.survival.cox import CoxModel
+from analysis.survival.episodes import Outcome, build_episodes, release_columns
+from analysis.survival.exposures import add_exposures
+
+#: Release columns that are bookkeeping, never covariates.
+NOT_COVARIATES = ("release_id", "person_id", "release_date", "follow_up_end", "batch_id")
+#: Numeric-looking fields that are better treated as categories.
+CATEGORICAL_FIELDS = ("age_band", "release_year")
+
+
+@dataclass(frozen=True)
+class StudyCox:
+    """A fitted study model with what the report needs."""
+
+    model: CoxModel
+    ph_test: pd.DataFrame
+    n_releases: int
+    n_missing: int
+    outcome: Outcome
+    time_varying_programs: tuple[str, ...]
+    baseline_programs: tuple[str, ...]
+    dropped_zero_time: int
+
+    def as_dict(self) -> dict:
+        """The ``desist cox --json`` payload."""
+        return {
+            "n": self.n_releases,
+            "events": self.model.events,
+            "ties": self.model.result_.ties,
+            "loglik": self.model.loglik,
+            "terms": self.model.summary.to_dict("records"),
+            "ph_test": self.ph_test.to_dict("records"),
+        }
+
+
+def available_covariates(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every usable covariate name and whether it is ``numeric`` or ``categorical``."""
+    kinds = dict(con.execute("SELECT name, kind FROM covariates").fetchall())
+    types = dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'releases'").fetchall())
+    out: dict[str, str] = {}
+    for col in release_columns(con):
+        if col in NOT_COVARIATES:
+            continue
+        numeric = any(t in types[col].upper() for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL"))
+        kind = kinds.get(col, "numeric" if numeric else "categorical")
+        out[col] = kind
+    out.update({"age": "numeric", "age_band": "categorical", "release_year": "categorical"})
+    return out
+
+
+def fit_study_cox(
+    con: duckdb.DuckDBPyConnection,
+    covariates,
+    *,
+    programs=(),
+    exposure: str = "current",
+    participation: str = "any",
+    strata: str | None = None,
+    outcome: Outcome | None = None,
+    ties: str = "efron",
+    reference: dict[str, str] | None = None,
+    solver: str = "auto",
+) -> StudyCox:
+    """Fit a Cox model of time to the outcome after release.
+
+    Parameters
+    ----------
+    con : read-only connection to a study database.
+    covariates : list of str
+        Release fields, derived fields or imported covariates (see module docs).
+    programs : list of str
+        Programme ids; ``in_prison`` ones are baseline indicators, ``post_release`` and
+        ``community`` ones time-varying (see :mod:`analysis.survival.exposures`).
+    exposure : {"current", "ever"}
+        Time-varying definition for post-release and community programmes.
+    participation : {"any", "completed"}
+        Which participation counts for in-prison programmes.
+    strata : str, optional
+        A categorical field with a separate baseline hazard per level.
+    outcome : Outcome, optional
+        Event types that count (default: every type present).
+    ties : {"efron", "breslow"}
+    reference : dict, optional
+        Reference level per categorical covariate.
+    solver : {"auto", "phreg", "newton"}
+        See :class:`analysis.survival.cox.CoxModel`.
+    """
+    covariates = list(dict.fromkeys(covariates))
+    programs = list(dict.fromkeys(programs))
+    if not covariates and not programs:
+        raise AnalysisError("give at least one covariate or programme")
+    known = available_covariates(con)
+    wanted = covariates + ([strata] if strata else [])
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AnalysisError(
+            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
+        )
+    outcome = outcome or Outcome()
+    episodes = build_episodes(con, outcome, columns=[c for c in wanted if c in known])
+    if episodes.empty:
+        raise AnalysisError("the database has no releases")
+    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
+    frame = data.frame
+    used = [*covariates, *programs, *([strata] if strata else [])]
+    complete = frame[used].notna().all(axis=1).to_numpy()
+    missing_releases = 0
+    if not complete.all():
+        missing_releases = frame.loc[~complete, "release_id"].nunique()
+        frame = frame[complete]
+    for program in programs:
+        if frame[program].nunique() < 2:
+            raise AnalysisError(
+                f"program {program!r}: no release in the analysis is "
+                f"{'exposed' if frame[program].max() == 0 else 'unexposed'} to it, so its "
+                "effect cannot be estimated"
+            )
+    categorical = [c for c in covariates if known[c] == "categorical"
+                   or c in CATEGORICAL_FIELDS]
+    model = CoxModel(ties=ties, solver=solver).fit(
+        frame, data.duration_col, data.event_col, covariates + programs,
+        categorical=categorical, reference=reference, strata=strata,
+        entry_col=data.entry_col, cluster_col="person_id",
+    )
+    return StudyCox(
+        model=model,
+        ph_test=model.ph_test(),
+        n_releases=int(frame["release_id"].nunique()),
+        n_missing=int(missing_releases),
+        outcome=outcome,
+        time_varying_programs=data.time_varying_programs,
+        baseline_programs=data.baseline_programs,
+        dropped_zero_time=data.dropped_zero_time,
+    )
+

@@ -1,0 +1,258 @@
+"""Programme exposures for Cox models, free of immortal-time bias.
+
+* ``in_prison`` programmes are **baseline** indicators: the person took part during
+  the custody period that ended with this release — the participation row names this
+  release (``participation.release_id``), or else it started before the release date
+  and after the person's previous release.
+* ``post_release`` and ``community`` programmes are **time-varying**, never baseline:
+  counting a programme that starts after release as exposed from day 0 would credit it
+  with the weeks the person had to survive to start it (immortal time). Community
+  programmes (alternatives to custody, probation-run) start on or after the release
+  or sentence date, so they are treated like post-release ones; a participation that
+  started before the release date counts from day 0. Episodes are split into
+  ``(start, stop]`` rows at every exposure change, in DuckDB SQL; the event stays on
+  the last row.
+
+  - ``current``: exposed from ``start_date`` through ``end_date`` (open end = still
+    exposed); ``ever``: exposed from ``start_date`` to the end of follow-up.
+  - Day ``s = start_date - release_date`` switches exposure on for ``(s, ...]``: an event
+    on the programme's first day counts as unexposed (the covariate at ``t`` is decided
+    by what happened before ``t``). With ``current`` the exposure lasts through day
+    ``end_date - release_date``; a programme starting and ending on the same day
+    gives no exposed time.
+  - A time-varying participation belongs to the release it names, else to the
+    person's latest release on or before its start date.
+
+Episodes of zero days cannot be represented as ``(0, 0]`` rows; they are dropped from
+time-varying analyses and counted in :attr:`ExposureData.dropped_zero_time`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+
+BASELINE_SETTINGS = ("in_prison",)
+TIME_VARYING_SETTINGS = ("post_release", "community")
+
+
+@dataclass(frozen=True)
+class ExposureData:
+    """Episodes with programme exposure columns, ready for :class:`CoxModel`.
+
+    ``frame`` has the episode columns plus one 0/1 column per programme (named by its
+    ``program_id``). With time-varying programmes it has one row per ``(start, stop]``
+    interval and ``entry_col == "start"``; otherwise one row per release.
+    """
+
+    frame: pd.DataFrame
+    duration_col: str
+    event_col: str
+    entry_col: str | None
+    baseline_programs: tuple[str, ...]
+    time_varying_programs: tuple[str, ...]
+    dropped_zero_time: int = 0
+
+
+def program_settings(con: duckdb.DuckDBPyConnection, program_ids) -> dict[str, str]:
+    """Setting of each requested programme; unknown ids raise :class:`AnalysisError`."""
+    known = dict(con.execute("SELECT program_id, setting FROM programs").fetchall())
+    unknown = [p for p in program_ids if p not in known]
+    if unknown:
+        listing = ", ".join(sorted(known)) or "none: the database has no programs"
+        raise AnalysisError(f"unknown program(s) {unknown}; known programs: {listing}")
+    return {p: known[p] for p in program_ids}
+
+
+def add_exposures(
+    con: duckdb.DuckDBPyConnection,
+    episodes: pd.DataFrame,
+    program_ids,
+    *,
+    exposure: Literal["current", "ever"] = "current",
+    variant: Literal["any", "completed"] = "any",
+) -> ExposureData:
+    """Add programme exposure columns to episodes.
+
+    Parameters
+    ----------
+    con : DuckDB connection to a study database (read-only is enough).
+    episodes : DataFrame
+        One row per release with ``release_id, person_id, release_date, time, event``
+        (as built by :mod:`analysis.survival.episodes`); other columns are kept.
+    program_ids : list of str
+        Programmes to add, named by ``program_id``.
+    exposure : {"current", "ever"}
+        Time-varying definition for post-release and community programmes.
+    variant : {"any", "completed"}
+        In-prison programmes: any participation, or completed participation only.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> from analysis.survival.episodes import build_episodes
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> _ = con.execute("INSERT INTO releases (release_id, person_id, release_date, facility,"
+    ...     " follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'A',"
+    ...     " DATE '2020-12-31', 'b')")
+    >>> _ = con.execute("INSERT INTO programs (program_id, name, category, setting, batch_id)"
+    ...     " VALUES ('MENTOR', 'Mentoring', 'post_release_support', 'post_release', 'b')")
+    >>> _ = con.execute("INSERT INTO participation (person_id, program_id, start_date,"
+    ...     " end_date, batch_id) VALUES ('p1', 'MENTOR', DATE '2020-02-01', DATE '2020-03-01', 'b')")
+    >>> data = add_exposures(con, build_episodes(con), ["MENTOR"])
+    >>> data.frame[["start", "stop", "MENTOR", "event"]].to_dict("list")
+    {'start': [0.0, 31.0, 60.0], 'stop': [31.0, 60.0, 365.0], 'MENTOR': [0, 1, 0], 'event': [0, 0, 0]}
+
+    ``data.frame`` then goes to :class:`~analysis.survival.cox.CoxModel` with
+    ``entry_col=data.entry_col`` and ``duration_col=data.duration_col``.
+    """
+    if exposure not in ("current", "ever"):
+        raise AnalysisError(f"exposure must be 'current' or 'ever', not {exposure!r}")
+    if variant not in ("any", "completed"):
+        raise AnalysisError(f"variant must be 'any' or 'completed', not {variant!r}")
+    needed = {"release_id", "person_id", "release_date", "time", "event"}
+    if not needed <= set(episodes.columns):
+        raise AnalysisError(f"episodes lack columns {sorted(needed - set(episodes.columns))}")
+    program_ids = list(dict.fromkeys(program_ids))
+    clash = [p for p in program_ids if p in episodes.columns]
+    if clash:
+        raise AnalysisError(f"program id(s) {clash} clash with episode column names")
+    settings = program_settings(con, program_ids)
+    baseline = [p for p in program_ids if settings[p] in BASELINE_SETTINGS]
+    varying = [p for p in program_ids if settings[p] in TIME_VARYING_SETTINGS]
+
+    frame = episodes.copy()
+    if baseline:
+        flags = _baseline_flags(con, episodes, baseline, variant)
+        positions = flags["_pos"].to_numpy()
+        for program in baseline:
+            # assign by row position: no pandas merge on millions of text keys
+            column = np.zeros(len(frame), dtype=np.int64)
+            column[positions] = flags[program].to_numpy()
+            frame[program] = column
+    if not varying:
+        return ExposureData(frame, "time", "event", None, tuple(baseline), ())
+    split = _split_episodes(con, frame, varying, exposure)
+    dropped = int((frame["time"] <= 0).sum())
+    return ExposureData(split, "stop", "event", "start", tuple(baseline), tuple(varying),
+                        dropped)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _releases_view(con, episodes) -> None:
+    view = episodes[["release_id", "person_id", "release_date", "time", "event"]]
+    con.register("_exp_episodes", view.assign(_pos=np.arange(len(view))))
+
+
+def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
+    """0/1 per release and baseline programme (custody period that ended with it)."""
+    _releases_view(con, episodes)
+    completed = "AND pa.status = 'completed'" if variant == "completed" else ""
+    # previous release = latest strictly earlier release date (as analysis.survival.episodes)
+    cols = ", ".join(
+        f"max(CASE WHEN pa.program_id = ? THEN 1 ELSE 0 END) AS {_quote(p)}" for p in programs
+    )
+    sql = f"""
+        WITH rel AS (
+            -- previous release of the same person, from the whole releases table
+            SELECT release_id, person_id, release_date,
+                   max(release_date) OVER (PARTITION BY person_id ORDER BY release_date
+                       RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING
+                   ) AS prev_release
+            FROM releases
+        )
+        SELECT e._pos, {cols}
+        FROM _exp_episodes e
+        JOIN rel r USING (release_id)
+        JOIN participation pa
+          ON pa.person_id = r.person_id
+         AND pa.program_id IN ({", ".join("?" for _ in programs)})
+         AND pa.start_date < r.release_date
+         AND (
+              pa.release_id = r.release_id
+              OR (pa.release_id IS NULL
+                  AND (r.prev_release IS NULL OR pa.start_date > r.prev_release))
+             )
+         {completed}
+        GROUP BY e._pos
+    """
+    flags = con.execute(sql, [*programs, *programs]).df()
+    con.unregister("_exp_episodes")
+    return flags
+
+
+def _split_episodes(con, frame, programs, exposure) -> pd.DataFrame:
+    """Counting-process rows: split each episode at every exposure change."""
+    _releases_view(con, frame)
+    end = "e.time" if exposure == "ever" else (
+        "least(e.time, coalesce(date_diff('day', e.release_date, pa.end_date), e.time))"
+    )
+    cols = ", ".join(
+        f"max(CASE WHEN iv.program_id = ? THEN 1 ELSE 0 END) AS {_quote(p)}" for p in programs
+    )
+    sql = f"""
+        WITH ep AS (
+            SELECT release_id, person_id, CAST(release_date AS DATE) AS release_date,
+                   CAST(time AS DOUBLE) AS time, event
+            FROM _exp_episodes WHERE time > 0
+        ),
+        owner AS (
+            -- a participation without release_id belongs to the latest release on or
+            -- before its start date
+            SELECT pa.person_id, pa.program_id, pa.start_date, pa.end_date,
+                   coalesce(pa.release_id, (
+                       SELECT r.release_id FROM releases r
+                       WHERE r.person_id = pa.person_id AND r.release_date <= pa.start_date
+                       ORDER BY r.release_date DESC, r.release_id DESC LIMIT 1)) AS release_id
+            FROM participation pa
+            WHERE pa.program_id IN ({", ".join("?" for _ in programs)})
+        ),
+        iv AS (
+            SELECT e.release_id, pa.program_id,
+                   greatest(0, date_diff('day', e.release_date, pa.start_date)) AS s,
+                   {end} AS en
+            FROM ep e JOIN owner pa USING (release_id)
+        ),
+        cuts AS (
+            SELECT release_id, 0.0 AS t FROM ep
+            UNION SELECT release_id, time FROM ep
+            UNION SELECT iv.release_id, iv.s FROM iv JOIN ep USING (release_id)
+                  WHERE iv.en > iv.s AND iv.s < ep.time
+            UNION SELECT iv.release_id, iv.en FROM iv JOIN ep USING (release_id)
+                  WHERE iv.en > iv.s AND iv.s < ep.time
+        ),
+        seg AS (
+            SELECT release_id, t AS start,
+                   lead(t) OVER (PARTITION BY release_id ORDER BY t) AS stop
+            FROM cuts
+        ),
+        flags AS (
+            SELECT seg.release_id, seg.start, seg.stop, {cols}
+            FROM seg
+            LEFT JOIN iv
+              ON iv.release_id = seg.release_id AND iv.en > iv.s
+             AND iv.s <= seg.start AND iv.en >= seg.stop
+            WHERE seg.stop IS NOT NULL
+            GROUP BY seg.release_id, seg.start, seg.stop
+        )
+        SELECT f.*, CASE WHEN f.stop = ep.time THEN ep.event ELSE 0 END AS _event
+        FROM flags f JOIN ep USING (release_id)
+        ORDER BY f.release_id, f.start
+    """
+    rows = con.execute(sql, [*programs, *programs]).df()
+    con.unregister("_exp_episodes")
+    rest = frame.drop(columns=["event"])
+    out = rows.merge(rest, on="release_id", how="left").rename(columns={"_event": "event"})
+    out[programs] = out[programs].astype(int)
+    out["event"] = out["event"].astype(int)
+    return out

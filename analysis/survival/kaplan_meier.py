@@ -1,0 +1,404 @@
+"""Kaplan–Meier survival and recidivism curves, matching R's ``survfit``.
+
+Estimates are computed from a small table of counts per distinct time (one row per
+group and day, aggregated in DuckDB by :func:`analysis.survival.episodes.day_counts`),
+so millions of releases cost no more than a few thousand rows in Python.
+
+* ``survival`` S(t) = prod over event times u <= t of (1 - d_u / n_u);
+  ``recidivism`` = 1 - S(t).
+* ``se``: Greenwood standard error of S(t), S(t) * sqrt(sum d / (n (n - d))) — the
+  ``std.err`` column of R's ``summary.survfit``.
+* ``lower`` / ``upper``: pointwise CI, by default on the log-log scale as R's
+  ``conf.type = "log-log"``; undefined (NaN) where S is 0 or 1, as in R.
+* Quantiles (median...) follow R's ``quantile.survfit``: the first time S(t) <= 1 - p,
+  or the midpoint to the next event time when S equals 1 - p exactly on a flat stretch;
+  their CIs are read the same way off the CI curves.
+* Competing ends (death, deportation, emigration) are censorings here; see
+  :mod:`analysis.survival.competing_risks` for cumulative incidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.errors import AnalysisError
+
+CONF_TYPES = ("log-log", "log", "plain")
+#: Columns of :attr:`KaplanMeierResult.table`.
+TABLE_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor", "survival", "se",
+                 "lower", "upper", "recidivism", "recidivism_lower", "recidivism_upper")
+#: Columns of :meth:`KaplanMeierResult.at`.
+HORIZON_COLUMNS = ("group", "days", "survival", "se", "lower", "upper", "recidivism",
+                   "recidivism_lower", "recidivism_upper", "n_risk")
+_TOL = float(np.sqrt(np.finfo(float).eps))
+
+
+def pointwise_ci(surv, se_log, conf_level: float = 0.95, conf_type: str = "log-log"):
+    """Pointwise CI of S from the SE of log S (R's ``survfit_confint`` with ``logse``).
+
+    Examples
+    --------
+    >>> lo, hi = pointwise_ci([0.5], [0.2])
+    >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
+    (0.2952, 0.6745)
+    """
+    p = np.asarray(surv, dtype=float)
+    se = np.asarray(se_log, dtype=float)
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "log-log":
+            xx = np.where((p == 0) | (p == 1), np.nan, p)
+            se2 = z * se / np.log(xx)
+            lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
+            upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
+        elif conf_type == "log":
+            xx = np.where(p == 0, np.nan, p)
+            lower = np.exp(np.log(xx) - z * se)
+            upper = np.minimum(np.exp(np.log(xx) + z * se), 1.0)
+        elif conf_type == "plain":
+            lower = np.maximum(p - z * se * p, 0.0)
+            upper = np.minimum(p + z * se * p, 1.0)
+        else:
+            raise AnalysisError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+    return lower, upper
+
+
+def _findq(x, y, p, tol=_TOL):
+    """R's ``survival:::findq``: quantile p of a step curve y (= 1 - S) at times x."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = ~np.isnan(y)
+    if not keep.any() or np.nanmax(y) < p:
+        return np.nan
+    xmax = x[-1]
+    # R's approx() drops NA points, then duplicated() keeps the first x of each y value.
+    x, y = x[keep], y[keep]
+    first = np.r_[True, y[1:] != y[:-1]] if len(y) > 1 else np.array([True])
+    # duplicated() also drops later repeats of a value that is not adjacent; y is monotone
+    # so adjacent comparison is the same.
+    x, y = x[first], y[first]
+
+    def index(values):
+        hit = np.nonzero(values >= p)[0]
+        return int(hit[0]) if len(hit) else None
+
+    i1, i2 = index(y + tol), index(y - tol)
+    if p == 0:
+        return x[0]
+    if i1 is None:
+        return np.nan
+    if abs(p - y[-1]) < tol:
+        return (x[i1] + xmax) / 2
+    if i2 is None:
+        return np.nan
+    return (x[i1] + x[i2]) / 2
+
+
+def km_curve(times, n_risk, n_event, conf_level=0.95, conf_type="log-log"):
+    """Survival, SE of S, SE of log S and CI at each row of a per-time count table."""
+    n = np.asarray(n_risk, dtype=float)
+    d = np.asarray(n_event, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n > 0, 1 - d / n, 1.0)
+        surv = np.cumprod(factor)
+        term = np.where(d > 0, d / (n * (n - d)), 0.0)
+    var_log = np.cumsum(term)
+    se_log = np.sqrt(var_log)
+    with np.errstate(invalid="ignore"):
+        se = np.where(np.isinf(se_log), np.nan, surv * se_log)
+    lower, upper = pointwise_ci(surv, se_log, conf_level, conf_type)
+    return surv, se, se_log, lower, upper
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """A fitted Kaplan–Meier estimate, per group.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per group and distinct time, columns :data:`TABLE_COLUMNS`.
+    summary : DataFrame
+        One row per group: ``group, n, events, median, median_lower, median_upper``
+        (days; NaN when not reached).
+    conf_level, conf_type
+        The CI settings used.
+    """
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    conf_level: float
+    conf_type: str
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(self.summary["group"])
+
+    def at(self, horizons) -> pd.DataFrame:
+        """Values at fixed times (days): the step function at the last time <= horizon.
+
+        ``n_risk`` is the number still at risk at the horizon (time >= horizon), as R's
+        ``summary(fit, times=)``. Horizons beyond a group's last observed time give NaN:
+        the curve is not estimated there.
+        """
+        rows = []
+        for group, curve in self.table.groupby("group", sort=False):
+            t = curve["time"].to_numpy()
+            for h in horizons:
+                row = {"group": group, "days": h}
+                i = np.searchsorted(t, h, side="right") - 1
+                later = np.searchsorted(t, h, side="left")
+                row["n_risk"] = int(curve["n_risk"].iloc[later]) if later < len(t) else 0
+                if h > t[-1]:
+                    values = dict.fromkeys(("survival", "se", "lower", "upper"), np.nan)
+                elif i < 0:
+                    values = {"survival": 1.0, "se": 0.0, "lower": np.nan, "upper": np.nan}
+                else:
+                    values = {k: float(curve[k].iloc[i])
+                              for k in ("survival", "se", "lower", "upper")}
+                row.update(values)
+                row["recidivism"] = 1 - values["survival"]
+                row["recidivism_lower"] = 1 - values["upper"]
+                row["recidivism_upper"] = 1 - values["lower"]
+                rows.append(row)
+        return pd.DataFrame(rows, columns=list(HORIZON_COLUMNS))
+
+    def quantiles(self, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Times by which a share ``p`` of releases has reoffended, with CIs (R convention).
+
+        Columns ``group, p, time, lower, upper``; NaN when not reached.
+        """
+        rows = []
+        for group, curve in self.table.groupby("group", sort=False):
+            x = np.r_[0.0, curve["time"].to_numpy(dtype=float)]
+            for p in probs:
+                rows.append({
+                    "group": group, "p": p,
+                    "time": _findq(x, np.r_[0.0, 1 - curve["survival"].to_numpy()], p),
+                    "lower": _findq(x, np.r_[0.0, 1 - curve["lower"].to_numpy()], p),
+                    "upper": _findq(x, np.r_[0.0, 1 - curve["upper"].to_numpy()], p),
+                })
+        return pd.DataFrame(rows, columns=["group", "p", "time", "lower", "upper"])
+
+
+def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFrame:
+    """Per-time count table (``group, time, n_risk, n_event, n_censor``) from raw data.
+
+    ``entry`` gives left-truncation times: a record is at risk at t when entry < t <= time.
+    """
+    time = np.asarray(durations, dtype=float)
+    event = np.asarray(events).astype(bool)
+    if time.shape != event.shape:
+        raise AnalysisError("durations and events must have the same length")
+    if np.isnan(time).any() or (time < 0).any():
+        raise AnalysisError("durations must be non-negative numbers")
+    group = (np.full(len(time), "all", dtype=object) if groups is None
+             else np.asarray(groups).astype(str).astype(object))
+    start = None if entry is None else np.asarray(entry, dtype=float)
+    if start is not None and (start >= time).any():
+        raise AnalysisError("entry times must be smaller than durations")
+    parts = []
+    for g in pd.unique(group):
+        mask = group == g
+        t, e = time[mask], event[mask]
+        frame = pd.DataFrame({"time": t, "n_event": e.astype(int), "n_censor": (~e).astype(int)})
+        agg = frame.groupby("time", sort=True).sum().reset_index()
+        ut = agg["time"].to_numpy()
+        if start is None:
+            n_risk = len(t) - np.searchsorted(np.sort(t), ut, side="left")
+        else:
+            s = np.sort(start[mask])
+            n_risk = (len(t) - np.searchsorted(np.sort(t), ut, side="left")
+                      - (len(s) - np.searchsorted(s, ut, side="left")))
+        agg.insert(0, "group", g)
+        agg.insert(2, "n_risk", n_risk.astype(int))
+        parts.append(agg)
+    return pd.concat(parts, ignore_index=True)
+
+
+def counts_from_day_table(day_table: pd.DataFrame) -> pd.DataFrame:
+    """Count table for KM from :func:`~analysis.survival.episodes.day_counts` output.
+
+    Competing ends are censorings for Kaplan–Meier.
+    """
+    table = day_table.sort_values(["group", "time"], kind="stable").reset_index(drop=True)
+    removed = table["n_event"] + table["n_competing"] + table["n_censored"]
+    # at risk at t = everyone in the group whose time is >= t (reverse cumulative sum)
+    n_risk = removed[::-1].groupby(table["group"][::-1], sort=False).cumsum()[::-1]
+    return pd.DataFrame({
+        "group": table["group"],
+        "time": table["time"],
+        "n_risk": n_risk.astype("int64"),
+        "n_event": table["n_event"].astype("int64"),
+        "n_censor": (table["n_competing"] + table["n_censored"]).astype("int64"),
+    })
+
+
+class KaplanMeier:
+    """Kaplan–Meier estimator with Greenwood SE and R-compatible CIs and quantiles.
+
+    Parameters
+    ----------
+    conf_level : float
+        Level of pointwise CIs (default 0.95).
+    conf_type : {"log-log", "log", "plain"}
+        CI scale, as R's ``conf.type`` (default log-log).
+
+    Examples
+    --------
+    >>> km = KaplanMeier().fit([5, 8, 8, 12, 20], [1, 1, 0, 1, 0])
+    >>> km.table[["time", "n_risk", "survival"]].round(3).to_dict("list")
+    {'time': [5.0, 8.0, 12.0, 20.0], 'n_risk': [5, 4, 2, 1], 'survival': [0.8, 0.6, 0.3, 0.3]}
+    >>> float(km.summary["median"].iloc[0])
+    12.0
+    """
+
+    def __init__(self, conf_level: float = 0.95, conf_type: str = "log-log"):
+        if not 0 < conf_level < 1:
+            raise AnalysisError("conf_level must be between 0 and 1")
+        if conf_type not in CONF_TYPES:
+            raise AnalysisError(f"conf_type must be one of {CONF_TYPES}, not {conf_type!r}")
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+        self.result_: KaplanMeierResult | None = None
+
+    def fit(self, durations, events, groups=None, entry=None) -> KaplanMeier:
+        """Fit from raw arrays (one value per record); ``entry`` for left truncation."""
+        counts = counts_from_arrays(durations, events, groups, entry)
+        return self.fit_counts(counts)
+
+    def fit_day_table(self, day_table: pd.DataFrame) -> KaplanMeier:
+        """Fit from the per-day aggregate of :func:`~analysis.survival.episodes.day_counts`."""
+        return self.fit_counts(counts_from_day_table(day_table))
+
+    def fit_counts(self, counts: pd.DataFrame) -> KaplanMeier:
+        """Fit from a count table with ``group, time, n_risk, n_event, n_censor``."""
+        if counts.empty:
+            raise AnalysisError("no releases to analyse: the selection is empty")
+        parts, summary = [], []
+        for group, c in counts.groupby("group", sort=True):
+            c = c.sort_values("time")
+            surv, se, _, lower, upper = km_curve(
+                c["time"], c["n_risk"], c["n_event"], self.conf_level, self.conf_type)
+            part = pd.DataFrame({
+                "group": group, "time": c["time"].to_numpy(),
+                "n_risk": c["n_risk"].to_numpy(), "n_event": c["n_event"].to_numpy(),
+                "n_censor": c["n_censor"].to_numpy(), "survival": surv, "se": se,
+                "lower": lower, "upper": upper,
+            })
+            part["recidivism"] = 1 - part["survival"]
+            part["recidivism_lower"] = 1 - part["upper"]
+            part["recidivism_upper"] = 1 - part["lower"]
+            parts.append(part)
+            summary.append({"group": group, "n": int(c["n_event"].sum() + c["n_censor"].sum()),
+                            "events": int(c["n_event"].sum())})
+        table = pd.concat(parts, ignore_index=True)[list(TABLE_COLUMNS)]
+        summary = pd.DataFrame(summary)
+        provisional = KaplanMeierResult(table, summary, self.conf_level, self.conf_type)
+        med = provisional.quantiles((0.5,))
+        summary["median"] = med["time"].to_numpy()
+        summary["median_lower"] = med["lower"].to_numpy()
+        summary["median_upper"] = med["upper"].to_numpy()
+        self.result_ = KaplanMeierResult(table, summary, self.conf_level, self.conf_type)
+        return self
+
+    def _fitted(self) -> KaplanMeierResult:
+        if self.result_ is None:
+            raise AnalysisError("fit the estimator first")
+        return self.result_
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self._fitted().table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self._fitted().summary
+
+    def at(self, horizons) -> pd.DataFrame:
+        return self._fitted().at(horizons)
+
+    def quantiles(self, probs=(0.25, 0.5, 0.75)) -> pd.DataFrame:
+        return self._fitted().quantiles(probs)
+
+
+#: Default smallest group (releases) the database entry points accept.
+DEFAULT_MIN_GROUP_SIZE = 10
+
+
+@dataclass(frozen=True)
+class DatabaseKaplanMeier:
+    """Kaplan–Meier of a study database, with what it was computed from.
+
+    Attributes
+    ----------
+    result : KaplanMeierResult
+    day_table : DataFrame
+        Per-day counts from DuckDB (``group, time, n_event, n_competing, n_censored``).
+    event_types : tuple of str
+        The outcome's event types.
+    by : str or None
+        The breakdown asked for.
+    logrank : LogRankResult or None
+        Test between groups (None with a single group).
+    """
+
+    result: KaplanMeierResult
+    day_table: pd.DataFrame
+    event_types: tuple[str, ...]
+    by: str | None
+    logrank: object | None
+
+
+def check_group_sizes(sizes: pd.Series, min_group_size: int, by: str | None) -> None:
+    """Refuse groups too small to estimate, naming them and the way out."""
+    small = sizes[sizes < min_group_size]
+    if len(small):
+        listing = ", ".join(f"{g!r} ({n})" for g, n in small.items())
+        where = f"by {by}: " if by else ""
+        raise AnalysisError(
+            f"groups too small to estimate ({where}{listing}; at least {min_group_size} "
+            "releases needed). Narrow the selection, choose another breakdown, or lower "
+            "--min-group-size."
+        )
+
+
+def kaplan_meier_from_db(con, by: str | None = None, outcome=None, selection=None, *,
+                         conf_level: float = 0.95, min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+                         fh: tuple[float, float] = (0.0, 0.0), cached=None
+                         ) -> DatabaseKaplanMeier:
+    """Kaplan–Meier per group of a study database, plus a log-rank test between groups.
+
+    Parameters
+    ----------
+    con
+        DuckDB connection (read-only is enough).
+    by
+        Breakdown (see :func:`analysis.survival.grouping.resolve_grouping`), or None.
+    outcome, selection
+        See :mod:`analysis.survival.episodes`.
+    min_group_size
+        Groups with fewer releases raise :class:`AnalysisError`.
+    fh
+        Fleming–Harrington ``(p, q)`` weights of the test; ``(0, 0)`` is the log-rank.
+    cached
+        Episodes from :func:`analysis.survival.episodes.materialize_episodes`, to reuse.
+    """
+    from analysis.survival.episodes import day_counts
+    from analysis.survival.grouping import resolve_grouping
+    from analysis.survival.logrank import logrank_from_day_table
+
+    grouping = resolve_grouping(con, by)
+    table, types = day_counts(con, outcome, selection, grouping.sql, grouping.params, cached)
+    if table.empty:
+        raise AnalysisError("no releases match the selection")
+    sizes = (table["n_event"] + table["n_competing"] + table["n_censored"]).groupby(
+        table["group"]).sum()
+    check_group_sizes(sizes, min_group_size, by)
+    km = KaplanMeier(conf_level=conf_level).fit_day_table(table)
+    test = logrank_from_day_table(table, *fh) if len(sizes) > 1 else None
+    return DatabaseKaplanMeier(km.result_, table, types, by, test)
