@@ -8,6 +8,7 @@ import click
 
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
+from analysis.disclosure import DEFAULT_MIN_CELL, DisclosurePolicy
 from analysis.impact.evaluation import METHODS, ImpactEvaluation, ImpactResult
 from analysis.impact.report import build_report_html
 from analysis.store import connect_readonly
@@ -99,13 +100,24 @@ def impact_command(db, program, project, horizon, method, landmark, events, as_j
     required=True,
     help="HTML file to write (self-contained, works offline, prints cleanly).",
 )
+@click.option(
+    "--min-cell",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MIN_CELL,
+    show_default=True,
+    help="Counts of fewer people are shown as '<k'; curves stop below k at risk.",
+)
 @handle_errors
-def report_command(db, program, project, horizon, method, landmark, events, out):
-    """Write an offline, printable HTML impact report for a programme or project."""
+def report_command(db, program, project, horizon, method, landmark, events, out, min_cell):
+    """Write an offline, printable HTML impact report for a programme or project.
+
+    The report is meant to leave the analyst's desk: every count of fewer than
+    --min-cell people is hidden.
+    """
     result = _evaluate(db, program, project, horizon, method, landmark, events)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(build_report_html(result), encoding="utf-8")
+    tmp.write_text(build_report_html(result, policy=DisclosurePolicy(k=min_cell)), encoding="utf-8")
     tmp.replace(path)
     click.echo(f"report written to {path}")

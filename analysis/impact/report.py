@@ -10,6 +10,7 @@ from analysis.charts import balance_plot, overlap_plot, step_curves
 from analysis.disclosure import DisclosurePolicy, truncate_curve
 from analysis.html_report import Section, render_html
 from analysis.impact.evaluation import ImpactResult
+from analysis.impact.publication import for_publication
 from analysis.impact.rules import ALPHA, MIN_OUTCOMES_PER_GROUP, MIN_PARTICIPANTS
 from analysis.impact.wording import horizon_words
 
@@ -86,8 +87,13 @@ def _estimates_table(result: ImpactResult) -> pd.DataFrame:
 
 
 def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None = None) -> str:
-    """The complete HTML report; curves stop where fewer than ``k`` people remain at risk."""
+    """The complete HTML report, safe to hand to a donor.
+
+    Curves stop where fewer than ``k`` people remain at risk, and every count of 1 to
+    ``k - 1`` people is shown as ``"<k"`` (:func:`analysis.impact.publication.for_publication`).
+    """
     policy = policy or DisclosurePolicy()
+    result = for_publication(result, policy)
     curves = pd.concat(
         [truncate_curve(part, policy) for _, part in result.curves.groupby("group", sort=False)]
     )

@@ -1,0 +1,104 @@
+"""An impact result made safe to show outside the analyst's own screen.
+
+Every count between 1 and ``k - 1`` becomes ``"<k"``: attrition counts, numbers inside
+the attrition notes and the rules' wording, and propensity-score bins holding fewer
+than ``k`` people of a group. Curves are cut where fewer than ``k`` remain at risk by the
+chart code (:func:`analysis.disclosure.truncate_curve`). Rates and hazard ratios are
+only reported at all when the impact rules allow it (at least 60 participants).
+
+Used by the HTML report (``desist report``) and by the dashboard's Impact page, so the
+two can never disagree about what is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.disclosure import DisclosurePolicy
+from analysis.impact.evaluation import ImpactResult
+
+
+def count_label(value, policy: DisclosurePolicy) -> str:
+    """A count as text, ``"<k"`` when it is between 1 and ``k - 1``; text passes through.
+
+    Examples
+    --------
+    >>> policy = DisclosurePolicy(k=10)
+    >>> count_label(3, policy), count_label(0, policy), count_label(250, policy)
+    ('<10', '0', '250')
+    >>> count_label("<10", policy)
+    '<10'
+    """
+    if isinstance(value, str):
+        return value
+    value = int(value)
+    return policy.label if 0 < value < policy.k else str(value)
+
+
+def suppress_numbers_in_text(text: str, policy: DisclosurePolicy) -> str:
+    """Replace whole numbers from 1 to ``k - 1`` in a sentence by ``"<k"``.
+
+    Decimals, numbers glued to words, numbers already behind ``<`` and the landmark
+    ("day 90") are left alone.
+
+    Examples
+    --------
+    >>> suppress_numbers_in_text("3 releases excluded; 250 kept", DisclosurePolicy(k=10))
+    '<10 releases excluded; 250 kept'
+    """
+    return re.sub(r"(?<![\w.,<])(?<!day )\d+(?![\w.,])",
+                  lambda m: count_label(int(m.group(0)), policy), text)
+
+
+def hide_small_mentions(text: str, policy: DisclosurePolicy) -> str:
+    """Counts quoted in the rules' wording: "only 32 participants", "(32)".
+
+    Thresholds in the same sentences ("at least 60") are rules, not people, so only these
+    two patterns are rewritten.
+
+    Examples
+    --------
+    >>> hide_small_mentions("only 7 participants (at least 60 needed)", DisclosurePolicy(k=10))
+    'only <10 participants (at least 60 needed)'
+    """
+    text = re.sub(r"(?<=only )\d+(?= participants)",
+                  lambda m: count_label(int(m.group(0)), policy), text)
+    return re.sub(r"(?<=\()\d+(?=\))", lambda m: count_label(int(m.group(0)), policy), text)
+
+
+def safe_attrition(attrition: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """The attrition table with small counts and the numbers in its notes hidden."""
+    table = attrition.copy()
+    for column in ("participants", "comparison"):
+        table[column] = table[column].map(lambda v: count_label(v, policy))
+    table["note"] = table["note"].map(lambda t: suppress_numbers_in_text(str(t), policy))
+    return table
+
+
+def safe_overlap(overlap: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Propensity-score bins: counts of 1 to ``k - 1`` people become missing (not drawn)."""
+    overlap = overlap.copy()
+    for column in ("participants", "others"):
+        values = pd.to_numeric(overlap[column], errors="coerce").astype(float)
+        overlap[column] = values.mask((values > 0) & (values < policy.k), np.nan)
+    return overlap
+
+
+def for_publication(result: ImpactResult, policy: DisclosurePolicy) -> ImpactResult:
+    """A copy of ``result`` whose words and tables respect the minimum cell size.
+
+    Applying it twice changes nothing more.
+    """
+    return replace(
+        result,
+        attrition=safe_attrition(result.attrition, policy),
+        overlap=safe_overlap(result.overlap, policy),
+        notes=tuple(suppress_numbers_in_text(n, policy) for n in result.notes),
+        summary_text=hide_small_mentions(result.summary_text, policy),
+        verdict=replace(result.verdict, reasons=tuple(
+            hide_small_mentions(r, policy) for r in result.verdict.reasons)),
+    )
