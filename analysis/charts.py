@@ -169,3 +169,58 @@ def overlap_plot(overlap: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="overlay")
     return _layout(fig, "Propensity score overlap", "Propensity score", "Share of group (%)")
+
+
+def rate_plot(
+    rates: pd.DataFrame,
+    *,
+    label: str,
+    value: str = "recidivism",
+    lower: str = "lower",
+    upper: str = "upper",
+    title: str = "",
+    value_title: str = "Reoffended within 1 year",
+    label_title: str = "",
+    horizontal: bool = True,
+) -> go.Figure:
+    """Rates (shares, 0–1) with 95% CI whiskers, one dot per group; missing rates are skipped.
+
+    ``horizontal=True`` lists groups down the y axis (facilities, regions);
+    ``horizontal=False`` puts them along the x axis (release cohorts, in order).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"facility": ["A", "B"], "recidivism": [.3, None],
+    ...                    "lower": [.25, None], "upper": [.35, None]})
+    >>> list(rate_plot(df, label="facility").data[0].y)
+    ['A']
+    """
+    shown = rates.dropna(subset=[value])
+    values = shown[value].to_numpy(float) * 100
+    error = {
+        "type": "data",
+        "symmetric": False,
+        "array": shown[upper].to_numpy(float) * 100 - values,
+        "arrayminus": values - shown[lower].to_numpy(float) * 100,
+        "thickness": 2,
+    }
+    labels = shown[label].astype(str).tolist()
+    fig = go.Figure(
+        go.Scatter(
+            x=values if horizontal else labels,
+            y=labels if horizontal else values,
+            mode="markers" if horizontal else "lines+markers",
+            marker={"size": 12, "color": PALETTE[0]},
+            line={"color": PALETTE[0], "width": 2},
+            **({"error_x": error} if horizontal else {"error_y": error}),
+            name=value_title,
+        )
+    )
+    axis = fig.update_xaxes if horizontal else fig.update_yaxes
+    axis(ticksuffix="%", rangemode="tozero")
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", type="category")
+        _layout(fig, title, f"{value_title} (%)", label_title)
+        return fig.update_layout(hovermode="y unified", showlegend=False)
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, label_title, f"{value_title} (%)").update_layout(showlegend=False)

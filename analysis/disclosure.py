@@ -57,12 +57,16 @@ def primary_suppression(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.Da
     )
 
 
-def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy,
+                     totals: str = "both") -> pd.DataFrame:
     """Cells to hide in a two-way table of counts whose row and column totals are published.
 
     Starts from :func:`primary_suppression`, then, while some row or column has
     exactly one hidden cell, also hides the smallest visible non-zero cell of
     that row or column, so no hidden cell can be recovered from the totals.
+    ``totals`` says which totals are published: ``"both"`` (default), ``"rows"``
+    (each row's total only) or ``"columns"`` (each column's total only, e.g. numbers
+    at risk per time point, whose sum over groups is the overall number at risk).
 
     Examples
     --------
@@ -70,12 +74,15 @@ def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataF
     >>> suppression_mask(table, DisclosurePolicy(k=10)).to_numpy().tolist()
     [[True, True], [True, True]]
     """
+    if totals not in ("both", "rows", "columns"):
+        raise ValueError("totals must be 'both', 'rows' or 'columns'")
     values = counts.to_numpy(dtype=float)
     hidden = primary_suppression(counts, policy).to_numpy().copy()
+    axes = {"both": (1, 0), "rows": (1,), "columns": (0,)}[totals]
     changed = True
     while changed:
         changed = False
-        for axis in (1, 0):  # rows, then columns
+        for axis in axes:  # 1: within rows, 0: within columns
             lines = hidden if axis == 1 else hidden.T
             vals = values if axis == 1 else values.T
             for i in range(lines.shape[0]):
@@ -89,9 +96,10 @@ def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataF
     return pd.DataFrame(hidden, index=counts.index, columns=counts.columns)
 
 
-def suppress_counts(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
-    """The table as text, with hidden cells shown as ``"<k"``."""
-    mask = suppression_mask(counts, policy)
+def suppress_counts(counts: pd.DataFrame, policy: DisclosurePolicy,
+                    totals: str = "both") -> pd.DataFrame:
+    """The table as text, with hidden cells shown as ``"<k"`` (see :func:`suppression_mask`)."""
+    mask = suppression_mask(counts, policy, totals)
     shown = counts.astype("Int64").astype(str)
     return shown.mask(mask, policy.label)
 

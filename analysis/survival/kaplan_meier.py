@@ -49,7 +49,8 @@ def pointwise_ci(surv, se_log, conf_level: float = 0.95, conf_type: str = "log-l
     p = np.asarray(surv, dtype=float)
     se = np.asarray(se_log, dtype=float)
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # overflow: exp(large) -> inf and exp(-inf) -> 0, the bound's true limit (as in R)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "log-log":
             xx = np.where((p == 0) | (p == 1), np.nan, p)
             se2 = z * se / np.log(xx)

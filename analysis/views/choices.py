@@ -1,0 +1,107 @@
+"""What the sidebar and breakdown pickers can offer: values present in the database.
+
+Lists of names (facilities, regions, programmes...) are not counts, so they are not
+disclosure-controlled; every number a page shows comes from another view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from analysis.contract import EVENT_TYPES
+from analysis.errors import AnalysisError
+from analysis.survival.episodes import AGE_BANDS, UNKNOWN, quote_ident
+from analysis.survival.grouping import resolve_grouping
+from analysis.views.filters import ViewFilters
+
+#: Breakdowns every database offers, with their labels.
+FIELD_BREAKDOWNS: tuple[tuple[str, str], ...] = (
+    ("sex", "Sex"),
+    ("age_band", "Age band at release"),
+    ("offense_category", "Offense category"),
+    ("facility", "Facility"),
+    ("release_region", "Release region"),
+    ("release_year", "Release year (cohort)"),
+)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """Values the filters can take, and the breakdowns available.
+
+    ``breakdowns`` pairs a ``--by`` spec (see
+    :func:`analysis.survival.grouping.resolve_grouping`) with a label, starting with
+    ``("", "No breakdown")``.
+    """
+
+    first_release: dt.date | None
+    last_release: dt.date | None
+    facilities: tuple[str, ...]
+    regions: tuple[str, ...]
+    sexes: tuple[str, ...]
+    age_bands: tuple[str, ...]
+    offenses: tuple[str, ...]
+    event_types: tuple[str, ...]
+    breakdowns: tuple[tuple[str, str], ...]
+
+    def breakdown_label(self, spec: str) -> str:
+        return dict(self.breakdowns).get(spec, spec)
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, ...]:
+    rows = con.execute(
+        f"SELECT DISTINCT {quote_ident(column)} FROM releases "
+        f"WHERE {quote_ident(column)} IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
+def _breakdowns(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str], ...]:
+    options = [("", "No breakdown"), *FIELD_BREAKDOWNS]
+    for (name,) in con.execute("SELECT name FROM covariates ORDER BY name").fetchall():
+        try:
+            resolve_grouping(con, name)  # numeric covariates with many values are refused
+        except AnalysisError:
+            continue
+        options.append((name, f"Covariate: {name.replace('_', ' ')}"))
+    programs = con.execute(
+        "SELECT program_id, name FROM programs WHERE setting IN ('in_prison', 'community') "
+        "ORDER BY program_id"
+    ).fetchall()
+    options += [(f"program:{pid}", f"Programme: {name} ({pid})") for pid, name in programs]
+    return tuple(options)
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None = None
+                   ) -> FilterChoices:
+    """Distinct values present in the database (``filters`` is accepted and ignored).
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> filter_choices(con).breakdowns[0]
+    ('', 'No breakdown')
+    """
+    first, last = con.execute("SELECT min(release_date), max(release_date) FROM releases"
+                              ).fetchone()
+    no_age = con.execute(
+        "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
+    ).fetchone()[0]
+    bands = tuple(band[0] for band in AGE_BANDS) + ((UNKNOWN,) if no_age else ())
+    present = {r[0] for r in con.execute("SELECT DISTINCT event_type FROM events").fetchall()}
+    return FilterChoices(
+        first_release=first,
+        last_release=last,
+        facilities=_distinct(con, "facility"),
+        regions=_distinct(con, "release_region"),
+        sexes=_distinct(con, "sex"),
+        age_bands=bands,
+        offenses=_distinct(con, "offense_category"),
+        event_types=tuple(t for t in EVENT_TYPES if t in present),
+        breakdowns=_breakdowns(con),
+    )

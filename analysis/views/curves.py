@@ -1,0 +1,198 @@
+"""Recidivism over time: curves by a breakdown, numbers at risk, horizons and a test.
+
+Two estimators (``method``):
+
+- ``"km"`` — 1 − Kaplan–Meier survival: the share who would have reoffended if nobody
+  died, was deported or emigrated (competing ends are censored);
+- ``"cif"`` — the Aalen–Johansen cumulative incidence of reoffending, which treats
+  competing ends as ends: the share who actually reoffended.
+
+Disclosure control: groups with fewer than ``k`` releases are not estimated (listed in
+``hidden_groups``, their counts shown as ``"<k"``); each curve stops where fewer than
+``k`` releases remain at risk (:func:`analysis.disclosure.truncate_curve`); numbers at
+risk below ``k`` are hidden with complementary suppression within each time point
+(their sum over groups is the overall number at risk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.charts import step_curves
+from analysis.disclosure import suppression_mask, truncate_curve
+from analysis.errors import AnalysisError
+from analysis.survival.competing_risks import OUTCOME_STATE, CumulativeIncidence
+from analysis.survival.kaplan_meier import KaplanMeier
+from analysis.survival.logrank import logrank_from_day_table
+from analysis.views.estimates import (
+    DAYS_PER_MONTH,
+    HORIZONS,
+    format_rate,
+    group_sizes,
+    grouped_day_counts,
+    horizon_label,
+)
+from analysis.views.filters import ViewFilters
+
+#: Months at which the number-at-risk table is shown.
+AT_RISK_MONTHS: tuple[int, ...] = (0, 6, 12, 18, 24, 36)
+#: A horizon value that is suppressed (fewer than k at risk) or beyond the follow-up.
+NOT_SHOWN = "—"
+METHODS = {"km": "Kaplan–Meier (1 − survival)", "cif": "Cumulative incidence (competing risks)"}
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Curves of one breakdown, ready to show.
+
+    Attributes
+    ----------
+    curves : DataFrame
+        ``group, time (days), recidivism, lower, upper, n_risk``, truncated.
+    figure : plotly Figure
+    at_risk : DataFrame
+        ``Group`` then one text column per month of :data:`AT_RISK_MONTHS`.
+    horizon_table : DataFrame
+        ``Group, Releases`` and the rate at 1, 2 and 3 years with 95% CI.
+    logrank_p : float or None
+    test_note : str
+        The test in words (or why there is none).
+    hidden_groups : tuple of str
+        Groups with fewer than ``k`` releases (not estimated).
+    smallest_group : int or None
+        Releases in the smallest group shown (for the small-sample warning).
+    """
+
+    method: str
+    breakdown: str
+    curves: pd.DataFrame
+    figure: go.Figure
+    at_risk: pd.DataFrame
+    horizon_table: pd.DataFrame
+    logrank_p: float | None
+    test_note: str
+    hidden_groups: tuple[str, ...]
+    smallest_group: int | None
+
+
+def _at_risk(day_table: pd.DataFrame, groups, policy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numbers at risk per group and month (numeric) and the suppressed text table."""
+    removed = day_table["n_event"] + day_table["n_competing"] + day_table["n_censored"]
+    counts = pd.DataFrame(
+        {f"{m} months": [int(removed[(day_table["group"] == g)
+                                     & (day_table["time"] >= round(m * DAYS_PER_MONTH))].sum())
+                         for g in groups]
+         for m in AT_RISK_MONTHS},
+        index=list(groups),
+    )
+    mask = suppression_mask(counts, policy, totals="columns")
+    text = counts.astype(str).mask(mask, policy.label)
+    return counts, text
+
+
+def _fit(table: pd.DataFrame, method: str):
+    """Curve table (``group, time, recidivism, lower, upper, n_risk``) and horizon values."""
+    if method == "km":
+        fitted = KaplanMeier().fit_day_table(table).result_
+        curve = fitted.table.rename(columns={"recidivism_lower": "lo", "recidivism_upper": "hi"})
+        curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
+        at = fitted.at(list(HORIZONS))[["group", "days", "recidivism", "recidivism_lower",
+                                        "recidivism_upper", "n_risk"]]
+    else:
+        long = table.melt(id_vars=["group", "time"], value_vars=["n_event", "n_competing",
+                                                                 "n_censored"],
+                          var_name="state", value_name="n")
+        long["state"] = long["state"].map({"n_event": OUTCOME_STATE, "n_competing": "competing",
+                                           "n_censored": "censored"})
+        fitted = CumulativeIncidence().fit_long(long[long["n"] > 0]).result_
+        curve = fitted.table[fitted.table["cause"] == OUTCOME_STATE].rename(
+            columns={"cif": "recidivism", "lower": "lo", "upper": "hi"})
+        curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
+        at = fitted.at(list(HORIZONS))
+        at = at[at["cause"] == OUTCOME_STATE][["group", "days", "cif", "lower", "upper",
+                                                "n_risk"]]
+    curve = curve.rename(columns={"lo": "lower", "hi": "upper"})
+    at.columns = ["group", "days", "recidivism", "lower", "upper", "n_risk"]
+    return curve, at
+
+
+def _truncated(curve: pd.DataFrame, sizes: pd.Series, policy) -> pd.DataFrame:
+    parts = []
+    for group, part in curve.groupby("group", sort=True):
+        start = pd.DataFrame({"group": [group], "time": [0], "recidivism": [0.0],
+                              "lower": [0.0], "upper": [0.0], "n_risk": [int(sizes[group])]})
+        parts.append(truncate_curve(pd.concat([start, part], ignore_index=True), policy))
+    return pd.concat(parts, ignore_index=True)
+
+
+def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+                      breakdown: str = "", method: str = "km") -> Curves:
+    """Curves, at-risk table, horizon table and log-rank test for a breakdown.
+
+    Parameters
+    ----------
+    breakdown
+        ``""`` for none, else a spec of :func:`analysis.survival.grouping.resolve_grouping`
+        (``"sex"``, ``"release_year"``, ``"program:VOC-METAL"``, a covariate...).
+    method
+        ``"km"`` or ``"cif"`` (see the module docstring).
+
+    Raises
+    ------
+    AnalysisError
+        Unknown breakdown or method, or no release matches the filters.
+    """
+    if method not in METHODS:
+        raise AnalysisError(f"unknown method {method!r}; choose {' or '.join(METHODS)}")
+    policy = filters.policy
+    table = grouped_day_counts(con, filters, breakdown or None)
+    if table.empty:
+        raise AnalysisError("no releases match the selection: widen the filters")
+    sizes = group_sizes(table)
+    shown = [g for g, n in sizes.items() if n >= policy.k]
+    hidden = tuple(str(g) for g, n in sizes.items() if n < policy.k)
+    counts, at_risk_text = _at_risk(table, list(sizes.index), policy)
+    at_risk = at_risk_text.rename_axis("Group").reset_index()
+    if not shown:
+        empty = pd.DataFrame(columns=["group", "time", "recidivism", "lower", "upper",
+                                      "n_risk"])
+        return Curves(method, breakdown, empty, go.Figure(), at_risk,
+                      pd.DataFrame(columns=["Group", "Releases"]), None,
+                      f"Every group has fewer than {policy.k} releases: nothing can be shown.",
+                      hidden, None)
+    kept = table[table["group"].isin(shown)]
+    curve, at = _fit(kept, method)
+    curve = _truncated(curve, sizes, policy)
+    at.loc[at["n_risk"] < policy.k, ["recidivism", "lower", "upper"]] = np.nan
+    release_text = at_risk_text["0 months"]
+    horizon_table = pd.DataFrame({"Group": [str(g) for g in sizes.index],
+                                  "Releases": release_text.to_numpy()})
+    for days in HORIZONS:
+        values = at[at["days"] == days].set_index("group")
+        horizon_table[f"Within {horizon_label(days)} (95% CI)"] = [
+            format_rate(values["recidivism"].get(g), values["lower"].get(g),
+                        values["upper"].get(g)) or NOT_SHOWN
+            if g in values.index else "suppressed"
+            for g in sizes.index]
+    if len(shown) > 1:
+        test = logrank_from_day_table(kept)
+        p = float(test.p)
+        note = (f"Log-rank test across the {len(shown)} groups shown: chi² = {test.chi2:.1f} "
+                f"on {test.df} df, p = {p:.3g}" if p >= 0.001 else
+                f"Log-rank test across the {len(shown)} groups shown: chi² = {test.chi2:.1f} "
+                f"on {test.df} df, p < 0.001")
+        if method == "cif":
+            note += " (compares the hazards of reoffending; competing ends censored)"
+    else:
+        p, note = None, "One group only: there is nothing to compare, so no log-rank test."
+    y_title = "Reoffended" if method == "km" else "Cumulative incidence of reoffending"
+    figure = step_curves(curve, value="recidivism", time_unit="months", y_title=y_title,
+                         title=METHODS[method])
+    smallest = int(sizes[shown].min())
+    return Curves(method, breakdown, curve, figure, at_risk, horizon_table, p, note, hidden,
+                  smallest)

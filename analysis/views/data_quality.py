@@ -1,0 +1,197 @@
+"""Data page services: completeness, follow-up coverage, import log, database facts, methods.
+
+Layer rule: this module belongs to the *services* layer (``analysis/views/``). It is pure
+Python — it never imports streamlit — and every function takes ``(con, filters,
+**options)`` and returns a small frozen dataclass or a tidy DataFrame that is already
+disclosure-controlled with ``filters.min_cell``. The dashboard pages only display them.
+
+Completeness and the import log describe whole tables (data quality is a property of
+the database, not of a selection); follow-up coverage uses the sidebar selection. Counts
+from 1 to ``k - 1`` are shown as ``"<k"``, with complementary suppression where a row
+total is published.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analysis.contract import TABLE_ORDER
+from analysis.store.schema import SCHEMA_VERSION, schema_version
+from analysis.survival.episodes import episodes_sql, quote_ident
+from analysis.views.filters import ViewFilters
+from analysis.views.programs import suppress_with_total
+
+#: Documents whose sections the page shows as methodology, in order.
+METHOD_DOCUMENTS: tuple[str, ...] = ("metrics.md", "impact.md")
+#: Columns that are bookkeeping of the importer, not data.
+BOOKKEEPING = ("batch_id",)
+#: Follow-up bands (whole years available after release).
+FOLLOW_UP_YEARS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+
+
+def _count_text(value: int, k: int) -> str:
+    return f"<{k}" if 0 < int(value) < k else str(int(value))
+
+
+def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:
+    """Rows and share of filled values of every column of the contract's tables.
+
+    Returns
+    -------
+    DataFrame
+        ``table, column, rows, missing, complete_pct``; ``rows`` and ``missing`` as text
+        (``"<k"`` below ``k``), ``complete_pct`` rounded to 0.1 and capped at 99.9 while
+        anything is missing (so "100.0" always means nothing missing).
+    """
+    k = filters.min_cell
+    frames = []
+    for table in TABLE_ORDER:
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall() if r[0] not in BOOKKEEPING]
+        counts = ", ".join(f"count({quote_ident(c)})" for c in columns)
+        row = con.execute(f"SELECT count(*), {counts} FROM {quote_ident(table)}").fetchone()
+        rows = int(row[0])
+        for column, filled in zip(columns, row[1:], strict=True):
+            missing = rows - int(filled)
+            pct = 100.0 if rows == 0 else 100.0 * int(filled) / rows
+            if missing:
+                pct = min(pct, 99.9)
+            frames.append({"table": table, "column": column, "rows": _count_text(rows, k),
+                           "missing": _count_text(missing, k), "complete_pct": round(pct, 1)})
+    return pd.DataFrame(frames, columns=["table", "column", "rows", "missing", "complete_pct"])
+
+
+@dataclass(frozen=True)
+class FollowUpCoverage:
+    """How much follow-up the selected releases have.
+
+    ``bands``: ``years_available`` ("0", "1", ... "5+") and ``releases`` (text,
+    suppressed). ``complete``: ``horizon`` ("1 year" ...), ``share_pct`` — share of the
+    selected releases whose ``follow_up_end`` is at least that long after release
+    (NaN when fewer than ``k`` releases are selected).
+    """
+
+    releases: str
+    bands: pd.DataFrame
+    complete: pd.DataFrame
+
+
+def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
+                       ) -> FollowUpCoverage:
+    """Releases by whole years of follow-up available, and shares with complete 1/2/3 years.
+
+    Follow-up available is ``follow_up_end - release_date``: the time reoffending could be
+    observed, before any outcome, next release or death ends an episode.
+    """
+    sql, params = episodes_sql(
+        (), filters.selection,
+        select="least(floor((follow_up_end - release_date) / 365.25), 5) AS years, "
+               "follow_up_end - release_date AS days")
+    frame = con.execute(
+        f"SELECT CAST(years AS INTEGER) AS years, count(*) AS releases, "
+        f"count(*) FILTER (WHERE days >= 365) AS y1, count(*) FILTER (WHERE days >= 730) AS y2,"
+        f" count(*) FILTER (WHERE days >= 1095) AS y3 FROM ({sql}) GROUP BY ALL ORDER BY 1",
+        params).df()
+    total = int(frame["releases"].sum())
+    counts = pd.DataFrame({"total": [total], **{
+        str(y): [int(frame.loc[frame["years"] == y, "releases"].sum())] for y in FOLLOW_UP_YEARS}})
+    bands_text = suppress_with_total(counts, "total", [str(y) for y in FOLLOW_UP_YEARS],
+                                     filters.policy)
+    bands = pd.DataFrame({
+        "years_available": [str(y) if y < 5 else "5+" for y in FOLLOW_UP_YEARS],
+        "releases": [bands_text[str(y)].iloc[0] for y in FOLLOW_UP_YEARS],
+    })
+    shares = []
+    for years, column in ((1, "y1"), (2, "y2"), (3, "y3")):
+        share = (100.0 * frame[column].sum() / total) if total >= filters.min_cell else float("nan")
+        shares.append({"horizon": f"{years} year" + ("s" if years > 1 else ""),
+                       "share_pct": round(share, 1)})
+    return FollowUpCoverage(_count_text(total, filters.min_cell), bands, pd.DataFrame(shares))
+
+
+@dataclass(frozen=True)
+class ImportHistory:
+    """The import log (one row per import) and the files of each import.
+
+    Row counts are suppressed below ``k``; ``rows_read`` is the published total of
+    inserted + updated + unchanged + rejected, so complementary suppression applies.
+    """
+
+    batches: pd.DataFrame
+    files: pd.DataFrame
+
+
+def import_history(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> ImportHistory:
+    """Every import (newest first) and what happened to each file's rows."""
+    batches = con.execute(
+        "SELECT l.batch_id, l.started_at, l.finished_at, l.mode, l.tool_version, "
+        "l.rows_read, l.rows_inserted, l.rows_updated, "
+        "l.rows_read - l.rows_inserted - l.rows_updated - l.rows_rejected AS rows_unchanged, "
+        "l.rows_rejected FROM import_log l ORDER BY l.started_at DESC").df()
+    files = con.execute(
+        "SELECT batch_id, table_name, file_name, rows_read, rows_inserted, rows_updated, "
+        "rows_unchanged, rows_rejected FROM import_files ORDER BY batch_id DESC, table_name"
+    ).df()
+    parts = ["rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected"]
+    policy = filters.policy
+    return ImportHistory(suppress_with_total(batches, "rows_read", parts, policy),
+                         suppress_with_total(files, "rows_read", parts, policy))
+
+
+@dataclass(frozen=True)
+class DatabaseFacts:
+    """Schema version, pseudonymization key fingerprint and when the database was made."""
+
+    schema_version: int
+    program_schema_version: int
+    key_fingerprint: str | None
+    created_at: str | None
+    metadata: pd.DataFrame
+
+
+def database_facts(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> DatabaseFacts:
+    """What the ``metadata`` table and the schema version say about the database."""
+    metadata = con.execute("SELECT key, value FROM metadata ORDER BY key").df()
+    values = dict(zip(metadata["key"], metadata["value"], strict=True))
+    return DatabaseFacts(schema_version(con), SCHEMA_VERSION, values.get("key_fingerprint"),
+                         values.get("created_at"), metadata)
+
+
+@dataclass(frozen=True)
+class MethodSection:
+    document: str
+    title: str
+    markdown: str
+
+
+def docs_dir() -> Path:
+    """The repository's ``docs`` folder (read at run time, never copied)."""
+    return Path(__file__).resolve().parents[2] / "docs"
+
+
+def method_sections(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,
+                    folder: str | None = None) -> tuple[MethodSection, ...]:
+    """The ``##`` sections of :data:`METHOD_DOCUMENTS`, in order (empty when absent).
+
+    Uses no data; it has the view shape so the page calls it like every other view.
+    """
+    root = Path(folder) if folder else docs_dir()
+    sections: list[MethodSection] = []
+    for name in METHOD_DOCUMENTS:
+        path = root / name
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        # split before every level-2 heading; the text before the first is the preface
+        for chunk in re.split(r"(?m)^(?=## )", text):
+            if not chunk.startswith("## "):
+                continue
+            title, _, body = chunk.partition("\n")
+            sections.append(MethodSection(name, title[3:].strip(), body.strip()))
+    return tuple(sections)

@@ -1,0 +1,272 @@
+"""Impact page services: the donor's matched comparison of a programme or project.
+
+Layer rule: this module belongs to the *services* layer (``analysis/views/``). It is pure
+Python — it never imports streamlit — and every function takes ``(con, filters,
+**options)`` and returns a small frozen dataclass (or a string) that is already
+disclosure-controlled with ``filters.min_cell``. The dashboard pages only display them.
+
+Which sidebar filters apply
+---------------------------
+The whole sidebar selection (period, facility, region, sex, age band, offense) restricts
+the **pool of releases** the evaluation starts from — participants and comparison people
+alike — and the outcome's event types define reoffending. The evaluation then applies
+its own availability rule inside that pool (same facilities and period as the
+participants; see :mod:`analysis.impact.cohort`).
+
+Disclosure control
+------------------
+Counts between 1 and ``k - 1`` are shown as ``"<k"`` (attrition, group sizes, numbers who
+reoffended, numbers inside the attrition notes); curves stop where fewer than ``k``
+remain at risk; propensity-score bins holding fewer than ``k`` people of a group are not
+drawn. Results from fewer than 60 participants with outcomes follow the impact rules of
+:mod:`analysis.impact.rules` (no result reported), and results from fewer than 100
+participants carry a small-sample warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from analysis.disclosure import DisclosurePolicy, truncate_curve
+from analysis.errors import AnalysisError
+from analysis.impact.evaluation import ImpactEvaluation, ImpactResult
+from analysis.impact.power import DetectableEffect, minimum_detectable_effect
+from analysis.impact.publication import (
+    count_label,
+    for_publication,
+    hide_small_mentions,
+    suppress_numbers_in_text,
+)
+from analysis.impact.report import build_report_html
+from analysis.impact.wording import horizon_words
+from analysis.views.filters import ViewFilters
+
+#: Follow-up horizons offered on the page (days).
+HORIZONS: tuple[int, ...] = (365, 730, 1095)
+SUBJECT_KINDS: tuple[str, ...] = ("program", "project", "funder")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One thing a donor can evaluate: a programme, or all programmes of a project/funder."""
+
+    kind: str  # program | project | funder
+    value: str
+    label: str
+
+    def arguments(self) -> dict[str, str]:
+        """Keyword arguments of :class:`ImpactEvaluation` (projects and funders alike)."""
+        return {"program": self.value} if self.kind == "program" else {"project": self.value}
+
+
+def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tuple[Subject, ...]:
+    """Programmes, then projects, then funders, as the page's select box offers them."""
+    catalogue = con.execute(
+        "SELECT program_id, name, project, funder FROM programs ORDER BY program_id").df()
+    subjects = [Subject("program", row.program_id, f"{row.program_id} — {row.name}")
+                for row in catalogue.itertuples()]
+    for kind in ("project", "funder"):
+        for value in sorted(catalogue[kind].dropna().unique()):
+            subjects.append(Subject(kind, value, f"{kind}: {value}"))
+    return tuple(subjects)
+
+
+@dataclass(frozen=True)
+class ImpactView:
+    """What the Impact page shows, disclosure-controlled.
+
+    When the evaluation cannot run (no participants in the selection, a project mixing
+    custody and post-release programmes...), ``error`` says why and the tables are empty.
+    When the result is not reportable (fewer than 60 participants with outcomes),
+    ``rates``, ``estimates`` and ``curves`` are empty and ``reasons`` explain it.
+    """
+
+    label: str
+    horizon_days: int
+    method: str
+    event_types: tuple[str, ...]
+    headline: str
+    reportable: bool
+    significant: bool
+    reasons: tuple[str, ...]
+    small_sample: bool
+    notes: tuple[str, ...]
+    rates: pd.DataFrame
+    estimates: pd.DataFrame
+    curves: pd.DataFrame
+    balance: pd.DataFrame
+    overlap: pd.DataFrame
+    attrition: pd.DataFrame
+    cost_statement: str | None
+    cost: dict | None
+    comparison_rate: float | None
+    participants_with_outcomes: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _empty(label: str, horizon: int, error: str) -> ImpactView:
+    nothing = pd.DataFrame()
+    return ImpactView(label, horizon, "match", (), "", False, False, (), False, (), nothing,
+                      nothing, nothing, nothing, nothing, nothing, None, None, None, 0, error)
+
+
+def _rates(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
+    rows = []
+    for name, group in (("participants", result.participants),
+                        ("comparison", result.comparison)):
+        rows.append({
+            "group": name,
+            "people": count_label(group.n, policy),
+            f"reoffended {horizon_words(result.horizon_days)}": count_label(group.reoffended, policy),
+            "rate": group.rate,
+            "rate_lower": group.lower,
+            "rate_upper": group.upper,
+            "days_free_mean": group.rmst,
+        })
+    return pd.DataFrame(rows)
+
+
+def _estimates(result: ImpactResult) -> pd.DataFrame:
+    rows = [
+        ("difference in rate (percentage points)", 100 * result.difference.estimate,
+         100 * result.difference.lower, 100 * result.difference.upper, result.difference.p),
+        ("hazard ratio", result.hazard_ratio.estimate, result.hazard_ratio.lower,
+         result.hazard_ratio.upper, result.hazard_ratio.p),
+        ("difference in days free of reoffending", result.rmst_difference.estimate,
+         result.rmst_difference.lower, result.rmst_difference.upper, result.rmst_difference.p),
+    ]
+    frequency = result.frequency.get("difference")
+    if frequency:
+        rows.append(("difference in reoffences per 100 people", frequency["estimate"],
+                     frequency["lower"], frequency["upper"], frequency["p"]))
+    return pd.DataFrame(rows, columns=["measure", "estimate", "lower", "upper", "p"])
+
+
+def _curves(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
+    parts = [truncate_curve(part, policy) for _, part in result.curves.groupby("group", sort=False)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _evaluate(con, filters: ViewFilters, subject: Subject, horizon_days: int,
+              method: str) -> ImpactResult:
+    return ImpactEvaluation(
+        **subject.arguments(), horizon_days=horizon_days, method=method,
+        outcome=filters.outcome, selection=filters.selection,
+    ).fit(con)
+
+
+def _subject(kind: str, value: str) -> Subject:
+    if kind not in SUBJECT_KINDS:
+        raise AnalysisError(f"kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}")
+    return Subject(kind, value, value if kind == "program" else f"{kind} {value}")
+
+
+def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
+           value: str, horizon_days: int = 365) -> ImpactView:
+    """The primary (matched) impact evaluation of a programme, project or funder.
+
+    Parameters
+    ----------
+    kind, value
+        ``("program", "VOC-METAL")``, ``("project", "Skills for Work")`` or
+        ``("funder", "Global Fund")``.
+    horizon_days
+        Follow-up horizon of the headline rate: one of :data:`HORIZONS`.
+    """
+    subject = _subject(kind, value)
+    policy = filters.policy
+    try:
+        result = _evaluate(con, filters, subject, horizon_days, "match")
+    except AnalysisError as exc:
+        return _empty(subject.label, horizon_days, str(exc))
+    reportable = result.reportable
+    cost = result.cost
+    shown = for_publication(result, policy)
+    return ImpactView(
+        label=result.program,
+        horizon_days=result.horizon_days,
+        method=result.method,
+        event_types=result.event_types,
+        headline=shown.summary_text,
+        reportable=reportable,
+        significant=result.significant,
+        reasons=shown.verdict.reasons,
+        small_sample=policy.is_small(result.counts["eligible"]),
+        notes=shown.notes,
+        rates=_rates(result, policy) if reportable else pd.DataFrame(),
+        estimates=_estimates(result) if reportable else pd.DataFrame(),
+        curves=_curves(result, policy) if reportable else pd.DataFrame(),
+        balance=result.balance[["covariate", "smd_before", "smd_after"]].copy(),
+        overlap=shown.overlap,
+        attrition=shown.attrition,
+        cost_statement=cost.statement if cost is not None else None,
+        cost={k: v for k, v in cost.as_dict().items() if k != "statement"} if cost else None,
+        comparison_rate=result.comparison.rate if reportable else None,
+        participants_with_outcomes=result.counts["participants_with_outcomes"],
+    )
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The inverse-probability-weighted (IPTW) result beside the matched one."""
+
+    headline: str
+    reportable: bool
+    estimates: pd.DataFrame
+    error: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+                       kind: str = "program", value: str, horizon_days: int = 365
+                       ) -> Sensitivity:
+    """The same evaluation with inverse-probability weighting (the sensitivity method).
+
+    A separate view so the page can show the primary result first: weighting fits its
+    Cox model on every eligible release, which takes longer than the matched sample.
+    """
+    subject = _subject(kind, value)
+    try:
+        result = _evaluate(con, filters, subject, horizon_days, "iptw")
+    except AnalysisError as exc:
+        return Sensitivity("", False, pd.DataFrame(), str(exc))
+    estimates = _estimates(result) if result.reportable else pd.DataFrame()
+    return Sensitivity(hide_small_mentions(result.summary_text, filters.policy),
+                       result.reportable, estimates,
+                       notes=tuple(suppress_numbers_in_text(n, filters.policy)
+                                   for n in result.notes))
+
+
+def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+                  kind: str = "program", value: str, horizon_days: int = 365) -> str:
+    """The offline HTML report of the matched evaluation (curves cut at ``k`` at risk).
+
+    Built on demand (the page's download button calls it when clicked): the file inlines
+    the plotting library and weighs about 5 MB. The report hides counts below ``k`` the
+    same way as the page (:func:`analysis.impact.publication.for_publication`).
+    """
+    result = _evaluate(con, filters, _subject(kind, value), horizon_days, "match")
+    return build_report_html(result, policy=filters.policy)
+
+
+def planning(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,
+             participants: int, base_rate: float, comparison_ratio: float = 1.0,
+             power: float = 0.8) -> DetectableEffect:
+    """Minimum detectable effect of a planned evaluation (see :mod:`analysis.impact.power`).
+
+    Uses no data; it has the view shape so the page calls it like every other view.
+
+    Examples
+    --------
+    >>> round(planning(None, ViewFilters(), participants=200, base_rate=0.4).per_100, 1)
+    13.2
+    """
+    return minimum_detectable_effect(participants, base_rate, comparison_ratio=comparison_ratio,
+                                     power=power)

@@ -1,0 +1,223 @@
+"""Overview page: how many releases, how long they are followed, how many reoffend.
+
+Definitions
+-----------
+- *Releases* are the selected releases; *people* the distinct (pseudonymized) persons
+  among them. Both are suppressed below ``k``.
+- *Median follow-up* is the **reverse Kaplan–Meier** median: the Kaplan–Meier median of
+  the time to the end of observation (data cut-off, next release, reincarceration),
+  treating a reoffence or a competing end (death, deportation, emigration) as
+  censoring. Unlike the plain median of observed times it is not shortened by people
+  who reoffend early.
+- *Recidivism at 1, 2, 3 years* is 1 − Kaplan–Meier survival with a 95% log-log CI
+  (:mod:`analysis.survival.kaplan_meier`), shown while at least ``k`` releases are at
+  risk at the horizon. Beside it, the *complete follow-up* rate
+  (:mod:`analysis.survival.fixed_horizon`): the share reoffending among releases that
+  could be watched for the whole period, with an exact CI.
+- *Trend by release cohort*: the 1-year Kaplan–Meier rate per release year; cohorts
+  with fewer than ``k`` releases are suppressed (with complementary suppression of
+  their counts); recent cohorts not yet followed for a year have no rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analysis.charts import rate_plot
+from analysis.contract import COMPETING_END_REASONS
+from analysis.disclosure import SMALL_SAMPLE
+from analysis.errors import AnalysisError
+from analysis.survival.episodes import episodes_sql
+from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
+from analysis.survival.kaplan_meier import KaplanMeier
+from analysis.views.estimates import (
+    DAYS_PER_MONTH,
+    HORIZONS,
+    count_labels,
+    episodes_cache,
+    format_rate,
+    group_sizes,
+    grouped_day_counts,
+    horizon_label,
+    km_at_horizons,
+)
+from analysis.views.filters import ViewFilters
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Headline figures of a selection (``None`` = suppressed or not estimable).
+
+    Attributes
+    ----------
+    releases, people : int or None
+        Counts, ``None`` when below ``k``.
+    median_follow_up_months : float or None
+        Reverse Kaplan–Meier median follow-up, in months.
+    horizons : DataFrame
+        One row per horizon: ``horizon, recidivism, lower, upper`` (Kaplan–Meier),
+        ``complete_rate, complete_lower, complete_upper, complete_n`` (fixed horizon;
+        ``complete_n`` as text, ``"<k"`` when suppressed), shares 0–1.
+    horizon_table : DataFrame
+        The same, formatted for display and download.
+    cohorts : DataFrame
+        ``release_year, releases`` (text), ``recidivism, lower, upper`` (1 year).
+    cohort_table : DataFrame
+        The same, formatted.
+    cohort_figure : plotly Figure
+    definition : str
+        The outcome in one sentence.
+    small_sample : bool
+        True when estimates rest on fewer than 100 releases.
+    suppressed_label : str
+        How a suppressed count reads (``"<k"``).
+    """
+
+    releases: int | None
+    people: int | None
+    median_follow_up_months: float | None
+    horizons: pd.DataFrame
+    horizon_table: pd.DataFrame
+    cohorts: pd.DataFrame
+    cohort_table: pd.DataFrame
+    cohort_figure: go.Figure
+    definition: str
+    small_sample: bool
+    suppressed_label: str
+
+
+def _or_list(words) -> str:
+    words = [w.replace("_", " ") for w in words]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def outcome_sentence(event_types: tuple[str, ...]) -> str:
+    """The outcome definition in one sentence.
+
+    Examples
+    --------
+    >>> outcome_sentence(("rearrest", "reconviction"))[:62]
+    'Reoffending means the first rearrest or reconviction recorded '
+    """
+    ends = ["the data cut-off", _or_list(COMPETING_END_REASONS) + " (competing ends)",
+            "the person's next release"]
+    if "reincarceration" not in event_types:
+        ends.append("a reincarceration (not counted as reoffending)")
+    what = _or_list(event_types) if event_types else "event (none recorded)"
+    return (f"Reoffending means the first {what} recorded after release; follow-up of a "
+            f"release ends at {_or_list(ends)}.")
+
+
+def reverse_km_median_days(day_table: pd.DataFrame) -> float:
+    """Median potential follow-up (days) by reverse Kaplan–Meier; NaN when not reached."""
+    reverse = day_table.assign(
+        n_event=day_table["n_censored"],
+        n_censored=day_table["n_event"] + day_table["n_competing"],
+        n_competing=0,
+        group="all",
+    )
+    reverse = reverse.groupby(["group", "time"], as_index=False).sum()
+    return float(KaplanMeier().fit_day_table(reverse).summary["median"].iloc[0])
+
+
+def _horizon_frames(day_table, complete, policy):
+    km = km_at_horizons(day_table, HORIZONS, policy)
+    rows = []
+    for days in HORIZONS:
+        k_row = km[km["days"] == days]
+        c_row = complete[complete["days"] == days].iloc[0]
+        shown = c_row["n"] >= policy.k
+        rows.append({
+            "horizon": horizon_label(days),
+            "recidivism": float(k_row["recidivism"].iloc[0]) if len(k_row) else np.nan,
+            "lower": float(k_row["lower"].iloc[0]) if len(k_row) else np.nan,
+            "upper": float(k_row["upper"].iloc[0]) if len(k_row) else np.nan,
+            "complete_rate": float(c_row["rate"]) if shown else np.nan,
+            "complete_lower": float(c_row["lower"]) if shown else np.nan,
+            "complete_upper": float(c_row["upper"]) if shown else np.nan,
+            "complete_n": f"{int(c_row['n'])}" if shown or c_row["n"] == 0 else policy.label,
+        })
+    frame = pd.DataFrame(rows)
+    table = pd.DataFrame({
+        "Within": frame["horizon"],
+        "Reoffended (Kaplan–Meier, 95% CI)": [
+            format_rate(r.recidivism, r.lower, r.upper) or "suppressed / not reached"
+            for r in frame.itertuples()],
+        "Reoffended, complete follow-up only (95% CI)": [
+            format_rate(r.complete_rate, r.complete_lower, r.complete_upper)
+            or "suppressed / not reached" for r in frame.itertuples()],
+        "Releases with complete follow-up": frame["complete_n"],
+    })
+    return frame, table
+
+
+def _cohort_frames(by_year, policy):
+    sizes = group_sizes(by_year)
+    labels = count_labels(sizes, policy)
+    hidden = [g for g in sizes.index if labels[g] == policy.label]
+    km = km_at_horizons(by_year, (365,), policy, hidden_groups=hidden).set_index("group")
+    cohorts = pd.DataFrame({
+        "release_year": [str(g) for g in sizes.index],
+        "releases": labels.to_numpy(),
+        "recidivism": [km["recidivism"].get(g, np.nan) for g in sizes.index],
+        "lower": [km["lower"].get(g, np.nan) for g in sizes.index],
+        "upper": [km["upper"].get(g, np.nan) for g in sizes.index],
+    })
+    table = pd.DataFrame({
+        "Release year": cohorts["release_year"],
+        "Releases": cohorts["releases"],
+        "Reoffended within 1 year (95% CI)": [
+            format_rate(r.recidivism, r.lower, r.upper)
+            or ("suppressed" if r.releases == policy.label else "not yet followed 1 year")
+            for r in cohorts.itertuples()],
+    })
+    figure = rate_plot(cohorts, label="release_year", horizontal=False,
+                       title="Reoffending within 1 year, by release cohort",
+                       label_title="Release year")
+    return cohorts, table, figure
+
+
+def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
+    """Headline figures for the selection (see the module docstring for definitions).
+
+    Raises
+    ------
+    AnalysisError
+        When no release matches the filters.
+    """
+    policy = filters.policy
+    cached = episodes_cache(con, filters)
+    day_table = grouped_day_counts(con, filters, None, cached)
+    if day_table.empty:
+        raise AnalysisError("no releases match the selection: widen the filters")
+    sql, params = episodes_sql(cached.event_types, filters.selection,
+                               select="count(*), count(DISTINCT person_id)",
+                               source=cached.table)
+    releases, people = con.execute(sql, params).fetchone()
+    complete = fixed_horizon_rates_from_db(con, HORIZONS, selection=filters.selection,
+                                           cached=cached)
+    horizons, horizon_table = _horizon_frames(day_table, complete, policy)
+    cohorts, cohort_table, figure = _cohort_frames(
+        grouped_day_counts(con, filters, "release_year", cached), policy)
+    shown = releases >= policy.k
+    median = reverse_km_median_days(day_table) / DAYS_PER_MONTH if shown else np.nan
+    return Overview(
+        releases=int(releases) if shown else None,
+        people=int(people) if people >= policy.k else None,
+        median_follow_up_months=None if not np.isfinite(median) else round(float(median), 1),
+        horizons=horizons,
+        horizon_table=horizon_table,
+        cohorts=cohorts,
+        cohort_table=cohort_table,
+        cohort_figure=figure,
+        definition=outcome_sentence(cached.event_types),
+        small_sample=releases < SMALL_SAMPLE,
+        suppressed_label=policy.label,
+    )

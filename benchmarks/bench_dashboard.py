@@ -1,0 +1,92 @@
+"""Time each dashboard view on a 50,000-release demo database (cold and warm cache).
+
+Builds the demo in a temporary folder with :mod:`analysis.demo`, then times every view
+function of D1's pages as the dashboard calls it (a fresh cursor per call). "Cold" is
+the first call on a new cursor (what a cache miss costs); "cached" is a ``st.cache_data``
+hit, which only unpickles the stored result, so it is timed as a pickle round trip.
+Finally each page is rendered headless (Streamlit's AppTest) twice: the second run is
+the render time with warm caches.
+
+    .venv/bin/python benchmarks/bench_dashboard.py [--releases 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import tempfile
+import time
+from pathlib import Path
+
+from analysis.demo.build import build_demo
+from analysis.store import connect_readonly
+from analysis.survival.episodes import Selection
+from analysis.views.choices import filter_choices
+from analysis.views.curves import recidivism_curves
+from analysis.views.filters import ViewFilters
+from analysis.views.overview import overview
+from analysis.views.subgroups import subgroups
+
+CASES = (
+    ("choices", filter_choices, {}),
+    ("overview", overview, {}),
+    ("curves (none, km)", recidivism_curves, {}),
+    ("curves (facility, cif)", recidivism_curves, {"breakdown": "facility", "method": "cif"}),
+    ("curves (program:VOC-METAL)", recidivism_curves, {"breakdown": "program:VOC-METAL"}),
+    ("subgroups", subgroups, {}),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "demo.duckdb"
+        start = time.perf_counter()
+        build_demo(db, releases=args.releases, seed=3)
+        print(f"demo database: {args.releases:,} releases built in "
+              f"{time.perf_counter() - start:.1f} s")
+        con = connect_readonly(db)
+        for label, filters in (("all releases", ViewFilters()),
+                               ("women only", ViewFilters(Selection(sexes=("F",))))):
+            print(f"\n{label}:")
+            print(f"  {'view':30s} {'cold (s)':>9s} {'cached (s)':>11s}")
+            for name, function, options in CASES:
+                cursor = con.cursor()
+                start = time.perf_counter()
+                result = function(cursor, filters, **options)
+                cold = time.perf_counter() - start
+                cursor.close()
+                start = time.perf_counter()
+                pickle.loads(pickle.dumps(result))
+                warm = time.perf_counter() - start
+                print(f"  {name:30s} {cold:9.3f} {warm:11.4f}")
+        con.close()
+        time_pages(db)
+
+
+def time_pages(db: Path) -> None:
+    """Whole-page render (AppTest, headless) per page: first run, then with warm caches."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DESIST_DB"] = str(db)
+    app_file = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
+    app = AppTest.from_file(str(app_file), default_timeout=120)
+    app.run()
+    print(f"\n  {'page render (AppTest)':30s} {'first (s)':>9s} {'warm (s)':>11s}")
+    for page in ("overview", "recidivism", "subgroups"):
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            app.switch_page(f"app_pages/{page}.py").run()
+            times.append(time.perf_counter() - start)
+            if app.exception:
+                raise SystemExit(f"{page}: {app.exception}")
+        print(f"  {page:30s} {times[0]:9.3f} {times[1]:11.3f}")
+
+
+if __name__ == "__main__":
+    main()

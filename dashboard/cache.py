@@ -1,0 +1,87 @@
+"""The dashboard's caches: the only module that uses ``st.cache_resource`` / ``st.cache_data``.
+
+- :func:`connection` — one read-only DuckDB connection per database *file version*,
+  keyed by ``(path, mtime_ns)``. An import swaps a new file into place atomically
+  (:mod:`analysis.ingest.importer`), which changes the modification time, so the next
+  rerun opens the new file; the dashboard never has to be stopped for an import.
+- :func:`run_view` — results of :mod:`analysis.views` functions, keyed by the view
+  name, the filters, the options and the database version; each call uses its own
+  cursor, so concurrent sessions never share a cursor.
+- :func:`clear` — forget both (after an import from the Data page).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from analysis.store import connect_readonly, resolve_db_path
+from analysis.views.filters import ViewFilters
+
+_VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*:[a-z_][a-z0-9_]*$")
+
+
+def database_key() -> tuple[str, int]:
+    """``(absolute path, mtime_ns)`` of the study database; mtime 0 when it is missing."""
+    path = Path(resolve_db_path(None)).resolve()
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return str(path), 0
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _open(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
+    # mtime_ns is only part of the cache key: a swapped-in file opens a new connection.
+    return connect_readonly(path)
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """The read-only connection to the current version of the study database.
+
+    Raises :class:`analysis.errors.DatabaseError` (with advice) when there is none.
+    """
+    return _open(*database_key())
+
+
+def _resolve(view: str):
+    if not _VIEW_NAME.match(view):
+        raise ValueError(f"a view is named 'module:function' inside analysis.views, not {view!r}")
+    module_name, function_name = view.split(":")
+    module = importlib.import_module(f"analysis.views.{module_name}")
+    return getattr(module, function_name)
+
+
+@st.cache_data(ttl=600, max_entries=128, show_spinner="Computing…")
+def _cached_view(view: str, filters: ViewFilters, db_key: tuple[str, int], **options):
+    function = _resolve(view)
+    cursor = _open(*db_key).cursor()
+    try:
+        return function(cursor, filters, **options)
+    finally:
+        cursor.close()
+
+
+def run_view(view: str, filters: ViewFilters, **options):
+    """Result of ``analysis.views.<module>.<function>(cursor, filters, **options)``, cached.
+
+    Parameters
+    ----------
+    view
+        ``"module:function"`` inside :mod:`analysis.views`, e.g. ``"overview:overview"``.
+    filters
+        The sidebar's filters (part of the cache key).
+    **options
+        Keyword options of the view (part of the cache key; must be hashable values).
+    """
+    return _cached_view(view, filters, database_key(), **options)
+
+
+def clear() -> None:
+    """Forget every cached connection and result (call after an import)."""
+    _cached_view.clear()
+    _open.clear()

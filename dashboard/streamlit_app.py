@@ -1,0 +1,51 @@
+"""Desistance dashboard — the router (``streamlit run dashboard/streamlit_app.py``).
+
+Sets the page up, draws the sidebar filters once (stored in
+``st.session_state["filters"]`` for the pages), and runs the chosen page. A problem the
+user can fix (no database, a selection too small for an analysis) is shown as a message,
+not a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts dashboard/ on sys.path, not the repository root.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from analysis.errors import DatabaseError, DesistError  # noqa: E402
+from dashboard import cache  # noqa: E402
+from dashboard.sidebar import sidebar_filters  # noqa: E402
+
+# No page icons: a Material icon becomes the tab favicon, fetched from fonts.gstatic.com.
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview",
+            default=True),
+    st.Page("app_pages/recidivism.py", title="Recidivism over time"),
+    st.Page("app_pages/programs.py", title="Programmes"),
+    st.Page("app_pages/impact.py", title="Impact"),
+    st.Page("app_pages/subgroups.py", title="Subgroups and places"),
+    st.Page("app_pages/data.py", title="Data"),
+]
+
+st.set_page_config(layout="wide", page_title="Desistance")
+page = st.navigation(PAGES)
+
+try:
+    cache.connection()
+except DatabaseError as exc:
+    st.error(f"{exc}")
+    st.info("Set the DESIST_DB environment variable to your study database, or run "
+            "`make demo` to build the demo database, then reload this page.")
+    st.stop()
+
+st.session_state["filters"] = sidebar_filters()
+try:
+    page.run()
+except DesistError as exc:
+    st.warning(str(exc))

@@ -1,0 +1,99 @@
+"""Reusable display pieces: tables with downloads, charts with a PNG button, warnings.
+
+No data access and no computation here: tables and figures arrive ready from
+:mod:`analysis.views` and :mod:`analysis.charts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.disclosure import SMALL_SAMPLE
+from analysis.views.tables import to_csv_bytes, to_xlsx_bytes
+
+#: Plotly toolbar: a PNG download sized for slides, no plotly logo, no cloud buttons.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "width": 1400, "height": 800, "scale": 2},
+    "modeBarButtonsToRemove": ["sendDataToCloud", "lasso2d", "select2d"],
+}
+
+
+def _file_stem(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "table"
+
+
+#: Display format of decimal columns not named in ``formats`` (downloads keep every digit).
+DEFAULT_FLOAT_FORMAT = "%.3f"
+
+
+def _column_config(df: pd.DataFrame, formats: Mapping[str, str] | None) -> dict:
+    formats = dict(formats or {})
+    config = {}
+    for column in df.columns:
+        fmt = formats.get(column)
+        if fmt is None and pd.api.types.is_float_dtype(df[column]):
+            fmt = DEFAULT_FLOAT_FORMAT
+        if fmt is not None:
+            config[column] = st.column_config.NumberColumn(format=fmt)
+    return config
+
+
+def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
+               formats: Mapping[str, str] | None = None) -> None:
+    """The table, then "CSV" and "XLSX" download buttons (formula injection neutralized).
+
+    ``formats`` maps column names to a Streamlit number format for the screen only
+    (``"percent"`` shows 0.204 as 20.4%, ``"%.2f"`` two decimals); the downloads keep
+    the full values.
+    """
+    if caption:
+        st.caption(caption)
+    st.dataframe(df, hide_index=True, key=f"{key}-table",
+                 column_config=_column_config(df, formats))
+    stem = _file_stem(key)
+    left, right, _ = st.columns([1, 1, 6])
+    with left:
+        st.download_button("CSV", to_csv_bytes(df), file_name=f"{stem}.csv",
+                           mime="text/csv", key=f"{key}-csv", on_click="ignore",
+                           icon=":material/download:")
+    with right:
+        st.download_button(
+            "XLSX", to_xlsx_bytes(df, sheet_name=stem), file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
+
+
+def show_figure(fig: go.Figure, *, key: str) -> None:
+    """A plotly chart, full width, with the PNG download in its toolbar."""
+    config = {**PLOTLY_CONFIG, "toImageButtonOptions": {
+        **PLOTLY_CONFIG["toImageButtonOptions"], "filename": _file_stem(key)}}
+    st.plotly_chart(fig, key=key, config=config, theme=None)
+
+
+def small_sample_note(n: int | None, what: str = "these estimates") -> None:
+    """A warning when an estimate rests on fewer than 100 releases (``None``: suppressed)."""
+    if n is None or n < SMALL_SAMPLE:
+        st.warning(
+            f"Small sample: {what} rest on fewer than {SMALL_SAMPLE} releases, so they "
+            "can change a lot with a few more people. Read them as indicative only.",
+            icon=":material/warning:",
+        )
+
+
+def suppressed(value, label: str = "<10", fmt: str = "{:,}") -> str:
+    """A number for display, or the suppression label when the view hid it (``None``).
+
+    Examples
+    --------
+    >>> suppressed(1234), suppressed(None, "<10")
+    ('1,234', '<10')
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return label
+    return fmt.format(value)

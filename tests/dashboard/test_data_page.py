@@ -1,0 +1,44 @@
+"""Data page: quality tables, database facts, methodology, import form switch."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.store import SCHEMA_VERSION
+from tests.dashboard.pages import frames, open_page
+
+
+@pytest.fixture(autouse=True)
+def _database(demo_db, monkeypatch):
+    monkeypatch.setenv("DESIST_DB", str(demo_db))
+    monkeypatch.delenv("DESIST_ALLOW_IMPORT", raising=False)
+
+
+def test_quality_tables_and_facts():
+    at = open_page("data")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Pseudonymization key fingerprint"] not in ("", "none")
+    assert labels["Schema version"] == f"{SCHEMA_VERSION} (program: {SCHEMA_VERSION})"
+    shown = frames(at)
+    assert any("complete_pct" in f.columns for f in shown)
+    assert any("years_available" in f.columns for f in shown)
+    log = next(f for f in shown if "mode" in f.columns)
+    assert list(log["mode"]) == ["all_or_nothing"]
+    titles = [e.label for e in at.expander]
+    assert any(t.startswith("Kaplan–Meier recidivism") for t in titles)
+
+
+def test_follow_up_coverage_follows_the_selection():
+    everyone = next(f for f in frames(open_page("data")) if "years_available" in f.columns)
+    recent = next(f for f in frames(open_page("data", {"from": "2023-01-01"}))
+                  if "years_available" in f.columns)
+    assert list(everyone["releases"]) != list(recent["releases"])
+
+
+def test_import_is_off_unless_enabled(monkeypatch):
+    at = open_page("data")
+    assert any("Importing is switched off" in i.value for i in at.info)
+    monkeypatch.setenv("DESIST_ALLOW_IMPORT", "1")
+    at = open_page("data")
+    assert not any("Importing is switched off" in i.value for i in at.info)
+    assert len(at.get("file_uploader")) == 4

@@ -1,0 +1,55 @@
+"""Impact page: headline, rules, curves, attrition, report button, planning aid."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dashboard.pages import frames, open_page
+
+
+@pytest.fixture(autouse=True)
+def _database(demo_db, monkeypatch):
+    monkeypatch.setenv("DESIST_DB", str(demo_db))
+
+
+def _choose(at, program: str):
+    box = at.selectbox(key="impact-subject")
+    label = next(o for o in box.options if o.startswith(program))
+    return box.select(label).run()
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_matched_evaluation_of_a_programme():
+    at = _choose(open_page("impact"), "VOC-METAL")
+    assert not at.exception
+    assert any(h.value.startswith("Impact of VOC-METAL") for h in at.subheader)
+    text = _markdown(at)
+    assert "For every 100 participants" in text
+    assert "Honesty rules" in text and "Reportable" in text
+    shown = frames(at)
+    rates = shown[0]
+    assert list(rates["group"]) == ["participants", "comparison"]
+    assert any("step" in f.columns for f in shown)  # attrition
+    assert len(at.get("plotly_chart")) == 3  # curves, balance, overlap
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the offline report (HTML)" in labels
+    assert any("participants" in i.value and "detect" in i.value for i in at.info)
+
+
+def test_a_selection_without_participants_explains_itself():
+    at = _choose(open_page("impact", {"year": "2017", "sex": "F", "k": "50"}), "DISENG")
+    assert not at.exception
+    messages = " ".join(w.value for w in at.warning)
+    assert "participant" in messages or "reported" in messages
+
+
+def test_a_mixed_funder_is_refused_with_a_message():
+    at = open_page("impact")
+    box = at.selectbox(key="impact-subject")
+    funder = next(o for o in box.options if o == "funder: European Union")
+    at = box.select(funder).run()
+    assert not at.exception
+    assert any("separately" in w.value for w in at.warning)

@@ -1,0 +1,120 @@
+"""Impact page services: matched evaluation, sensitivity, report and planning aid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from analysis.impact.power import minimum_detectable_effect
+from analysis.impact.publication import suppress_numbers_in_text
+from analysis.survival.episodes import Outcome, Selection
+from analysis.views.filters import ViewFilters
+from analysis.views.impact import (
+    impact,
+    impact_report,
+    impact_sensitivity,
+    impact_subjects,
+    planning,
+)
+
+
+@pytest.fixture(scope="module")
+def metal(demo_db):
+    from analysis.store import connect_readonly
+
+    with connect_readonly(demo_db) as con:
+        return impact(con, ViewFilters(), kind="program", value="VOC-METAL")
+
+
+def test_subjects_list_programmes_projects_and_funders(demo_con):
+    subjects = impact_subjects(demo_con, ViewFilters())
+    kinds = {s.kind for s in subjects}
+    assert kinds == {"program", "project", "funder"}
+    assert any(s.value == "VOC-METAL" for s in subjects)
+    assert any(s.kind == "funder" and s.value == "Global Fund" for s in subjects)
+
+
+def test_matched_evaluation_of_a_programme(metal):
+    assert metal.ok and metal.reportable
+    assert metal.headline.startswith("For every 100 participants")
+    assert list(metal.rates["group"]) == ["participants", "comparison"]
+    assert all(int(n) >= 10 for n in metal.rates["people"])
+    assert "hazard ratio" in set(metal.estimates["measure"])
+    assert list(metal.attrition["step"])[-1] == "matched"
+    assert {"smd_before", "smd_after"} <= set(metal.balance.columns)
+    assert metal.comparison_rate is not None and 0 < metal.comparison_rate < 1
+    # curves stop where fewer than k remain at risk
+    assert metal.curves["n_risk"].min() >= 10
+    assert set(metal.curves["group"]) == {"participants", "comparison"}
+    # overlap bins with fewer than k people are not drawn
+    for column in ("participants", "others"):
+        shown = metal.overlap[column].dropna()
+        assert not ((shown > 0) & (shown < 10)).any()
+
+
+def test_sidebar_selection_restricts_the_pool(demo_con, metal):
+    later = ViewFilters(selection=Selection(release_from=dt.date(2021, 1, 1)))
+    narrowed = impact(demo_con, later, kind="program", value="VOC-METAL")
+    assert narrowed.ok
+    assert int(narrowed.attrition["participants"].iloc[0]) < int(
+        metal.attrition["participants"].iloc[0])
+
+
+def test_outcome_definition_is_used(demo_con):
+    result = impact(demo_con, ViewFilters(outcome=Outcome.named("reincarceration")),
+                    kind="program", value="VOC-METAL")
+    assert result.event_types == ("reincarceration",)
+
+
+def test_large_k_suppresses_counts_everywhere(demo_con):
+    result = impact(demo_con, ViewFilters(min_cell=1000), kind="program", value="VOC-METAL")
+    assert (result.attrition[["participants", "comparison"]] == "<1000").any().any()
+    for column in ("participants", "comparison"):
+        for cell in result.attrition[column]:
+            assert cell == "<1000" or cell == "0" or int(cell) >= 1000
+    assert result.curves.empty or result.curves["n_risk"].min() >= 1000
+
+
+def test_too_few_participants_follow_the_impact_rules(demo_con):
+    tiny = ViewFilters(selection=Selection(release_years=(2019,), sexes=("F",)), min_cell=50)
+    result = impact(demo_con, tiny, kind="program", value="VOC-WOOD")
+    if result.ok:  # few women, few participants: no result may be reported
+        assert not result.reportable
+        assert result.rates.empty and result.estimates.empty and result.curves.empty
+        assert any("no result is reported" in r for r in result.reasons)
+        assert result.small_sample
+    else:
+        assert "no participants" in result.error
+
+
+def test_problems_are_returned_not_raised(demo_con):
+    result = impact(demo_con, ViewFilters(), kind="funder", value="European Union")
+    assert not result.ok and "separately" in result.error
+    with pytest.raises(Exception, match="kind"):
+        impact(demo_con, ViewFilters(), kind="donor", value="x")
+
+
+def test_sensitivity_uses_weighting(demo_con):
+    result = impact_sensitivity(demo_con, ViewFilters(), kind="program", value="VOC-METAL")
+    assert result.error is None and result.reportable
+    assert "hazard ratio" in set(result.estimates["measure"])
+
+
+def test_report_is_offline_html_with_suppressed_counts(demo_con):
+    html = impact_report(demo_con, ViewFilters(min_cell=1000), kind="program", value="VOC-METAL")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "&lt;1000" in html
+    assert "<script src=" not in html  # the plotting library is inlined
+
+
+def test_planning_aid_is_the_power_module():
+    ours = planning(None, ViewFilters(), participants=250, base_rate=0.35)
+    assert ours == minimum_detectable_effect(250, 0.35)
+    assert "250 participants" in ours.sentence()
+
+
+def test_small_numbers_in_sentences_are_hidden():
+    assert suppress_numbers_in_text("7 releases, 12 kept, day 90", ViewFilters().policy) == (
+        "<10 releases, 12 kept, day 90")
+    assert suppress_numbers_in_text("SMD > 0.1", ViewFilters().policy) == "SMD > 0.1"

@@ -1,0 +1,70 @@
+"""Overview view: headline numbers agree with the survival engine; small cells are hidden."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.survival.episodes import Outcome, Selection
+from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
+from analysis.survival.kaplan_meier import kaplan_meier_from_db
+from analysis.views.filters import ViewFilters
+from analysis.views.overview import outcome_sentence, overview
+from tests.conftest import DEMO_RELEASES
+
+REARREST = Outcome.named("rearrest")
+
+
+def test_headline_numbers_match_the_engine(demo_con):
+    result = overview(demo_con, ViewFilters(outcome=REARREST))
+    people = demo_con.execute("SELECT count(DISTINCT person_id) FROM releases").fetchone()[0]
+    assert (result.releases, result.people) == (DEMO_RELEASES, people)
+    km = kaplan_meier_from_db(demo_con, outcome=REARREST).result.at([365, 730, 1095])
+    assert np.allclose(result.horizons["recidivism"], km["recidivism"])
+    assert np.allclose(result.horizons["lower"], km["recidivism_lower"])
+    complete = fixed_horizon_rates_from_db(demo_con, [365, 730, 1095], outcome=REARREST)
+    assert np.allclose(result.horizons["complete_rate"], complete["rate"])
+    assert 12 < result.median_follow_up_months < 120
+    assert not result.small_sample
+    assert "rearrest" in result.definition and "reincarceration" in result.definition
+    assert result.horizon_table.shape == (3, 4)
+
+
+def test_filter_changes_the_numbers(demo_con):
+    women = overview(demo_con, ViewFilters(Selection(sexes=("F",))))
+    everyone = overview(demo_con, ViewFilters())
+    assert women.releases < everyone.releases
+    assert women.horizons["recidivism"].iloc[0] != everyone.horizons["recidivism"].iloc[0]
+
+
+def test_tiny_selection_is_suppressed(demo_con):
+    tiny = ViewFilters(Selection(sexes=("F",), age_bands=("55+",),
+                                 facilities=("Probation Service",)))
+    result = overview(demo_con, tiny)
+    assert result.releases is None and result.people is None
+    assert result.median_follow_up_months is None
+    assert result.horizons["recidivism"].isna().all()
+    assert result.small_sample
+    assert set(result.cohort_table["Releases"]) <= {"<10", "0"}
+
+
+def test_cohort_counts_get_complementary_suppression(demo_con):
+    # Raise k until exactly one cohort is below it: a second one must be hidden too.
+    sizes = dict(demo_con.execute(
+        "SELECT year(release_date), count(*) FROM releases GROUP BY 1").fetchall())
+    smallest, second = sorted(sizes.values())[:2]
+    k = (smallest + second) // 2 + 1 if smallest < second - 1 else None
+    assert k is not None and smallest < k <= second
+    result = overview(demo_con, ViewFilters(min_cell=k))
+    hidden = result.cohorts[result.cohorts["releases"] == f"<{k}"]
+    assert len(hidden) == 2
+    assert hidden["recidivism"].isna().all()
+    visible = result.cohorts[result.cohorts["releases"] != f"<{k}"]
+    assert (visible["releases"].astype(int) >= k).all()
+
+
+@pytest.mark.parametrize("types", [("rearrest",), ("rearrest", "reincarceration")])
+def test_outcome_sentence(types):
+    sentence = outcome_sentence(types)
+    assert sentence.startswith("Reoffending means the first " + types[0])
+    assert ("not counted as reoffending" in sentence) is ("reincarceration" not in types)
