@@ -8,6 +8,7 @@ Screenshots go to ``$DESIST_ARTIFACTS`` when it is set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,12 +38,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, request):
-    demo_db = request.getfixturevalue("demo_db")
+@contextlib.contextmanager
+def streamlit_server(db: Path, log: Path, **env_extra: str):
+    """``streamlit run`` on a free port against ``db``; yields the base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "DESIST_DB": str(demo_db)}
+    env = {**os.environ, "DESIST_DB": str(db), **env_extra}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py",
@@ -71,6 +71,14 @@ def server(tmp_path_factory, request):
             proc.kill()
             proc.wait()
     assert proc.returncode is not None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request):
+    demo_db = request.getfixturevalue("demo_db")
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with streamlit_server(demo_db, log) as base:
+        yield base
 
 
 def test_every_page_renders_offline(browser, server):  # noqa: F811
