@@ -1,7 +1,7 @@
 """Time each dashboard view on a 50,000-release demo database (cold and warm cache).
 
 Builds the demo in a temporary folder with :mod:`analysis.demo`, then times every view
-function of D1's pages as the dashboard calls it (a fresh cursor per call). "Cold" is
+function of the six pages as the dashboard calls it (a fresh cursor per call). "Cold" is
 the first call on a new cursor (what a cache miss costs); "cached" is a ``st.cache_data``
 hit, which only unpickles the stored result, so it is timed as a pickle round trip.
 Finally each page is rendered headless (Streamlit's AppTest) twice: the second run is
@@ -23,8 +23,11 @@ from analysis.store import connect_readonly
 from analysis.survival.episodes import Selection
 from analysis.views.choices import filter_choices
 from analysis.views.curves import recidivism_curves
+from analysis.views.data_quality import completeness, follow_up_coverage
 from analysis.views.filters import ViewFilters
+from analysis.views.impact import impact, impact_sensitivity
 from analysis.views.overview import overview
+from analysis.views.programs import completion_outcomes, program_catalog, program_effects
 from analysis.views.subgroups import subgroups
 
 CASES = (
@@ -34,6 +37,13 @@ CASES = (
     ("curves (facility, cif)", recidivism_curves, {"breakdown": "facility", "method": "cif"}),
     ("curves (program:VOC-METAL)", recidivism_curves, {"breakdown": "program:VOC-METAL"}),
     ("subgroups", subgroups, {}),
+    ("programme catalogue", program_catalog, {}),
+    ("programme hazard ratios", program_effects, {}),
+    ("completers vs dropouts", completion_outcomes, {}),
+    ("impact VOC-METAL (match)", impact, {"value": "VOC-METAL"}),
+    ("impact VOC-METAL (iptw)", impact_sensitivity, {"value": "VOC-METAL"}),
+    ("data: follow-up coverage", follow_up_coverage, {}),
+    ("data: completeness", completeness, {}),
 )
 
 
@@ -77,7 +87,7 @@ def time_pages(db: Path) -> None:
     app = AppTest.from_file(str(app_file), default_timeout=120)
     app.run()
     print(f"\n  {'page render (AppTest)':30s} {'first (s)':>9s} {'warm (s)':>11s}")
-    for page in ("overview", "recidivism", "subgroups"):
+    for page in ("overview", "recidivism", "subgroups", "programs", "impact", "data"):
         times = []
         for _ in range(2):
             start = time.perf_counter()

@@ -5,7 +5,8 @@ The live database file is never written in place. An import
 1. takes an exclusive lock beside the database (one import at a time),
 2. validates the whole dataset and pseudonymizes person ids,
 3. copies the live file to ``<db>.import-<batch>.tmp`` and writes the new rows
-   there in one transaction (with the schema migrations and the import log),
+   there in one transaction (with the schema migrations, the refresh of the derived
+   ``release_follow_up`` table and the import log),
 4. checkpoints and closes that copy, flushes it to disk, and
 5. renames it over the live file (``os.replace``, atomic on one filesystem).
 
@@ -46,6 +47,7 @@ from analysis.ingest.pseudonymize import (
 )
 from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
 from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
+from analysis.survival.follow_up import refresh_follow_up, verify_follow_up
 
 _SQL_TYPES = {
     "text": "VARCHAR",
@@ -400,6 +402,9 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
                     rejected,
                 ],
             )
+        # Derived per-release facts (neighbouring releases, first events, custody-period
+        # programmes) depend on every table: rebuild them in the same transaction.
+        refresh_follow_up(con, batch_id)
         early_events = int(
             con.execute(
                 "SELECT count(*) FROM events e WHERE e.batch_id = ? AND e.event_date < "
@@ -431,6 +436,7 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
         )
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
+        verify_follow_up(con)  # analyses read it positionally: refuse a misaligned copy
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")

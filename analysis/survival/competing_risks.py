@@ -37,6 +37,7 @@ from analysis.survival.episodes import (
     Selection,
     episodes_sql,
     resolve_source,
+    uses_follow_up,
 )
 
 OUTCOME_STATE = "reoffence"
@@ -229,7 +230,7 @@ def cif_counts(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
              ELSE 'censored' END AS state,
         count(*) AS n"""
     sql, params = episodes_sql(types, selection, select=select, tail="GROUP BY ALL",
-                               source=source)
+                               source=source, follow_up=uses_follow_up(con, source))
     long = con.execute(sql + ' ORDER BY "group", time', {**params, **(group_params or {})}).df()
     long["n"] = long["n"].astype("int64")
     return long, types

@@ -324,7 +324,7 @@ class CoxModel:
                               None if entry is None else entry[keep],
                               None if strata_codes is None else strata_codes[keep], self.ties)
             sums = cox_riskset.risk_sums(rs, beta)
-            null = cox_riskset.risk_sums(rs, np.zeros_like(beta))
+            null = cox_riskset.null_loglik(rs)
         else:
             start = None
             if len(xc) > 4 * WARM_START_ROWS:
@@ -367,7 +367,7 @@ class CoxModel:
 
         self.result_ = CoxFit(
             design=design, coef=beta, cov=cov, naive_cov=naive_cov, robust=robust,
-            alpha=self.alpha, loglik=sums.loglik, loglik_null=null.loglik, n=len(data),
+            alpha=self.alpha, loglik=sums.loglik, loglik_null=null, n=len(data),
             events=int(event.sum()), n_missing=n_missing, ties=self.ties, solver=solver,
             strata=tuple(strata_cols), baseline=baseline, _rs=rs, _sums=sums,
             _km_rows=(stop, event, entry),

@@ -32,9 +32,11 @@ follow-up: ``outcome``, ``competing``, ``follow_up_end``, ``next_release`` or
 not), next_release, reincarceration. Episodes never have negative time: a release
 followed by another the next day has ``time = 0`` (censored at day 0).
 
-The heavy work (the first event after each release is an ``ASOF`` join, the next
-release a window) stays in DuckDB; :func:`day_counts` returns only risk-set counts per
-distinct day and group, the small table the estimators need.
+The heavy work stays in DuckDB. The derived facts (next and previous release, first
+event of each type, custody-period programmes) are read from table
+``release_follow_up`` when an import has refreshed it, else computed on the fly with
+the same definitions (:mod:`analysis.survival.follow_up`); :func:`day_counts` returns
+only risk-set counts per distinct day and group, the small table the estimators need.
 
 This module is shared with the Cox engine (:mod:`analysis.survival.exposures`), which
 expects ``release_id, person_id, release_date, time, event`` from
@@ -51,6 +53,7 @@ import pandas as pd
 
 from analysis.contract import COMPETING_END_REASONS, EVENT_TYPES
 from analysis.errors import AnalysisError
+from analysis.survival import follow_up
 
 #: Age bands as ``(label, lowest age, highest age)``; ages are whole years.
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -222,14 +225,17 @@ def episodes_sql(
     select: str = "*",
     tail: str = "",
     source: str | None = None,
+    follow_up: bool = False,
 ) -> tuple[str, dict]:
     """SQL text producing the episodes, and its named parameters.
 
     The query defines a ``base`` relation (every release column, ``age``, ``age_band``,
-    ``release_year``, ``prev_release``, ``next_release``) and ``episodes`` (``base``
-    plus ``end_date, time, event, cause, competing_reason, end_reason``), then runs
-    ``SELECT {select} FROM episodes {tail}``. Callers wanting another projection or an
-    aggregate pass ``select`` and ``tail`` (e.g. ``"GROUP BY ALL"``).
+    ``release_year``, ``prev_release``, ``next_release``, ``programs``,
+    ``programs_completed``) and ``episodes`` (``base`` plus ``first_event,
+    first_reincarceration, end_date, time, event, cause, competing_reason,
+    end_reason``), then runs ``SELECT {select} FROM episodes {tail}``. Callers wanting
+    another projection or an aggregate pass ``select`` and ``tail`` (e.g.
+    ``"GROUP BY ALL"``).
 
     Parameters
     ----------
@@ -245,6 +251,11 @@ def episodes_sql(
         Name of a table made by :func:`materialize_episodes` for these event types:
         the episodes are read from it (only the selection is applied) instead of
         being recomputed.
+    follow_up
+        Read the derived facts from table ``release_follow_up`` (one scan of
+        ``releases`` and of that table) instead of computing them; pass
+        :func:`analysis.survival.follow_up.follow_up_ready` of the connection. Both
+        paths give the same episodes.
     """
     selection = selection or Selection()
     where, params = selection.where()
@@ -252,43 +263,68 @@ def episodes_sql(
         sql = (f"WITH episodes AS (SELECT * FROM {quote_ident(source)} WHERE {where})\n"
                f"SELECT {select} FROM episodes {tail}")
         return sql, params
-    competing = _literal_list(COMPETING_END_REASONS)
     # Reincarceration ends follow-up only when it is not itself the outcome.
     censor_reinc = "reincarceration" not in event_types
+    build = _derived_limits_sql if follow_up else _computed_limits_sql
+    sql = f"""
+WITH {build(event_types, censor_reinc, where)},
+{_episodes_cte()}
+SELECT {select} FROM episodes {tail}"""
+    return sql, params
+
+
+def _release_columns_sql(r: str = "r") -> str:
+    age = f"coalesce({r}.age_at_release, year({r}.release_date) - {r}.birth_year)"
+    return (f"{r}.*, {r}.rowid AS _rid, {age} AS age, "
+            f"{_age_band_sql(f'floor({age})')} AS age_band, "
+            f"year({r}.release_date) AS release_year")
+
+
+def _derived_limits_sql(event_types, censor_reinc: bool, where: str) -> str:
+    """CTEs ending in ``limits`` from table ``release_follow_up`` (see follow_up.py)."""
+    firsts = [f"f.{follow_up.first_event_column(t)}" for t in event_types]
+    first_event = (f"least({', '.join(firsts)})" if len(firsts) > 1
+                   else firsts[0] if firsts else "CAST(NULL AS DATE)")
+    first_reinc = (f"f.{follow_up.first_event_column('reincarceration')}" if censor_reinc
+                   else "CAST(NULL AS DATE)")
+    # POSITIONAL JOIN: the table keeps the row order of releases (checked at refresh).
+    return f"""all_releases AS (
+    SELECT {_release_columns_sql()},
+           f.prev_release, f.next_release, f.programs, f.programs_completed,
+           {first_event} AS first_event, {first_reinc} AS first_reincarceration
+    FROM releases r POSITIONAL JOIN {follow_up.TABLE} f
+),
+limits AS (
+    SELECT *, {_end_date_sql()} AS end_date
+    FROM all_releases
+    WHERE {where}
+)"""
+
+
+def _computed_limits_sql(event_types, censor_reinc: bool, where: str) -> str:
+    """CTEs ending in ``limits``, computing the derived facts for the selected releases."""
     wanted = set(event_types) | ({"reincarceration"} if censor_reinc else set())
     outcome_filter = (f"e.event_type IN ({_literal_list(event_types)})" if event_types
                       else "FALSE")
     reinc_filter = "e.event_type = 'reincarceration'" if censor_reinc else "FALSE"
     events_filter = (f"e.event_type IN ({_literal_list(sorted(wanted))})" if wanted
                      else "FALSE")
-    age = "coalesce(r.age_at_release, year(r.release_date) - r.birth_year)"
     # Hash joins and hash aggregates, not sorts: most people have a single release, so
     # the window that finds neighbouring releases runs only on people with several, and
     # the first event after each release is a join + min() grouped by the row id.
-    sql = f"""
-WITH all_releases AS (
-    SELECT r.*, r.rowid AS _rid,
-           {age} AS age,
-           {_age_band_sql(f"floor({age})")} AS age_band,
-           year(r.release_date) AS release_year
-    FROM releases r
+    return f"""all_releases AS (
+    SELECT {_release_columns_sql()} FROM releases r
 ),
-multi AS (
-    SELECT person_id FROM releases GROUP BY person_id HAVING count(*) > 1
-),
-neighbours AS (
-    -- neighbours among ALL the person's releases, not only the selected ones
-    SELECT r.rowid AS _rid,
-           max(r.release_date) OVER (PARTITION BY r.person_id ORDER BY r.release_date
-               RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING) AS prev_release,
-           min(r.release_date) OVER (PARTITION BY r.person_id ORDER BY r.release_date
-               RANGE BETWEEN INTERVAL 1 DAY FOLLOWING AND UNBOUNDED FOLLOWING) AS next_release
-    FROM releases r SEMI JOIN multi m ON r.person_id = m.person_id
-),
-base AS (
+{follow_up.neighbours_sql()},
+selected AS (
     SELECT a.*, n.prev_release, n.next_release
     FROM all_releases a LEFT JOIN neighbours n ON a._rid = n._rid
     WHERE {where}
+),
+progs AS ({follow_up.custody_programs_sql("selected")}),
+base AS (
+    SELECT s.*, p.programs, p.programs_completed
+    FROM selected s LEFT JOIN progs p ON s._rid = p._rid
 ),
 firsts AS (
     SELECT b._rid,
@@ -300,13 +336,20 @@ firsts AS (
     GROUP BY b._rid
 ),
 limits AS (
-    SELECT b.*, f.first_event, f.first_reincarceration,
-           least(b.follow_up_end,
-                 coalesce(CAST(b.next_release - INTERVAL 1 DAY AS DATE), b.follow_up_end),
-                 coalesce(f.first_reincarceration, b.follow_up_end)) AS end_date
+    SELECT b.*, f.first_event, f.first_reincarceration, {_end_date_sql("b.", "f.")} AS end_date
     FROM base b LEFT JOIN firsts f ON b._rid = f._rid
-),
-episodes AS (
+)"""
+
+
+def _end_date_sql(b: str = "", f: str = "") -> str:
+    return (f"least({b}follow_up_end, "
+            f"coalesce(CAST({b}next_release - INTERVAL 1 DAY AS DATE), {b}follow_up_end), "
+            f"coalesce({f}first_reincarceration, {b}follow_up_end))")
+
+
+def _episodes_cte() -> str:
+    competing = _literal_list(COMPETING_END_REASONS)
+    return f"""episodes AS (
     SELECT *,
            CASE WHEN first_event <= end_date THEN first_event - release_date
                 ELSE greatest(end_date - release_date, 0) END AS time,
@@ -326,9 +369,7 @@ episodes AS (
                 THEN 'next_release'
                 ELSE 'reincarceration' END AS end_reason
     FROM limits
-)
-SELECT {select} FROM episodes {tail}"""
-    return sql, params
+)"""
 
 
 #: Columns every episodes frame has, in order.
@@ -397,7 +438,8 @@ def build_episodes(
             f"unknown release column(s) {unknown}; available: {', '.join(sorted(available))}"
         )
     projection = ", ".join(quote_ident(c) for c in (*EPISODE_COLUMNS, *columns))
-    sql, params = episodes_sql(types, selection, select=projection)
+    sql, params = episodes_sql(types, selection, select=projection,
+                               follow_up=follow_up.follow_up_ready(con))
     frame = con.execute(sql + " ORDER BY release_id", params).df()
     for col in ("time", "event", "cause"):
         frame[col] = frame[col].astype("int64")
@@ -410,14 +452,18 @@ def day_counts_sql(
     group_sql: str = "'all'",
     group_params: dict | None = None,
     source: str | None = None,
+    follow_up: bool = False,
 ) -> tuple[str, dict]:
-    """SQL aggregating episodes to one row per (group, time): the estimators' input."""
+    """SQL aggregating episodes to one row per (group, time): the estimators' input.
+
+    ``source`` and ``follow_up`` as in :func:`episodes_sql`.
+    """
     select = f"""CAST({group_sql} AS VARCHAR) AS "group", time,
        count(*) FILTER (WHERE cause = 1) AS n_event,
        count(*) FILTER (WHERE cause = 2) AS n_competing,
        count(*) FILTER (WHERE cause = 0) AS n_censored"""
     sql, params = episodes_sql(event_types, selection, select=select, tail="GROUP BY ALL",
-                               source=source)
+                               source=source, follow_up=follow_up)
     return sql, {**params, **(group_params or {})}
 
 
@@ -453,7 +499,8 @@ def day_counts(
     [{'group': 'all', 'time': 365, 'n_event': 0, 'n_competing': 0, 'n_censored': 1}]
     """
     types, source = resolve_source(con, outcome, cached)
-    sql, params = day_counts_sql(types, selection, group_sql, group_params, source)
+    sql, params = day_counts_sql(types, selection, group_sql, group_params, source,
+                                 follow_up=uses_follow_up(con, source))
     table = con.execute(sql + ' ORDER BY "group", time', params).df()
     for col in ("time", "n_event", "n_competing", "n_censored"):
         table[col] = table[col].astype("int64")
@@ -492,7 +539,7 @@ def materialize_episodes(con: duckdb.DuckDBPyConnection, outcome: Outcome | None
     outcome = outcome or Outcome()
     types = outcome.resolve(con)
     name = "_desist_episodes_" + ("_".join(types) or "none")
-    sql, params = episodes_sql(types, None)
+    sql, params = episodes_sql(types, None, follow_up=follow_up.follow_up_ready(con))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {sql}", params)
     rows = con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
     return CachedEpisodes(name, types, int(rows))
@@ -510,3 +557,12 @@ def resolve_source(con: duckdb.DuckDBPyConnection, outcome: Outcome | None,
             )
         return cached.event_types, cached.table
     return (outcome or Outcome()).resolve(con), None
+
+
+def uses_follow_up(con: duckdb.DuckDBPyConnection, source: str | None) -> bool:
+    """Whether :func:`episodes_sql` should read ``release_follow_up`` (``follow_up=``).
+
+    Never with a materialized ``source``; otherwise when the table is up to date
+    (:func:`analysis.survival.follow_up.follow_up_ready`).
+    """
+    return source is None and follow_up.follow_up_ready(con)

@@ -1,9 +1,10 @@
 """Programme exposures for Cox models, free of immortal-time bias.
 
 * ``in_prison`` programmes are **baseline** indicators: the person took part during
-  the custody period that ended with this release — the participation row names this
-  release (``participation.release_id``), or else it started before the release date
-  and after the person's previous release.
+  the custody period that ended with this release — the participation started before
+  the release date and names this release (``participation.release_id``), or names
+  none and started after the person's previous release (one definition, in
+  :mod:`analysis.survival.follow_up`).
 * ``post_release`` and ``community`` programmes are **time-varying**, never baseline:
   counting a programme that starts after release as exposed from day 0 would credit it
   with the weeks the person had to survive to start it (immortal time). Community
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.survival import follow_up
 
 BASELINE_SETTINGS = ("in_prison",)
 TIME_VARYING_SETTINGS = ("post_release", "community")
@@ -155,38 +157,24 @@ def _releases_view(con, episodes) -> None:
 
 
 def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
-    """0/1 per release and baseline programme (custody period that ended with it)."""
+    """0/1 per release and baseline programme (custody period that ended with it).
+
+    The custody-period rule is the one of :mod:`analysis.survival.follow_up`: the
+    stored ``release_follow_up`` lists when up to date, else the same SQL on the fly.
+    """
     _releases_view(con, episodes)
-    completed = "AND pa.status = 'completed'" if variant == "completed" else ""
-    # previous release = latest strictly earlier release date (as analysis.survival.episodes)
+    lists = "programs_completed" if variant == "completed" else "programs"
     cols = ", ".join(
-        f"max(CASE WHEN pa.program_id = ? THEN 1 ELSE 0 END) AS {_quote(p)}" for p in programs
+        f"CAST(coalesce(list_contains(rp.{lists}, ?), false) AS INTEGER) AS {_quote(p)}"
+        for p in programs
     )
     sql = f"""
-        WITH rel AS (
-            -- previous release of the same person, from the whole releases table
-            SELECT release_id, person_id, release_date,
-                   max(release_date) OVER (PARTITION BY person_id ORDER BY release_date
-                       RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING
-                   ) AS prev_release
-            FROM releases
-        )
+        WITH rp AS ({follow_up.release_programs_sql(follow_up.follow_up_ready(con))})
         SELECT e._pos, {cols}
-        FROM _exp_episodes e
-        JOIN rel r USING (release_id)
-        JOIN participation pa
-          ON pa.person_id = r.person_id
-         AND pa.program_id IN ({", ".join("?" for _ in programs)})
-         AND pa.start_date < r.release_date
-         AND (
-              pa.release_id = r.release_id
-              OR (pa.release_id IS NULL
-                  AND (r.prev_release IS NULL OR pa.start_date > r.prev_release))
-             )
-         {completed}
-        GROUP BY e._pos
+        FROM _exp_episodes e JOIN rp USING (release_id)
+        WHERE list_has_any(rp.{lists}, ?)
     """
-    flags = con.execute(sql, [*programs, *programs]).df()
+    flags = con.execute(sql, [*programs, list(programs)]).df()
     con.unregister("_exp_episodes")
     return flags
 

@@ -42,6 +42,7 @@ from analysis.survival.episodes import (
     Selection,
     episodes_sql,
     resolve_source,
+    uses_follow_up,
 )
 
 #: Columns of :func:`fixed_horizon_rates`.
@@ -110,6 +111,7 @@ def fixed_horizon_rates_from_db(con, horizons, outcome: Outcome | None = None,
         count(*) AS total"""
     sql, params = episodes_sql(
         types, selection, select=select,
-        tail=", (SELECT unnest($fh_days) AS days) h GROUP BY ALL ORDER BY 1, 2", source=source)
+        tail=", (SELECT unnest($fh_days) AS days) h GROUP BY ALL ORDER BY 1, 2", source=source,
+        follow_up=uses_follow_up(con, source))
     params = {**params, **(group_params or {}), "fh_days": [int(h) for h in horizons]}
     return _finish(con.execute(sql, params).df(), conf_level)

@@ -49,7 +49,8 @@ class Grouping:
     """A resolved breakdown: its name, SQL expression and parameters.
 
     ``sql`` is evaluated on each episode row (columns of ``releases`` plus ``age``,
-    ``age_band``, ``release_year``, ``prev_release``, ``next_release``).
+    ``age_band``, ``release_year``, ``prev_release``, ``next_release``, ``programs``,
+    ``programs_completed``).
     """
 
     spec: str | None
@@ -73,18 +74,10 @@ def _text(expr: str) -> str:
 def program_sql(program_param: str = "grp_program") -> str:
     """SQL: true when the release's custody period included the programme.
 
-    Written as ``release_id IN (join)`` rather than a correlated ``EXISTS``: the join is
-    then built on the (small) participation side, about twice as fast on millions of
-    releases.
+    Reads the episode's ``programs`` list, made by the single definition in
+    :mod:`analysis.survival.follow_up` (stored by imports, or computed on the fly).
     """
-    return f"""release_id IN (
-        SELECT e2.release_id
-        FROM episodes e2 JOIN participation pa ON pa.person_id = e2.person_id
-        WHERE pa.program_id = ${program_param}
-          AND pa.start_date < e2.release_date
-          AND (pa.release_id = e2.release_id
-               OR (pa.release_id IS NULL
-                   AND (e2.prev_release IS NULL OR pa.start_date > e2.prev_release))))"""
+    return f"coalesce(list_contains(programs, ${program_param}), false)"
 
 
 def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Grouping:

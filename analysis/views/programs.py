@@ -37,6 +37,7 @@ from analysis.impact.rules import MULTIPLE_COMPARISONS_NOTE
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import build_episodes, episodes_sql
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
+from analysis.survival.follow_up import follow_up_ready
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.filters import ViewFilters
 
@@ -87,10 +88,12 @@ def suppress_with_total(counts: pd.DataFrame, total: str, parts: list[str],
     return out
 
 
-def _selected_releases_sql(filters: ViewFilters) -> tuple[str, dict]:
+def _selected_releases_sql(con: duckdb.DuckDBPyConnection, filters: ViewFilters
+                           ) -> tuple[str, dict]:
     # The episodes query without outcome events is the one place that knows how a
     # Selection filters releases (derived age band, release year).
-    return episodes_sql((), filters.selection, select="release_id, person_id")
+    return episodes_sql((), filters.selection, select="release_id, person_id",
+                        follow_up=follow_up_ready(con))
 
 
 def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:
@@ -107,7 +110,7 @@ def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.
         ``program_id, name, category, setting, project, funder, participants, completed,
         dropped_out, ongoing, other`` (counts as text, ``"<k"`` when suppressed).
     """
-    sql, params = _selected_releases_sql(filters)
+    sql, params = _selected_releases_sql(con, filters)
     counts = con.execute(
         f"""
         WITH chosen AS ({sql}),

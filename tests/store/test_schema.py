@@ -27,6 +27,7 @@ TABLES = {
     "programs",
     "participation",
     "events",
+    "release_follow_up",
 }
 
 

@@ -8,8 +8,13 @@ import duckdb
 import pandas as pd
 
 from analysis.store.schema import migrate
+from analysis.survival.follow_up import refresh_follow_up
 
 D = dt.date
+#: When true, :func:`make_db` also refreshes ``release_follow_up`` as an import does, so
+#: the analyses take the stored-facts path instead of computing them on the fly (see the
+#: ``episode_path`` fixture in ``tests/survival/conftest.py``).
+STORED_FOLLOW_UP = {"on": False}
 
 
 def make_db(path=None, releases=(), events=(), programs=(), participation=(),
@@ -42,4 +47,6 @@ def make_db(path=None, releases=(), events=(), programs=(), participation=(),
     for person, program, start, release in participation:
         con.execute("INSERT INTO participation (person_id, program_id, start_date, release_id,"
                     " batch_id) VALUES (?, ?, ?, ?, 'b')", [person, program, start, release])
+    if STORED_FOLLOW_UP["on"]:
+        refresh_follow_up(con, "b")
     return con

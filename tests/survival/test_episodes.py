@@ -12,7 +12,11 @@ from analysis.survival.episodes import (
     build_episodes,
     day_counts,
 )
+from analysis.survival.follow_up import follow_up_ready
 from tests.survival.km_db import D, make_db
+
+#: every rule is checked with the derived facts computed on the fly and stored by import
+pytestmark = pytest.mark.usefixtures("episode_path")
 
 
 def one(con, release_id, outcome=None, **kw):
@@ -195,3 +199,9 @@ def test_day_counts_aggregate_the_episodes():
         {"group": "M", "time": 10, "n_event": 1, "n_competing": 0, "n_censored": 0},
         {"group": "M", "time": 1460, "n_event": 0, "n_competing": 1, "n_censored": 1},
     ]
+
+
+def test_the_episode_path_under_test_is_the_one_taken(episode_path):
+    con = single_release((D(2020, 5, 1), "rearrest"))
+    assert follow_up_ready(con) == (episode_path == "stored")
+    assert one(con, "r1").time == 121

@@ -13,8 +13,12 @@ from analysis.errors import AnalysisError
 from analysis.store.schema import migrate
 from analysis.survival.cox import CoxModel
 from analysis.survival.exposures import add_exposures
+from analysis.survival.follow_up import refresh_follow_up
+from tests.survival import km_db
 
 D = dt.date
+#: every test runs with the custody-period facts computed on the fly and stored
+pytestmark = pytest.mark.usefixtures("episode_path")
 
 
 def make_db(path, releases, programs, participation):
@@ -31,6 +35,8 @@ def make_db(path, releases, programs, participation):
         part["release_id"] = part["release_id"].astype(object)
         con.register("part_df", part)
         con.execute("INSERT INTO participation BY NAME SELECT * FROM part_df")
+    if km_db.STORED_FOLLOW_UP["on"]:
+        refresh_follow_up(con, "b1")
     return con
 
 

@@ -1,0 +1,201 @@
+"""Derived follow-up facts per release: one definition, stored by imports, read by analyses.
+
+Three facts about a release depend only on the data, not on the analysis, and finding
+them is the expensive part of every survival query on millions of releases:
+
+* the person's **previous** and **next** release (latest strictly earlier and earliest
+  strictly later ``release_date``, among *all* the person's releases);
+* the **first event of each type** strictly after ``release_date`` (not bounded by the
+  end of follow-up: the follow-up rules of :mod:`analysis.survival.episodes` apply them);
+* the **programmes of the custody period** that ended with the release: a participation
+  counts when it started before the release date and either names this release
+  (``participation.release_id``) or names no release and started after the person's
+  previous release. ``programs`` lists every such programme, ``programs_completed``
+  those with ``status = 'completed'``. This is the single definition used by programme
+  breakdowns (:mod:`analysis.survival.grouping`) and baseline Cox exposures
+  (:mod:`analysis.survival.exposures`).
+
+Every import rebuilds table ``release_follow_up`` (schema migration 002) inside its
+transaction with :func:`refresh_follow_up`, which records the row counts it saw in
+metadata key ``follow_up_refreshed``. :func:`follow_up_ready` says whether a database's
+table can be trusted: it exists, was refreshed, and the counts still match (a database
+written by other means, or by a version before 002, falls back to computing the same
+facts on the fly with the SQL below, so results never depend on the path).
+
+The table keeps the row order of ``releases``, so analyses read both with a
+``POSITIONAL JOIN`` — one scan of each, no hash join on text keys; :func:`verify_follow_up`
+checks that alignment after each refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+
+from analysis.contract import EVENT_TYPES
+from analysis.errors import DatabaseError
+
+TABLE = "release_follow_up"
+METADATA_KEY = "follow_up_refreshed"
+
+
+def first_event_column(event_type: str) -> str:
+    """Column of :data:`TABLE` holding the first event of ``event_type`` after release."""
+    return f"first_{event_type}"
+
+
+def neighbours_sql(releases: str = "releases") -> str:
+    """CTEs ``multi`` and ``neighbours`` (``_rid, prev_release, next_release``).
+
+    ``_rid`` is the row id of the release in ``releases``. Only people with several
+    releases go through the window, which keeps it cheap (most people have one).
+    """
+    return f"""multi AS (
+    SELECT person_id FROM {releases} GROUP BY person_id HAVING count(*) > 1
+),
+neighbours AS (
+    -- neighbours among ALL the person's releases, not only selected ones
+    SELECT r.rowid AS _rid,
+           max(r.release_date) OVER (PARTITION BY r.person_id ORDER BY r.release_date
+               RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING) AS prev_release,
+           min(r.release_date) OVER (PARTITION BY r.person_id ORDER BY r.release_date
+               RANGE BETWEEN INTERVAL 1 DAY FOLLOWING AND UNBOUNDED FOLLOWING) AS next_release
+    FROM {releases} r SEMI JOIN multi m ON r.person_id = m.person_id
+)"""
+
+
+def custody_programs_sql(base: str) -> str:
+    """SELECT giving ``_rid, programs, programs_completed`` for the releases of ``base``.
+
+    ``base`` must have ``_rid, release_id, person_id, release_date, prev_release``.
+    Releases without any programme get no row (callers LEFT JOIN: NULL lists).
+    """
+    return f"""SELECT b._rid,
+       list_sort(list_distinct(list(pa.program_id))) AS programs,
+       list_sort(list_distinct(list(pa.program_id) FILTER (WHERE pa.status = 'completed')))
+           AS programs_completed
+FROM {base} b JOIN participation pa
+  ON pa.person_id = b.person_id
+ AND pa.start_date < b.release_date
+ AND (pa.release_id = b.release_id
+      OR (pa.release_id IS NULL
+          AND (b.prev_release IS NULL OR pa.start_date > b.prev_release)))
+GROUP BY b._rid"""
+
+
+def _derived_sql() -> str:
+    """Every column of :data:`TABLE`, for all releases, in the row order of ``releases``."""
+    firsts = ",\n           ".join(
+        f"min(e.event_date) FILTER (WHERE e.event_type = '{t}') AS {first_event_column(t)}"
+        for t in EVENT_TYPES
+    )
+    first_cols = ", ".join(f"f.{first_event_column(t)}" for t in EVENT_TYPES)
+    return f"""
+WITH {neighbours_sql()},
+base AS (
+    SELECT r.rowid AS _rid, r.release_id, r.person_id, r.release_date,
+           n.prev_release, n.next_release
+    FROM releases r LEFT JOIN neighbours n ON n._rid = r.rowid
+),
+firsts AS (
+    SELECT b._rid,
+           {firsts}
+    FROM base b JOIN events e
+      ON e.person_id = b.person_id AND e.event_date > b.release_date
+    GROUP BY b._rid
+),
+progs AS ({custody_programs_sql("base")})
+SELECT b.release_id, b.prev_release, b.next_release, {first_cols},
+       p.programs, p.programs_completed
+FROM base b LEFT JOIN firsts f ON f._rid = b._rid LEFT JOIN progs p ON p._rid = b._rid
+ORDER BY b._rid"""
+
+
+def release_programs_sql(ready: bool) -> str:
+    """SELECT giving ``release_id, programs, programs_completed`` for every release.
+
+    Reads :data:`TABLE` when ``ready`` (see :func:`follow_up_ready`), else computes the
+    lists with the same definition.
+    """
+    if ready:
+        return f"SELECT release_id, programs, programs_completed FROM {TABLE}"
+    return f"""
+WITH {neighbours_sql()},
+base AS (
+    SELECT r.rowid AS _rid, r.release_id, r.person_id, r.release_date, n.prev_release
+    FROM releases r LEFT JOIN neighbours n ON n._rid = r.rowid
+),
+progs AS ({custody_programs_sql("base")})
+SELECT b.release_id, p.programs, p.programs_completed
+FROM base b JOIN progs p ON p._rid = b._rid"""
+
+
+def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM events), "
+        "(SELECT count(*) FROM participation)"
+    ).fetchone()
+    return {"releases": int(row[0]), "events": int(row[1]), "participation": int(row[2])}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
+    ).fetchone()[0])
+
+
+def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> int:
+    """Rebuild :data:`TABLE` from the current tables; return its number of rows.
+
+    Run it inside the writer's transaction after every change to ``releases``,
+    ``events`` or ``participation`` (the importer does). The database must be migrated
+    to schema version 2 or later. Records the refresh in metadata key
+    :data:`METADATA_KEY` (row counts seen, batch id, time).
+    """
+    if not _has_table(con):
+        raise DatabaseError(f"the database has no {TABLE} table: migrate it first")
+    con.execute(f"DELETE FROM {TABLE}")
+    con.execute(f"INSERT INTO {TABLE} BY NAME {_derived_sql()}")
+    counts = _table_counts(con)
+    record = {**counts, "batch_id": batch_id,
+              "refreshed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)
+              .isoformat(timespec="seconds")}
+    con.execute(
+        "INSERT INTO metadata VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [METADATA_KEY, json.dumps(record, sort_keys=True)],
+    )
+    return counts["releases"]
+
+
+def verify_follow_up(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise :class:`DatabaseError` unless row ``i`` of :data:`TABLE` is release ``i``."""
+    bad, rows = con.execute(
+        f"SELECT count(*) FILTER (WHERE r.release_id IS DISTINCT FROM f.release_id), count(*) "
+        f"FROM releases r POSITIONAL JOIN {TABLE} f"
+    ).fetchone()
+    if bad:
+        raise DatabaseError(
+            f"{TABLE} is out of step with releases ({bad} of {rows} rows); nothing was changed"
+        )
+
+
+def follow_up_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when :data:`TABLE` exists and was refreshed after the last change of the data.
+
+    A cheap check (row counts against the refresh record), safe on read-only
+    connections and on databases of schema version 1.
+    """
+    if not _has_table(con):
+        return False
+    row = con.execute("SELECT value FROM metadata WHERE key = ?", [METADATA_KEY]).fetchone()
+    if row is None:
+        return False
+    try:
+        record = json.loads(row[0])
+    except ValueError:
+        return False
+    counts = _table_counts(con)
+    rows = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+    return rows == counts["releases"] and all(record.get(k) == v for k, v in counts.items())
