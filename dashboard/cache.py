@@ -56,7 +56,10 @@ def _resolve(view: str):
     return getattr(module, function_name)
 
 
-@st.cache_data(ttl=600, max_entries=128, show_spinner="Computing…")
+# The key holds the database version, so a result never goes stale: the ttl only frees
+# memory of views nobody asked for in a day, and slow views (Cox models, matching on a
+# million releases) are computed once per database version, not every ten minutes.
+@st.cache_data(ttl=86_400, max_entries=128, show_spinner="Computing…")
 def _cached_view(view: str, filters: ViewFilters, db_key: tuple[str, int], **options):
     function = _resolve(view)
     cursor = _open(*db_key).cursor()
