@@ -38,16 +38,49 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: Loaded into the server process (``sitecustomize``): records every attempt to resolve
+#: or connect to a host other than this machine, so a test can prove the server itself
+#: (not only the browser) stays offline.
+NETWORK_GUARD = """
+import os, socket
+_log = os.environ["DESIST_NETWORK_LOG"]
+_LOCAL = ("127.", "::1", "localhost", "0.0.0.0", "::")
+def _record(host):
+    host = str(host)
+    if not host.startswith(_LOCAL) and host not in ("", "None"):
+        with open(_log, "a") as out:
+            out.write(host + "\\n")
+_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
+def connect(self, address):
+    if isinstance(address, tuple):
+        _record(address[0])
+    return _connect(self, address)
+def getaddrinfo(host, *args, **kwargs):
+    _record(host)
+    return _getaddrinfo(host, *args, **kwargs)
+socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
+"""
+
+
 @contextlib.contextmanager
-def streamlit_server(db: Path, log: Path, **env_extra: str):
-    """``streamlit run`` on a free port against ``db``; yields the base URL."""
+def streamlit_server(db: Path, workdir: Path, **env_extra: str):
+    """``streamlit run`` with the project's settings on a free port against ``db``.
+
+    Yields ``(base URL, path of the log of outside hosts the server tried to reach)``.
+    """
     port = _free_port()
-    env = {**os.environ, "DESIST_DB": str(db), **env_extra}
+    log = workdir / "server.log"
+    outside = workdir / "outside-hosts.log"
+    outside.write_text("")
+    (workdir / "sitecustomize.py").write_text(NETWORK_GUARD)
+    env = {**os.environ, "DESIST_DB": str(db), "DESIST_NETWORK_LOG": str(outside),
+           "PYTHONPATH": os.pathsep.join([str(workdir), os.environ.get("PYTHONPATH", "")]),
+           **env_extra}
     with open(log, "w") as out:
+        # no --server.address: the one in .streamlit/config.toml is part of what is tested
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.port", str(port)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,7 +95,7 @@ def streamlit_server(db: Path, log: Path, **env_extra: str):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start:\n{log.read_text()}")
             time.sleep(0.3)
-        yield base
+        yield base, outside
     finally:
         proc.terminate()
         try:
@@ -76,12 +109,12 @@ def streamlit_server(db: Path, log: Path, **env_extra: str):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
     demo_db = request.getfixturevalue("demo_db")
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with streamlit_server(demo_db, log) as base:
-        yield base
+    with streamlit_server(demo_db, tmp_path_factory.mktemp("streamlit")) as started:
+        yield started
 
 
 def test_every_page_renders_offline(browser, server):  # noqa: F811
+    server, server_outside = server
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside: list[str] = []
 
@@ -115,5 +148,6 @@ def test_every_page_renders_offline(browser, server):  # noqa: F811
             page.screenshot(path=os.path.join(artifacts, f"dashboard-{path or 'overview'}.png"),
                             full_page=True)
     assert not outside, outside
+    assert server_outside.read_text() == "", "the server tried to reach other hosts"
     assert not errors, errors
     context.close()

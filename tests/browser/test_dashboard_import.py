@@ -40,7 +40,7 @@ def test_import_from_the_data_page_while_serving(browser, demo_db, tmp_path):  #
     shutil.copy(demo_db, db)
     shutil.copy(demo_db.with_name(demo_db.name + ".key"), db.with_name(db.name + ".key"))
     before = db.read_bytes()
-    with streamlit_server(db, tmp_path / "server.log", DESIST_ALLOW_IMPORT="1") as base:
+    with streamlit_server(db, tmp_path, DESIST_ALLOW_IMPORT="1") as (base, outside):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         assert _overview_releases(page, base) == f"{DEMO_RELEASES:,}"
 
@@ -61,3 +61,4 @@ def test_import_from_the_data_page_while_serving(browser, demo_db, tmp_path):  #
 
         assert _overview_releases(page, base) == f"{DEMO_RELEASES + 2:,}"
         page.close()
+    assert outside.read_text() == ""
