@@ -1,9 +1,11 @@
-"""Sidebar filters, kept in the URL query parameters so a view can be shared as a link.
+"""Sidebar: the language and the filters, kept in the URL so a view can be shared as a link.
 
 On a session's first run the widgets start from ``st.query_params``
 (:meth:`ViewFilters.from_query`: invalid values are dropped, values absent from the
 database are ignored); after every change the URL is rewritten with
-:meth:`ViewFilters.to_query`. Other query parameters (a page's own options) are left alone.
+:meth:`ViewFilters.to_query`. Other query parameters (a page's own options, the language
+``lang``) are left alone by the filters. The language selector keeps ``lang`` in the URL
+(left out for English).
 """
 
 from __future__ import annotations
@@ -17,23 +19,55 @@ from analysis.survival.episodes import Outcome, Selection
 from analysis.views.choices import FilterChoices
 from analysis.views.filters import MIN_CELL_CEILING, MIN_CELL_FLOOR, QUERY_KEYS, ViewFilters
 from dashboard import cache
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
 
-#: (Selection field, widget label, FilterChoices attribute) of the multiselect filters.
+#: (Selection field, FilterChoices attribute) of the multiselect filters.
 _MULTI = (
-    ("facilities", "Facility", "facilities"),
-    ("regions", "Release region", "regions"),
-    ("sexes", "Sex", "sexes"),
-    ("age_bands", "Age band at release", "age_bands"),
-    ("offenses", "Offense category", "offenses"),
+    ("facilities", "facilities"),
+    ("regions", "regions"),
+    ("sexes", "sexes"),
+    ("age_bands", "age_bands"),
+    ("offenses", "offenses"),
 )
 _KEY = "flt_"
+
+
+def _multi_labels() -> dict[str, str]:
+    # Built per run, not at import: the language can change between runs.
+    return {"facilities": t("Facility"), "regions": t("Release region"), "sexes": t("Sex"),
+            "age_bands": t("Age band at release"), "offenses": t("Offense category")}
+
+
+def _language_to_url() -> None:
+    language = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    if language == DEFAULT_LANGUAGE:
+        st.query_params.pop(LANGUAGE_KEY, None)
+    elif st.query_params.get(LANGUAGE_KEY) != language:
+        st.query_params[LANGUAGE_KEY] = language
+
+
+def language_selector() -> str:
+    """The language choice at the top of the sidebar; returns the language code.
+
+    The URL's ``lang`` wins over the session (a link opens in its language); an unknown
+    code falls back to English and is removed from the URL.
+    """
+    language = current_language()
+    if st.session_state.get(LANGUAGE_KEY) != language:
+        st.session_state[LANGUAGE_KEY] = language
+    # A fixed, bilingual label: whoever cannot read the current language still finds it.
+    st.sidebar.selectbox("Language / Langue / اللغة / Язык / Jezik", list(LANGUAGES),
+                         format_func=LANGUAGES.get, key=LANGUAGE_KEY,
+                         on_change=_language_to_url)
+    _language_to_url()
+    return st.session_state[LANGUAGE_KEY]
 
 
 def _initialise(choices: FilterChoices) -> None:
     """Put the URL's filters into the widgets' state (first run of a session only)."""
     start = ViewFilters.from_query(st.query_params.to_dict())
     sel = start.selection
-    for field, _, options in _MULTI:
+    for field, options in _MULTI:
         allowed = getattr(choices, options)
         st.session_state[_KEY + field] = [v for v in getattr(sel, field) if v in allowed]
     first, last = choices.first_release, choices.last_release
@@ -62,9 +96,9 @@ def _period(choices: FilterChoices) -> tuple[dt.date | None, dt.date | None]:
     if choices.first_release is None:
         return None, None
     picked = st.date_input(
-        "Release period", key=_KEY + "period", min_value=choices.first_release,
+        t("Release period"), key=_KEY + "period", min_value=choices.first_release,
         max_value=choices.last_release, format="YYYY-MM-DD",
-        help="Releases on these dates, inclusive.")
+        help=t("Releases on these dates, inclusive."))
     picked = tuple(picked) if isinstance(picked, list | tuple) else (picked,)
     lo = picked[0] if picked else None
     hi = picked[1] if len(picked) > 1 else None
@@ -89,21 +123,23 @@ def sidebar_filters() -> ViewFilters:
     if not st.session_state.get(_KEY + "ready"):
         _initialise(choices)
     with st.sidebar:
-        st.header("Filters")
+        st.header(t("Filters"))
         release_from, release_to = _period(choices)
-        picked = {field: tuple(st.multiselect(label, getattr(choices, options),
-                                              key=_KEY + field, placeholder="All"))
-                  for field, label, options in _MULTI}
-        st.subheader("Outcome")
+        labels = _multi_labels()
+        picked = {field: tuple(st.multiselect(labels[field], getattr(choices, options),
+                                              key=_KEY + field, placeholder=t("All")))
+                  for field, options in _MULTI}
+        st.subheader(t("Outcome"))
         events = st.multiselect(
-            "Events that count as reoffending", choices.event_types, key=_KEY + "events",
-            placeholder="Any event type",
-            help="The first such event after release counts. Empty: every event type.")
+            t("Events that count as reoffending"), choices.event_types, key=_KEY + "events",
+            placeholder=t("Any event type"),
+            help=t("The first such event after release counts. Empty: every event type."))
         k = st.number_input(
-            "Minimum cell size k", min_value=MIN_CELL_FLOOR, max_value=MIN_CELL_CEILING,
+            t("Minimum cell size k"), min_value=MIN_CELL_FLOOR, max_value=MIN_CELL_CEILING,
             step=1, key=_KEY + "k",
-            help=f"Numbers about fewer than k people are hidden (default {DEFAULT_MIN_CELL}).")
-        st.button("Reset filters", on_click=_reset, icon=":material/restart_alt:")
+            help=t("Numbers about fewer than k people are hidden (default {k}).",
+                   k=DEFAULT_MIN_CELL))
+        st.button(t("Reset filters"), on_click=_reset, icon=":material/restart_alt:")
     hidden = st.session_state.get(_KEY + "hidden", {})
     filters = ViewFilters(
         Selection(release_from=release_from, release_to=release_to, **picked,

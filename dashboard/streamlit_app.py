@@ -1,6 +1,7 @@
 """Desistance dashboard — the router (``streamlit run dashboard/streamlit_app.py``).
 
-Sets the page up, draws the sidebar filters once (stored in
+Sets the page up (titles in the language chosen in the sidebar or the URL's ``lang``:
+:mod:`dashboard.i18n`), draws the sidebar filters once (stored in
 ``st.session_state["filters"]`` for the pages), and runs the chosen page. A problem the
 user can fix (no database, a selection too small for an analysis) is shown as a message,
 not a traceback.
@@ -20,28 +21,33 @@ import streamlit as st  # noqa: E402
 
 from analysis.errors import DatabaseError, DesistError  # noqa: E402
 from dashboard import cache  # noqa: E402
-from dashboard.sidebar import sidebar_filters  # noqa: E402
+from dashboard.i18n import apply_direction, t  # noqa: E402
+from dashboard.sidebar import language_selector, sidebar_filters  # noqa: E402
 
 # No page icons: a Material icon becomes the tab favicon, fetched from fonts.gstatic.com.
+# Titles are translated on every run: the language can change between runs.
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview",
+    st.Page("app_pages/overview.py", title=t("Overview"),
             default=True),
-    st.Page("app_pages/recidivism.py", title="Recidivism over time"),
-    st.Page("app_pages/programs.py", title="Programmes"),
-    st.Page("app_pages/impact.py", title="Impact"),
-    st.Page("app_pages/subgroups.py", title="Subgroups and places"),
-    st.Page("app_pages/data.py", title="Data"),
+    st.Page("app_pages/recidivism.py", title=t("Recidivism over time")),
+    st.Page("app_pages/programs.py", title=t("Programmes")),
+    st.Page("app_pages/impact.py", title=t("Impact")),
+    st.Page("app_pages/subgroups.py", title=t("Subgroups and places")),
+    st.Page("app_pages/data.py", title=t("Data")),
 ]
 
 st.set_page_config(layout="wide", page_title="Desistance")
 page = st.navigation(PAGES)
+# Before the database check, so that its message is in the chosen language too.
+language_selector()
+apply_direction()
 
 try:
     cache.connection()
 except DatabaseError as exc:
     st.error(f"{exc}")
-    st.info("Set the DESIST_DB environment variable to your study database, or run "
-            "`make demo` to build the demo database, then reload this page.")
+    st.info(t("Set the DESIST_DB environment variable to your study database, or run "
+              "`make demo` to build the demo database, then reload this page."))
     st.stop()
 
 st.session_state["filters"] = sidebar_filters()

@@ -1,4 +1,4 @@
-"""Reusable display pieces: tables with downloads, charts with a PNG button, warnings.
+"""Reusable display pieces: tables with downloads, charts with a PNG button, warnings, labels.
 
 No data access and no computation here: tables and figures arrive ready from
 :mod:`analysis.views` and :mod:`analysis.charts`.
@@ -15,6 +15,7 @@ import streamlit as st
 
 from analysis.disclosure import SMALL_SAMPLE
 from analysis.views.tables import to_csv_bytes, to_xlsx_bytes
+from dashboard.i18n import t
 
 #: Plotly toolbar: a PNG download sized for slides, no plotly logo, no cloud buttons.
 PLOTLY_CONFIG = {
@@ -59,12 +60,12 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
     stem = _file_stem(key)
     left, right, _ = st.columns([1, 1, 6])
     with left:
-        st.download_button("CSV", to_csv_bytes(df), file_name=f"{stem}.csv",
+        st.download_button(t("CSV"), to_csv_bytes(df), file_name=f"{stem}.csv",
                            mime="text/csv", key=f"{key}-csv", on_click="ignore",
                            icon=":material/download:")
     with right:
         st.download_button(
-            "XLSX", to_xlsx_bytes(df, sheet_name=stem), file_name=f"{stem}.xlsx",
+            t("XLSX"), to_xlsx_bytes(df, sheet_name=stem), file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
 
@@ -76,14 +77,52 @@ def show_figure(fig: go.Figure, *, key: str) -> None:
     st.plotly_chart(fig, key=key, config=config, theme=None)
 
 
-def small_sample_note(n: int | None, what: str = "these estimates") -> None:
-    """A warning when an estimate rests on fewer than 100 releases (``None``: suppressed)."""
+def small_sample_note(n: int | None, what: str | None = None) -> None:
+    """A warning when an estimate rests on fewer than 100 releases (``None``: suppressed).
+
+    ``what`` names the estimates, already translated (default: "these estimates").
+    """
     if n is None or n < SMALL_SAMPLE:
         st.warning(
-            f"Small sample: {what} rest on fewer than {SMALL_SAMPLE} releases, so they "
-            "can change a lot with a few more people. Read them as indicative only.",
+            t("Small sample: {what} rest on fewer than {n} releases, so they can change a "
+              "lot with a few more people. Read them as indicative only.",
+              what=what or t("these estimates"), n=SMALL_SAMPLE),
             icon=":material/warning:",
         )
+
+
+def horizon_option(days: int, *, since_release: bool = False) -> str:
+    """A horizon select-box option, e.g. "730 days (2 years)", in the interface language.
+
+    One whole text per horizon, so that each language can use its own plural forms.
+    """
+    if since_release:
+        known = {365: t("365 days since release (1 year)"),
+                 730: t("730 days since release (2 years)"),
+                 1095: t("1095 days since release (3 years)")}
+        return known.get(days) or t("{days} days since release", days=days)
+    known = {365: t("365 days (1 year)"), 730: t("730 days (2 years)"),
+             1095: t("1095 days (3 years)")}
+    return known.get(days) or t("{days} days", days=days)
+
+
+def breakdown_label(spec: str, english: str) -> str:
+    """A breakdown's name in the interface language.
+
+    ``english`` is the name :mod:`analysis.views.choices` gives; covariate and programme
+    names come from the data and stay as they are, only their prefix is translated.
+    """
+    fixed = {"": t("No breakdown"), "sex": t("Sex"), "age_band": t("Age band at release"),
+             "offense_category": t("Offense category"), "facility": t("Facility"),
+             "release_region": t("Release region"),
+             "release_year": t("Release year (cohort)")}
+    if spec in fixed:
+        return fixed[spec]
+    if english.startswith("Covariate: "):
+        return t("Covariate: {name}", name=english.removeprefix("Covariate: "))
+    if english.startswith("Programme: "):
+        return t("Programme: {name}", name=english.removeprefix("Programme: "))
+    return english
 
 
 def suppressed(value, label: str = "<10", fmt: str = "{:,}") -> str:

@@ -5,45 +5,48 @@ import streamlit as st
 from analysis.store import resolve_db_path
 from analysis.views import import_form
 from dashboard import cache
+from dashboard.i18n import t
 from dashboard.widgets import show_table
 
 filters = st.session_state["filters"]
 
-st.title("Data")
-quality, methods, upload = st.tabs(["Data quality", "Methodology", "Import"])
+st.title(t("Data"))
+quality, methods, upload = st.tabs([t("Data quality"), t("Methodology"), t("Import")])
 
 with quality:
     facts = cache.run_view("data_quality:database_facts", filters)
     cols = st.columns(3)
-    cols[0].metric("Schema version", f"{facts.schema_version} (program: "
-                                     f"{facts.program_schema_version})")
-    cols[1].metric("Pseudonymization key fingerprint", facts.key_fingerprint or "none")
-    cols[2].metric("Database created", (facts.created_at or "unknown")[:10])
+    cols[0].metric(t("Schema version"), t("{schema} (program: {program})",
+                                          schema=facts.schema_version,
+                                          program=facts.program_schema_version))
+    cols[1].metric(t("Pseudonymization key fingerprint"), facts.key_fingerprint or t("none"))
+    cols[2].metric(t("Database created"), (facts.created_at or t("unknown"))[:10])
 
-    st.subheader("Follow-up coverage")
+    st.subheader(t("Follow-up coverage"))
     coverage = cache.run_view("data_quality:follow_up_coverage", filters)
-    st.caption(f"{coverage.releases} releases in the selection. Follow-up available = days "
-               "from release to the end of follow-up (follow_up_end).")
+    st.caption(t("{releases} releases in the selection. Follow-up available = days from "
+                 "release to the end of follow-up (follow_up_end).", releases=coverage.releases))
     left, right = st.columns(2)
     with left:
         show_table(coverage.bands, key="data-follow-up-bands",
-                   caption="Releases by whole years of follow-up available.")
+                   caption=t("Releases by whole years of follow-up available."))
     with right:
         show_table(coverage.complete, key="data-follow-up-complete",
-                   caption="Share (%) of releases whose follow-up covers the whole horizon.")
+                   caption=t("Share (%) of releases whose follow-up covers the whole horizon."))
 
-    st.subheader("Completeness")
+    st.subheader(t("Completeness"))
     show_table(cache.run_view("data_quality:completeness", filters), key="data-completeness",
-               caption="Whole tables (not the selection): filled values per column, in %.")
+               caption=t("Whole tables (not the selection): filled values per column, in %."))
 
-    st.subheader("Imports")
+    st.subheader(t("Imports"))
     history = cache.run_view("data_quality:import_history", filters)
     show_table(history.batches, key="data-import-log",
-               caption="Every import, newest first; rejected rows were not loaded.")
-    show_table(history.files, key="data-import-files", caption="Files of each import.")
+               caption=t("Every import, newest first; rejected rows were not loaded."))
+    show_table(history.files, key="data-import-files", caption=t("Files of each import."))
 
 with methods:
-    st.caption("From the project's documentation (docs/metrics.md, docs/impact.md).")
+    # The sections themselves are the English documentation, read at run time.
+    st.caption(t("From the project's documentation (docs/metrics.md, docs/impact.md)."))
     for section in cache.run_view("data_quality:method_sections", filters):
         with st.expander(f"{section.title} — {section.document}"):
             st.markdown(section.markdown)
@@ -51,16 +54,18 @@ with methods:
 with upload:
     allowed = import_form.import_allowed()
     db = resolve_db_path(None)
-    st.markdown(f"Import a dataset in the data contract's format (`docs/data-contract.md`) into "
-                f"`{db}`. Imports are all or nothing; pages show the new data right after.")
+    st.markdown(t("Import a dataset in the data contract's format (`docs/data-contract.md`) "
+                  "into `{db}`. Imports are all or nothing; pages show the new data right "
+                  "after.", db=db))
     if not allowed:
-        st.info("Importing is switched off. Start the dashboard with write access to enable "
-                "it: `DESIST_ALLOW_IMPORT=1 streamlit run dashboard/streamlit_app.py`. You "
-                "can still check files here.", icon=":material/lock:")
+        st.info(t("Importing is switched off. Start the dashboard with write access to enable "
+                  "it: `DESIST_ALLOW_IMPORT=1 streamlit run dashboard/streamlit_app.py`. You "
+                  "can still check files here."), icon=":material/lock:")
     uploads = {}
     for table in (*import_form.REQUIRED_TABLES, *import_form.OPTIONAL_TABLES):
         required = table in import_form.REQUIRED_TABLES
-        file = st.file_uploader(f"{table} ({'required' if required else 'optional'})",
+        file = st.file_uploader(t("{table} (required)", table=table) if required
+                                else t("{table} (optional)", table=table),
                                 type=["csv", "parquet", "xlsx"], key=f"data-upload-{table}")
         if file is not None:
             uploads[table] = (file.name, file.getvalue())
@@ -70,14 +75,14 @@ with upload:
             if prepared.error:
                 st.error(prepared.error)
             elif prepared.ok:
-                st.success("The files meet the data contract.", icon=":material/check:")
+                st.success(t("The files meet the data contract."), icon=":material/check:")
             else:
-                st.error(f"{len(prepared.report.problems)} problem(s) found.")
+                st.error(t("{n} problem(s) found.", n=len(prepared.report.problems)))
                 show_table(prepared.problems, key="data-problems",
-                           caption="Line numbers as a spreadsheet shows them (header = 1).")
-            skip = st.checkbox("Import the valid rows and skip the invalid ones",
+                           caption=t("Line numbers as a spreadsheet shows them (header = 1)."))
+            skip = st.checkbox(t("Import the valid rows and skip the invalid ones"),
                                key="data-skip-invalid", disabled=not allowed)
-            if st.button("Import", type="primary", disabled=not allowed or prepared.staged is None,
+            if st.button(t("Import"), type="primary", disabled=not allowed or prepared.staged is None,
                          key="data-import"):
                 outcome = import_form.import_staged(prepared.staged, db, skip_invalid=skip)
                 if outcome.ok:

@@ -4,24 +4,27 @@ import streamlit as st
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
 from dashboard import cache
-from dashboard.widgets import show_figure, show_table, small_sample_note
+from dashboard.i18n import t
+from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
 RATE_FORMATS = {"rate": "percent", "rate_lower": "percent", "rate_upper": "percent",
                 "days_free_mean": "%.0f"}
 ESTIMATE_FORMATS = {"estimate": "%.2f", "lower": "%.2f", "upper": "%.2f", "p": "%.3f"}
 
-st.title("Impact")
-st.caption("Participants compared with similar people released from the same facilities in "
-           "the same period who did not take part. The sidebar selection limits the releases "
-           "the comparison starts from; the outcome decides which events count.")
+st.title(t("Impact"))
+st.caption(t("Participants compared with similar people released from the same facilities in "
+             "the same period who did not take part. The sidebar selection limits the "
+             "releases the comparison starts from; the outcome decides which events count."))
 
 subjects = cache.run_view("impact:impact_subjects", filters)
 left, right = st.columns([3, 1])
-subject = left.selectbox("Programme, project or funder", subjects, key="impact-subject",
+subject = left.selectbox(t("Programme, project or funder"), subjects, key="impact-subject",
                          format_func=lambda s: s.label)
-horizon = right.selectbox("Horizon", (365, 730, 1095), key="impact-horizon",
-                          format_func=lambda d: f"{d} days ({d // 365} year{'s' * (d > 365)})")
+# Labels are looked up now, in this run's language: Streamlit may call format_func later.
+horizons = {d: horizon_option(d) for d in (365, 730, 1095)}
+horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
+                          format_func=horizons.get)
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
 result = cache.run_view("impact:impact", filters, **choice)
 
@@ -29,73 +32,77 @@ if not result.ok:
     st.warning(result.error, icon=":material/info:")
     st.stop()
 
-st.subheader(f"Impact of {result.label}")
-st.markdown(f"### {result.headline}")
-verdict = ("Reportable" if result.reportable else "Not reportable") + " · " + (
-    "statistically significant" if result.significant else "not statistically significant")
-st.markdown(f"**Honesty rules:** {verdict}.")
+st.subheader(t("Impact of {label}", label=result.label))
+st.markdown(f"### {result.headline}")  # from analysis/: English
+verdict = (t("Reportable") if result.reportable else t("Not reportable")) + " · " + (
+    t("statistically significant") if result.significant
+    else t("not statistically significant"))
+st.markdown(t("**Honesty rules:** {verdict}.", verdict=verdict))
 for reason in result.reasons:
     st.warning(reason, icon=":material/rule:")
 if result.small_sample:
-    small_sample_note(0, "this comparison")
+    small_sample_note(0, t("this comparison"))
 
 if result.reportable:
     show_table(result.rates, key="impact-rates", formats=RATE_FORMATS,
-               caption=f"Share reoffended within {result.horizon_days} days since release "
-                       "(Kaplan–Meier, 95% CI); mean days free of reoffending up to the horizon.")
-    show_table(result.estimates, key="impact-estimates", caption="Estimates with 95% CI.",
+               caption=t("Share reoffended within {days} days since release (Kaplan–Meier, "
+                         "95% CI); mean days free of reoffending up to the horizon.",
+                         days=result.horizon_days))
+    show_table(result.estimates, key="impact-estimates", caption=t("Estimates with 95% CI."),
                formats=ESTIMATE_FORMATS)
     show_figure(step_curves(result.curves, value="recidivism", time_unit="months",
-                            title="Share reoffended since release"), key="impact-curves")
-    st.caption(f"Curves stop where fewer than {filters.min_cell} people remain at risk.")
+                            title=t("Share reoffended since release")), key="impact-curves")
+    st.caption(t("Curves stop where fewer than {k} people remain at risk.", k=filters.min_cell))
 
-st.subheader("Cost per reoffence avoided")
+st.subheader(t("Cost per reoffence avoided"))
 if result.cost_statement:
     st.markdown(result.cost_statement)
 elif result.reportable:
-    st.info("No cost is recorded for this programme (or costs are in several currencies).")
+    st.info(t("No cost is recorded for this programme (or costs are in several currencies)."))
 else:
-    st.info("No cost-effectiveness can be given without a reportable result.")
+    st.info(t("No cost-effectiveness can be given without a reportable result."))
 
-st.subheader("Who was compared")
+st.subheader(t("Who was compared"))
 show_table(result.attrition, key="impact-attrition",
-           caption="From every release to the compared sample, with the reasons for exclusion.")
+           caption=t("From every release to the compared sample, with the reasons for "
+                     "exclusion."))
 for note in result.notes:
     st.caption(note)
 
-st.subheader("Balance and overlap")
+st.subheader(t("Balance and overlap"))
 columns = st.columns(2)
 with columns[0]:
     show_figure(balance_plot(result.balance), key="impact-balance")
 with columns[1]:
     show_figure(overlap_plot(result.overlap), key="impact-overlap")
-st.caption(f"Score bins holding fewer than {filters.min_cell} people of a group are not drawn.")
+st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
+             k=filters.min_cell))
 show_table(result.balance.round(3), key="impact-balance-table")
 
 st.download_button(
-    "Download the offline report (HTML)",
+    t("Download the offline report (HTML)"),
     data=lambda: cache.run_view("impact:impact_report", filters, **choice),
     file_name=f"impact-{subject.value}-{horizon}d.html".replace(" ", "-"),
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
 )
 
-st.subheader("Planning aid: what could an evaluation detect?")
+st.subheader(t("Planning aid: what could an evaluation detect?"))
 with st.form("impact-planning"):
     cols = st.columns(3)
-    planned = cols[0].number_input("Participants with follow-up", min_value=10,
+    planned = cols[0].number_input(t("Participants with follow-up"), min_value=10,
                                    max_value=1_000_000, value=200, step=10)
     default_rate = round(result.comparison_rate or 0.35, 2)
-    base = cols[1].number_input("Reoffending without the programme", min_value=0.01,
+    base = cols[1].number_input(t("Reoffending without the programme"), min_value=0.01,
                                 max_value=0.99, value=max(0.01, min(0.99, default_rate)),
                                 step=0.01, format="%.2f")
-    ratio = cols[2].number_input("Comparison people per participant", min_value=0.5,
+    ratio = cols[2].number_input(t("Comparison people per participant"), min_value=0.5,
                                  max_value=10.0, value=1.0, step=0.5)
-    st.form_submit_button("Compute")
+    st.form_submit_button(t("Compute"))
 aid = cache.run_view("impact:planning", filters, participants=int(planned),
                      base_rate=float(base), comparison_ratio=float(ratio))
 st.info(aid.sentence(), icon=":material/calculate:")
 
-st.subheader("Sensitivity: inverse-probability weighting")
+st.subheader(t("Sensitivity: inverse-probability weighting"))
 sensitivity = cache.run_view("impact:impact_sensitivity", filters, **choice)
 if sensitivity.error:
     st.warning(sensitivity.error)
@@ -103,5 +110,5 @@ else:
     st.markdown(sensitivity.headline)
     if sensitivity.reportable:
         show_table(sensitivity.estimates, key="impact-sensitivity", formats=ESTIMATE_FORMATS,
-                   caption="The same comparison, weighting every eligible release instead "
-                           "of matching one to one.")
+                   caption=t("The same comparison, weighting every eligible release "
+                             "instead of matching one to one."))

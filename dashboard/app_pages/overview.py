@@ -3,36 +3,41 @@
 import streamlit as st
 
 from dashboard import cache
+from dashboard.i18n import t
 from dashboard.widgets import show_figure, show_table, small_sample_note, suppressed
 
 filters = st.session_state["filters"]
 result = cache.run_view("overview:overview", filters)
 label = result.suppressed_label
 
-st.title("Overview")
-st.markdown(f"**Outcome.** {result.definition}")
+st.title(t("Overview"))
+# The outcome sentence comes from analysis/ and stays in English.
+st.markdown(t("**Outcome.** {definition}", definition=result.definition))
 
 first = st.columns(3)
-first[0].metric("Releases", suppressed(result.releases, label))
-first[1].metric("People", suppressed(result.people, label))
-first[2].metric("Median follow-up (reverse Kaplan–Meier)",
-                suppressed(result.median_follow_up_months, "—", "{:.1f} months"))
+first[0].metric(t("Releases"), suppressed(result.releases, label))
+first[1].metric(t("People"), suppressed(result.people, label))
+first[2].metric(t("Median follow-up (reverse Kaplan–Meier)"),
+                suppressed(result.median_follow_up_months, "—", t("{:.1f} months")))
+# One whole label per horizon, so that each language can use its own plural forms.
+within = {"1 year": t("Reoffended within 1 year"), "2 years": t("Reoffended within 2 years"),
+          "3 years": t("Reoffended within 3 years")}
 rates = st.columns(3)
 for column, row in zip(rates, result.horizons.itertuples(), strict=True):
     column.metric(
-        f"Reoffended within {row.horizon}",
-        suppressed(row.recidivism, "suppressed", "{:.1%}"),
-        help="1 − Kaplan–Meier survival, 95% CI in the table below.",
+        within.get(row.horizon) or t("Reoffended within {horizon}", horizon=row.horizon),
+        suppressed(row.recidivism, t("suppressed"), "{:.1%}"),
+        help=t("1 − Kaplan–Meier survival, 95% CI in the table below."),
     )
 small_sample_note(result.releases)
 
-st.subheader("Reoffending by time since release")
+st.subheader(t("Reoffending by time since release"))
 show_table(result.horizon_table, key="overview-horizons",
-           caption="Kaplan–Meier uses every release; the complete-follow-up rate only "
-                   "releases that could be watched for the whole period.")
+           caption=t("Kaplan–Meier uses every release; the complete-follow-up rate only "
+                     "releases that could be watched for the whole period."))
 
-st.subheader("Trend by release cohort")
+st.subheader(t("Trend by release cohort"))
 show_figure(result.cohort_figure, key="overview-cohorts-chart")
 show_table(result.cohort_table, key="overview-cohorts")
-st.caption(f"Counts of fewer than {filters.min_cell} releases are shown as {label}; "
-           "another count may be hidden too so that totals cannot reveal them.")
+st.caption(t("Counts of fewer than {k} releases are shown as {label}; another count may be "
+             "hidden too so that totals cannot reveal them.", k=filters.min_cell, label=label))

@@ -5,7 +5,8 @@ import streamlit as st
 from analysis.views.curves import METHODS, NOT_SHOWN
 from analysis.views.filters import ViewFilters
 from dashboard import cache
-from dashboard.widgets import show_figure, show_table, small_sample_note
+from dashboard.i18n import t
+from dashboard.widgets import breakdown_label, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
 choices = cache.run_view("choices:filter_choices", ViewFilters())
@@ -18,13 +19,19 @@ if "rec_by" not in st.session_state:
     wanted = st.query_params.get("method", "km")
     st.session_state["rec_method"] = wanted if wanted in METHODS else "km"
 
-st.title("Recidivism over time")
+# Labels are looked up now, in this run's language: Streamlit may call format_func later.
+by_labels = {spec: breakdown_label(spec, choices.breakdown_label(spec)) for spec in specs}
+method_labels = {**METHODS, "km": t("Kaplan–Meier (1 − survival)"),
+                 "cif": t("Cumulative incidence (competing risks)")}
+
+st.title(t("Recidivism over time"))
 left, right = st.columns([2, 3])
-by = left.selectbox("Break down by", specs, key="rec_by", format_func=choices.breakdown_label)
-method = right.radio("Estimate", list(METHODS), key="rec_method", format_func=METHODS.get,
-                     horizontal=True,
-                     help="Kaplan–Meier treats deaths, deportations and emigrations as "
-                          "censored; cumulative incidence counts them as ends.")
+by = left.selectbox(t("Break down by"), specs, key="rec_by",
+                    format_func=by_labels.get)
+method = right.radio(t("Estimate"), list(METHODS), key="rec_method",
+                     format_func=method_labels.get, horizontal=True,
+                     help=t("Kaplan–Meier treats deaths, deportations and emigrations as "
+                            "censored; cumulative incidence counts them as ends."))
 for key, value, default in (("by", by, ""), ("method", method, "km")):
     if value == default:
         st.query_params.pop(key, None)
@@ -33,18 +40,18 @@ for key, value, default in (("by", by, ""), ("method", method, "km")):
 
 result = cache.run_view("curves:recidivism_curves", filters, breakdown=by, method=method)
 if result.hidden_groups:
-    st.info(f"Not estimated (fewer than {filters.min_cell} releases): "
-            f"{', '.join(result.hidden_groups)}.", icon=":material/visibility_off:")
+    st.info(t("Not estimated (fewer than {k} releases): {groups}.", k=filters.min_cell,
+              groups=", ".join(result.hidden_groups)), icon=":material/visibility_off:")
 if result.smallest_group is not None:
-    small_sample_note(result.smallest_group, "some of these curves")
+    small_sample_note(result.smallest_group, t("some of these curves"))
     show_figure(result.figure, key="recidivism-curves")
-    st.caption(f"Each curve stops where fewer than {filters.min_cell} releases remain at "
-               "risk. Shaded bands: 95% confidence intervals.")
+    st.caption(t("Each curve stops where fewer than {k} releases remain at risk. Shaded "
+                 "bands: 95% confidence intervals.", k=filters.min_cell))
 st.markdown(f"**{result.test_note}**")
 
-st.subheader("Number at risk (months since release)")
+st.subheader(t("Number at risk (months since release)"))
 show_table(result.at_risk, key="recidivism-at-risk")
-st.subheader("Share reoffended by time since release")
+st.subheader(t("Share reoffended by time since release"))
 show_table(result.horizon_table, key="recidivism-horizons",
-           caption=f"{NOT_SHOWN}: fewer than {filters.min_cell} releases still at risk, "
-                   "or not followed that long.")
+           caption=t("{not_shown}: fewer than {k} releases still at risk, or not followed "
+                     "that long.", not_shown=NOT_SHOWN, k=filters.min_cell))
