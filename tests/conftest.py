@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# Property-based tests explore the same examples on every run: a red CI run can always be
+# reproduced, and a green one does not depend on luck. (Run with
+# --hypothesis-profile=explore to search new examples locally.)
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=1000)
+settings.load_profile("default")
 
 #: A small demo database: big enough for every analysis, quick to build (~2 s).
 DEMO_RELEASES, DEMO_SEED = 8_000, 11

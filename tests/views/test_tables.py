@@ -29,9 +29,10 @@ def _unsafe(value) -> bool:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(cells, min_size=1, max_size=8), cells, st.integers(-1000, 1000))
+@given(st.lists(cells, min_size=1, max_size=8), cells.filter(lambda h: h != "n"),
+       st.integers(-1000, 1000))
 def test_no_cell_starts_a_formula(texts, header, number):
-    df = pd.DataFrame({header: texts, "n": [number] * len(texts)})
+    df = pd.DataFrame({header: texts, "n": [number] * len(texts)})  # header "n" would merge
     rows = list(csv.reader(io.StringIO(to_csv_bytes(df).decode("utf-8-sig"), newline="")))
     assert not _unsafe(rows[0][0])
     assert [r[1] for r in rows[1:]] == [str(number)] * len(texts)  # numbers stay numbers
