@@ -6,8 +6,11 @@ English text when the catalog has none. Catalogs are ``dashboard/locales/<lang>.
 (UTF-8, ``{english: translation}``); ``tests/dashboard/test_i18n.py`` checks that every
 text passed to :func:`t` is translated in every catalog, with the same placeholders.
 
-Only the interface is translated. Text produced by :mod:`analysis` (the outcome
-sentence, the impact headline, notes, table column names) stays in English.
+This module translates the interface. Sentences that :mod:`analysis` generates from
+the numbers (the outcome sentence, the impact headline and the rules' reasons) are
+written in the chosen language by :mod:`analysis.impact.wording_locales`: pages pass
+:func:`current_language` to those views. Notes, table column names, chart titles and
+the HTML report stay in English.
 """
 
 from __future__ import annotations

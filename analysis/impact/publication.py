@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis.disclosure import DisclosurePolicy
 from analysis.impact.evaluation import ImpactResult
+from analysis.impact.wording_locales import WORDINGS, SmallCount
 
 
 def count_label(value, policy: DisclosurePolicy) -> str:
@@ -57,16 +58,28 @@ def suppress_numbers_in_text(text: str, policy: DisclosurePolicy) -> str:
 def hide_small_mentions(text: str, policy: DisclosurePolicy) -> str:
     """Counts quoted in the rules' wording: "only 32 participants", "(32)".
 
-    Thresholds in the same sentences ("at least 60") are rules, not people, so only these
-    two patterns are rewritten.
+    Thresholds in the same sentences ("at least 60") are rules, not people, so only the
+    count of participants and a number in parentheses are rewritten. Every language of
+    :mod:`analysis.impact.wording_locales` names its phrase; a hidden count takes the
+    language's plural form whatever its value, so the noun cannot reveal a count of 1.
 
     Examples
     --------
     >>> hide_small_mentions("only 7 participants (at least 60 needed)", DisclosurePolicy(k=10))
     'only <10 participants (at least 60 needed)'
+    >>> hide_small_mentions("только 1 участник был под наблюдением", DisclosurePolicy(k=10))
+    'только <10 участников были под наблюдением'
     """
-    text = re.sub(r"(?<=only )\d+(?= participants)",
-                  lambda m: count_label(int(m.group(0)), policy), text)
+    def hide(small: SmallCount):
+        def replace_match(match: re.Match) -> str:
+            if 0 < int(match.group("n")) < policy.k:
+                return small.hidden.format(label=policy.label)
+            return match.group(0)
+        return replace_match
+
+    for words in WORDINGS.values():
+        for small in words.small_counts:
+            text = re.sub(small.pattern, hide(small), text)
     return re.sub(r"(?<=\()\d+(?=\))", lambda m: count_label(int(m.group(0)), policy), text)
 
 

@@ -2,54 +2,58 @@
 
 The wording follows the Justice Data Lab: results per 100 people, the likely
 range of the true difference, and an explicit statement when the rules do not
-allow a result or a claim of significance.
+allow a result or a claim of significance. Sentences exist in English (the reference,
+used by the CLI, JSON and report), French, Arabic, Russian and Serbian: see
+:mod:`analysis.impact.wording_locales`.
 """
 
 from __future__ import annotations
 
-from analysis.impact.rules import MIN_PARTICIPANTS, Verdict
-
-_YEARS = {
-    365: "a year",
-    730: "two years",
-    1095: "three years",
-    1461: "four years",
-    1826: "five years",
-}
+from analysis.impact.rules import FEW_OUTCOMES_REASONS, MIN_PARTICIPANTS, Verdict
+from analysis.impact.wording_locales import Wording, wording
 
 
-def horizon_words(days: int) -> str:
-    """'within a year', 'within 6 months', 'within 90 days'.
+def horizon_words(days: int, *, language: str = "en") -> str:
+    """'within a year', 'within 6 months', 'within 90 days' (or in ``language``).
 
     Examples
     --------
     >>> horizon_words(365), horizon_words(182), horizon_words(90)
     ('within a year', 'within 6 months', 'within 90 days')
+    >>> horizon_words(730, language="ru"), horizon_words(91, language="sr")
+    ('в течение двух лет', 'u roku od 91 dana')
     """
-    if days in _YEARS:
-        return f"within {_YEARS[days]}"
+    words = wording(language)
+    if days in words.years:
+        return words.years[days]
     months = days / 30.4375
     if days >= 120 and abs(months - round(months)) < 0.05:
-        return f"within {round(months)} months"
-    return f"within {days} days"
+        return words.months(round(months))
+    return words.days(days)
 
 
 def _per_100(value: float) -> int:
     return round(100 * value)
 
 
-def _difference_range(lower: float, upper: float) -> str:
+def _difference_range(lower: float, upper: float, words: Wording) -> str:
     """Range of (participants − comparison) per 100, in words."""
     low, high = _per_100(lower), _per_100(upper)
 
     def one(v: int) -> str:
         if v == 0:
-            return "no difference"
-        return f"{abs(v)} {'fewer' if v < 0 else 'more'}"
+            return words.zero
+        return words.fewer(abs(v)) if v < 0 else words.more(v)
 
     if low == high:
-        return f"about {one(low)} per 100 participants"
-    return f"between {one(low)} and {one(high)} per 100 participants"
+        return words.about.format(one=one(low))
+    return words.between.format(low=one(low), high=one(high))
+
+
+def _few_outcomes(verdict: Verdict) -> bool:
+    """True when a reason says too few people reoffended (in whatever language)."""
+    return any(("fewer than" in r and "reoffended" in r) or r in FEW_OUTCOMES_REASONS.values()
+               for r in verdict.reasons)
 
 
 def impact_sentence(
@@ -61,8 +65,9 @@ def impact_sentence(
     horizon_days: int,
     verdict: Verdict,
     participants_with_outcomes: int,
+    language: str = "en",
 ) -> str:
-    """The headline for a programme's impact.
+    """The headline for a programme's impact, in ``language`` (en, fr, ar, ru, sr).
 
     Rates are proportions; the difference is participants minus comparison.
 
@@ -74,26 +79,16 @@ def impact_sentence(
     ...     verdict=judge(250, 77, 105, 0.001), participants_with_outcomes=250))
     For every 100 participants, 31 reoffended within a year, compared with 42 of 100 similar people who did not take part. The true difference is likely between 17 fewer and 5 fewer per 100 participants. This is a statistically significant reduction.
     """
+    words = wording(language)
+    when = horizon_words(horizon_days, language=language)
     if not verdict.reportable:
-        return (
-            f"No result can be reported: only {participants_with_outcomes} participants could be "
-            f"followed up {horizon_words(horizon_days)}, and at least {MIN_PARTICIPANTS} are "
-            "needed for a reliable comparison."
-        )
-    when = horizon_words(horizon_days)
-    text = (
-        f"For every 100 participants, {_per_100(participant_rate)} reoffended {when}, compared "
-        f"with {_per_100(comparison_rate)} of 100 similar people who did not take part. "
-        f"The true difference is likely {_difference_range(difference_lower, difference_upper)}."
-    )
+        return words.not_reportable(participants_with_outcomes, when, MIN_PARTICIPANTS)
+    text = words.results(_per_100(participant_rate), _per_100(comparison_rate), when,
+                         _difference_range(difference_lower, difference_upper, words))
     if verdict.significant:
-        direction = "reduction" if difference_upper < 0 else "increase"
-        text += f" This is a statistically significant {direction}."
-    elif any("fewer than" in r and "reoffended" in r for r in verdict.reasons):
-        text += " Too few people reoffended to say whether the programme made a difference."
+        text += words.reduction if difference_upper < 0 else words.increase
+    elif _few_outcomes(verdict):
+        text += words.too_few
     else:
-        text += (
-            " This is not statistically significant: the analysis cannot tell whether the "
-            "programme changed reoffending."
-        )
+        text += words.not_significant
     return text

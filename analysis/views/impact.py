@@ -25,7 +25,7 @@ participants carry a small-sample warning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import pandas as pd
@@ -41,7 +41,8 @@ from analysis.impact.publication import (
     suppress_numbers_in_text,
 )
 from analysis.impact.report import build_report_html
-from analysis.impact.wording import horizon_words
+from analysis.impact.rules import Verdict, judge
+from analysis.impact.wording import horizon_words, impact_sentence
 from analysis.views.filters import ViewFilters
 
 #: Follow-up horizons offered on the page (days).
@@ -162,6 +163,23 @@ def _evaluate(con, filters: ViewFilters, subject: Subject, horizon_days: int,
     ).fit(con)
 
 
+def _in_language(result: ImpactResult, language: str) -> tuple[str, Verdict]:
+    """The headline and the rules' verdict of ``result`` written in ``language``.
+
+    Both are rebuilt from the result's numbers exactly as the evaluation builds them, so
+    in English they are the result's own ``summary_text`` and ``verdict``.
+    """
+    part, comp = result.participants, result.comparison
+    verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, result.difference.p,
+                    language=language)
+    headline = impact_sentence(
+        participant_rate=part.rate, comparison_rate=comp.rate,
+        difference_lower=result.difference.lower, difference_upper=result.difference.upper,
+        horizon_days=result.horizon_days, verdict=verdict,
+        participants_with_outcomes=part.with_outcome, language=language)
+    return headline, verdict
+
+
 def _subject(kind: str, value: str) -> Subject:
     if kind not in SUBJECT_KINDS:
         raise AnalysisError(f"kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}")
@@ -169,7 +187,7 @@ def _subject(kind: str, value: str) -> Subject:
 
 
 def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
-           value: str, horizon_days: int = 365) -> ImpactView:
+           value: str, horizon_days: int = 365, language: str = "en") -> ImpactView:
     """The primary (matched) impact evaluation of a programme, project or funder.
 
     Parameters
@@ -179,6 +197,10 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
         ``("funder", "Global Fund")``.
     horizon_days
         Follow-up horizon of the headline rate: one of :data:`HORIZONS`.
+    language
+        Language of the headline and of the rules' reasons: ``en`` (default), ``fr``,
+        ``ar``, ``ru`` or ``sr`` (:mod:`analysis.impact.wording_locales`). Tables, notes
+        and error messages stay in English.
     """
     subject = _subject(kind, value)
     policy = filters.policy
@@ -188,7 +210,8 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
         return _empty(subject.label, horizon_days, str(exc))
     reportable = result.reportable
     cost = result.cost
-    shown = for_publication(result, policy)
+    headline, verdict = _in_language(result, language)
+    shown = for_publication(replace(result, summary_text=headline, verdict=verdict), policy)
     return ImpactView(
         label=result.program,
         horizon_days=result.horizon_days,
@@ -225,8 +248,8 @@ class Sensitivity:
 
 
 def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-                       kind: str = "program", value: str, horizon_days: int = 365
-                       ) -> Sensitivity:
+                       kind: str = "program", value: str, horizon_days: int = 365,
+                       language: str = "en") -> Sensitivity:
     """The same evaluation with inverse-probability weighting (the sensitivity method).
 
     A separate view so the page can show the primary result first: weighting fits its
@@ -238,7 +261,8 @@ def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     except AnalysisError as exc:
         return Sensitivity("", False, pd.DataFrame(), str(exc))
     estimates = _estimates(result) if result.reportable else pd.DataFrame()
-    return Sensitivity(hide_small_mentions(result.summary_text, filters.policy),
+    headline, _ = _in_language(result, language)
+    return Sensitivity(hide_small_mentions(headline, filters.policy),
                        result.reportable, estimates,
                        notes=tuple(suppress_numbers_in_text(n, filters.policy)
                                    for n in result.notes))

@@ -91,28 +91,96 @@ class Overview:
     suppressed_label: str
 
 
-def _or_list(words) -> str:
-    words = [w.replace("_", " ") for w in words]
+@dataclass(frozen=True)
+class _OutcomeWords:
+    """The outcome sentence in one language (written by developers: needs native review)."""
+
+    sentence: str  # {what} {ends}
+    comma: str
+    or_: str
+    terms: dict[str, str]  # event types and competing end reasons
+    none: str
+    cut_off: str
+    competing: str  # {reasons}
+    next_release: str
+    reincarceration: str
+
+
+_OUTCOME_WORDS: dict[str, _OutcomeWords] = {
+    "en": _OutcomeWords(
+        "Reoffending means the first {what} recorded after release; follow-up of a release "
+        "ends at {ends}.", ", ", " or ", {}, "event (none recorded)", "the data cut-off",
+        "{reasons} (competing ends)", "the person's next release",
+        "a reincarceration (not counted as reoffending)"),
+    "fr": _OutcomeWords(
+        "La récidive est le premier événement enregistré après la libération parmi : {what} ; "
+        "le suivi d'une libération s'arrête à la première de ces dates : {ends}.", ", ", " ou ",
+        {"rearrest": "nouvelle arrestation", "reconviction": "nouvelle condamnation",
+         "reincarceration": "réincarcération", "violation": "violation des conditions",
+         "death": "décès", "deportation": "expulsion", "emigration": "émigration"},
+        "aucun événement enregistré", "la date d'arrêt des données",
+        "{reasons} (fins concurrentes)", "la libération suivante de la personne",
+        "une réincarcération (non comptée comme récidive)"),
+    "ar": _OutcomeWords(
+        "تعني العودة إلى الجريمة أول حدث يُسجَّل بعد الإفراج من بين: {what}؛ وتنتهي متابعة "
+        "الإفراج عند أول ما يحدث من: {ends}.", "، ", " أو ",
+        {"rearrest": "إعادة الاعتقال", "reconviction": "إدانة جديدة",
+         "reincarceration": "إعادة السجن", "violation": "مخالفة شروط الإفراج",
+         "death": "الوفاة", "deportation": "الترحيل", "emigration": "الهجرة"},
+        "لا حدث مسجَّل", "تاريخ توقف البيانات", "{reasons} (نهايات متنافسة)",
+        "الإفراج التالي عن الشخص نفسه", "إعادة السجن (لا تُحتسب عودة إلى الجريمة)"),
+    "ru": _OutcomeWords(
+        "Повторное правонарушение — первое из событий, зарегистрированных после "
+        "освобождения: {what}; наблюдение заканчивается при первом из следующих: {ends}.",
+        ", ", " или ",
+        {"rearrest": "повторный арест", "reconviction": "повторное осуждение",
+         "reincarceration": "повторное лишение свободы", "violation": "нарушение условий",
+         "death": "смерть", "deportation": "депортация", "emigration": "эмиграция"},
+        "событие не зарегистрировано", "дата среза данных",
+        "{reasons} (конкурирующие исходы)", "следующее освобождение того же человека",
+        "повторное лишение свободы (не считается повторным правонарушением)"),
+    "sr": _OutcomeWords(
+        "Povratništvo je prvi događaj zabeležen posle otpuštanja od sledećih: {what}; "
+        "praćenje otpuštanja završava se prvim od sledećih: {ends}.", ", ", " ili ",
+        {"rearrest": "ponovno hapšenje", "reconviction": "ponovna osuda",
+         "reincarceration": "ponovno zatvaranje", "violation": "kršenje uslova",
+         "death": "smrt", "deportation": "deportacija", "emigration": "iseljenje"},
+        "nijedan događaj nije zabeležen", "datum preseka podataka",
+        "{reasons} (konkurentni ishodi)", "sledeće otpuštanje iste osobe",
+        "ponovno zatvaranje (ne računa se kao povratništvo)"),
+}
+
+
+def _or_list(words, language: _OutcomeWords = _OUTCOME_WORDS["en"]) -> str:
+    words = [language.terms.get(w, w.replace("_", " ")) for w in words]
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return language.comma.join(words[:-1]) + language.or_ + words[-1]
 
 
-def outcome_sentence(event_types: tuple[str, ...]) -> str:
-    """The outcome definition in one sentence.
+def outcome_sentence(event_types: tuple[str, ...], *, language: str = "en") -> str:
+    """The outcome definition in one sentence, in ``language`` (en, fr, ar, ru, sr).
+
+    Event types and end reasons the sentence does not know are quoted as recorded.
 
     Examples
     --------
     >>> outcome_sentence(("rearrest", "reconviction"))[:62]
     'Reoffending means the first rearrest or reconviction recorded '
+    >>> outcome_sentence(("rearrest",), language="fr")[:58]
+    'La récidive est le premier événement enregistré après la l'
     """
-    ends = ["the data cut-off", _or_list(COMPETING_END_REASONS) + " (competing ends)",
-            "the person's next release"]
+    if language not in _OUTCOME_WORDS:
+        raise AnalysisError(f"language must be one of {', '.join(_OUTCOME_WORDS)}, "
+                            f"not {language!r}")
+    words = _OUTCOME_WORDS[language]
+    ends = [words.cut_off,
+            words.competing.format(reasons=_or_list(COMPETING_END_REASONS, words)),
+            words.next_release]
     if "reincarceration" not in event_types:
-        ends.append("a reincarceration (not counted as reoffending)")
-    what = _or_list(event_types) if event_types else "event (none recorded)"
-    return (f"Reoffending means the first {what} recorded after release; follow-up of a "
-            f"release ends at {_or_list(ends)}.")
+        ends.append(words.reincarceration)
+    what = _or_list(event_types, words) if event_types else words.none
+    return words.sentence.format(what=what, ends=_or_list(ends, words))
 
 
 def reverse_km_median_days(day_table: pd.DataFrame) -> float:
@@ -184,8 +252,11 @@ def _cohort_frames(by_year, policy):
     return cohorts, table, figure
 
 
-def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
+def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+             language: str = "en") -> Overview:
     """Headline figures for the selection (see the module docstring for definitions).
+
+    ``language`` is that of the outcome sentence (``definition``): en, fr, ar, ru or sr.
 
     Raises
     ------
@@ -217,7 +288,7 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
         cohorts=cohorts,
         cohort_table=cohort_table,
         cohort_figure=figure,
-        definition=outcome_sentence(cached.event_types),
+        definition=outcome_sentence(cached.event_types, language=language),
         small_sample=releases < SMALL_SAMPLE,
         suppressed_label=policy.label,
     )

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
@@ -26,14 +26,16 @@ horizons = {d: horizon_option(d) for d in (365, 730, 1095)}
 horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
                           format_func=horizons.get)
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
-result = cache.run_view("impact:impact", filters, **choice)
+# The headline and the rules' reasons are written by analysis/ in the page's language.
+language = current_language()
+result = cache.run_view("impact:impact", filters, **choice, language=language)
 
 if not result.ok:
     st.warning(result.error, icon=":material/info:")
     st.stop()
 
 st.subheader(t("Impact of {label}", label=result.label))
-st.markdown(f"### {result.headline}")  # from analysis/: English
+st.markdown(f"### {result.headline}")
 verdict = (t("Reportable") if result.reportable else t("Not reportable")) + " · " + (
     t("statistically significant") if result.significant
     else t("not statistically significant"))
@@ -103,7 +105,8 @@ aid = cache.run_view("impact:planning", filters, participants=int(planned),
 st.info(aid.sentence(), icon=":material/calculate:")
 
 st.subheader(t("Sensitivity: inverse-probability weighting"))
-sensitivity = cache.run_view("impact:impact_sensitivity", filters, **choice)
+sensitivity = cache.run_view("impact:impact_sensitivity", filters, **choice,
+                            language=language)
 if sensitivity.error:
     st.warning(sensitivity.error)
 else:

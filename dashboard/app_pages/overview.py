@@ -3,15 +3,15 @@
 import streamlit as st
 
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.widgets import show_figure, show_table, small_sample_note, suppressed
 
 filters = st.session_state["filters"]
-result = cache.run_view("overview:overview", filters)
+result = cache.run_view("overview:overview", filters, language=current_language())
 label = result.suppressed_label
 
 st.title(t("Overview"))
-# The outcome sentence comes from analysis/ and stays in English.
+# The outcome sentence is written by analysis/ in the page's language.
 st.markdown(t("**Outcome.** {definition}", definition=result.definition))
 
 first = st.columns(3)

@@ -53,3 +53,14 @@ def test_a_mixed_funder_is_refused_with_a_message():
     at = box.select(funder).run()
     assert not at.exception
     assert any("separately" in w.value for w in at.warning)
+
+
+def test_the_headline_is_in_the_language_of_the_link():
+    at = _choose(open_page("impact", {"lang": "fr"}), "VOC-METAL")
+    assert not at.exception
+    text = _markdown(at)
+    assert "### Sur 100 participants, " in text
+    assert "For every 100 participants" not in text
+    assert "Reportable" not in text  # the page's own words are French too
+    overview = open_page("overview", {"lang": "fr"})
+    assert "La récidive est le premier événement" in _markdown(overview)

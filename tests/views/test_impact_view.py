@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -118,3 +119,30 @@ def test_small_numbers_in_sentences_are_hidden():
     assert suppress_numbers_in_text("7 releases, 12 kept, day 90", ViewFilters().policy) == (
         "<10 releases, 12 kept, day 90")
     assert suppress_numbers_in_text("SMD > 0.1", ViewFilters().policy) == "SMD > 0.1"
+
+
+def test_headline_and_reasons_follow_the_language(demo_con, metal):
+    from analysis.impact.evaluation import ImpactEvaluation
+
+    filters = ViewFilters()
+    raw = ImpactEvaluation(program="VOC-METAL", horizon_days=365, outcome=filters.outcome,
+                           selection=filters.selection).fit(demo_con)
+    assert metal.headline == raw.summary_text  # English is the evaluation's own text
+    french = impact(demo_con, filters, kind="program", value="VOC-METAL", language="fr")
+    assert french.headline.startswith("Sur 100 participants, ")
+    numbers = [int(n) for n in re.findall(r"\d+", metal.headline)]
+    assert [int(n) for n in re.findall(r"\d+", french.headline)] == numbers
+    assert french.rates.equals(metal.rates) and french.attrition.equals(metal.attrition)
+    sensitivity = impact_sensitivity(demo_con, filters, kind="program", value="VOC-METAL",
+                                     language="sr")
+    assert sensitivity.headline.startswith("Od svakih 100 učesnika")
+
+
+def test_a_result_not_reported_hides_its_count_in_russian(demo_con):
+    tiny = ViewFilters(selection=Selection(release_years=(2019,), sexes=("F",)), min_cell=50)
+    result = impact(demo_con, tiny, kind="program", value="VOC-WOOD", language="ru")
+    assert result.ok and not result.reportable
+    assert result.headline.startswith(
+        "Результат не может быть опубликован: только <50 участников были под наблюдением")
+    assert "(<50)" in result.reasons[0] and "результат не публикуется" in result.reasons[0]
+    assert not re.search(r"(?<![<\d])([1-9]|[1-4]\d)(?!\d)", result.headline)

@@ -68,3 +68,27 @@ def test_outcome_sentence(types):
     sentence = outcome_sentence(types)
     assert sentence.startswith("Reoffending means the first " + types[0])
     assert ("not counted as reoffending" in sentence) is ("reincarceration" not in types)
+
+
+@pytest.mark.parametrize(("language", "opening", "reincarceration"), [
+    ("fr", "La récidive est le premier événement", "une réincarcération (non comptée"),
+    ("ar", "تعني العودة إلى الجريمة أول حدث", "إعادة السجن (لا تُحتسب"),
+    ("ru", "Повторное правонарушение — первое из событий", "повторное лишение свободы (не"),
+    ("sr", "Povratništvo je prvi događaj", "ponovno zatvaranje (ne računa"),
+])
+def test_outcome_sentence_in_other_languages(language, opening, reincarceration):
+    sentence = outcome_sentence(("rearrest", "reconviction"), language=language)
+    assert sentence.startswith(opening) and reincarceration in sentence
+    assert not any(word in sentence for word in ("rearrest", "reconviction", "death", "cut-off"))
+    counted = outcome_sentence(("rearrest", "reincarceration"), language=language)
+    assert reincarceration not in counted
+    assert "custom_event" in outcome_sentence(("custom_event",), language=language).replace(
+        " ", "_")
+
+
+def test_overview_definition_follows_the_language(demo_con):
+    english = overview(demo_con, ViewFilters())
+    russian = overview(demo_con, ViewFilters(), language="ru")
+    assert russian.definition.startswith("Повторное правонарушение")
+    assert russian.releases == english.releases
+    assert english.definition.startswith("Reoffending means the first ")
