@@ -12,7 +12,7 @@ from analysis.disclosure import DEFAULT_MIN_CELL, DisclosurePolicy
 from analysis.impact.evaluation import METHODS, ImpactEvaluation, ImpactResult
 from analysis.impact.report import build_report_html
 from analysis.store import connect_readonly
-from analysis.survival.episodes import Outcome
+from analysis.survival.episodes import Outcome, Selection
 
 
 def _target(func):
@@ -23,6 +23,20 @@ def _target(func):
 
 
 def _common(func):
+    # Sub-analyses (women, age bands, completers) go through the same evaluation and
+    # therefore the same reporting rules as the main result.
+    func = click.option(
+        "--age-band", "age_bands", default=None,
+        help="Sub-analysis: comma list of age bands at release (e.g. 18-24,25-34).",
+    )(func)
+    func = click.option(
+        "--sex", "sexes", default=None, help="Sub-analysis: comma list of sexes (F, M, X, U)."
+    )(func)
+    func = click.option(
+        "--completed-only", is_flag=True, default=False,
+        help="Sub-analysis: participants who completed an in-prison programme, compared "
+             "with people who did not take part (non-completers are left out).",
+    )(func)
     func = click.option(
         "--events", default=None, help="Comma list of event types that count (default: all)."
     )(func)
@@ -45,7 +59,12 @@ def _common(func):
     )(func)
 
 
-def _evaluate(db, program, project, horizon, method, landmark, events) -> ImpactResult:
+def _split(values: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (values or "").split(",") if v.strip())
+
+
+def _evaluate(db, program, project, horizon, method, landmark, events, completed_only=False,
+              sexes=None, age_bands=None) -> ImpactResult:
     con = connect_readonly(resolved_db(db))
     try:
         return ImpactEvaluation(
@@ -55,6 +74,8 @@ def _evaluate(db, program, project, horizon, method, landmark, events) -> Impact
             method=method,
             landmark_days=landmark,
             outcome=Outcome.from_types(events),
+            selection=Selection(sexes=_split(sexes), age_bands=_split(age_bands)),
+            variant="completed" if completed_only else "any",
         ).fit(con)
     finally:
         con.close()
@@ -66,13 +87,23 @@ def _evaluate(db, program, project, horizon, method, landmark, events) -> Impact
 @_common
 @json_option
 @handle_errors
-def impact_command(db, program, project, horizon, method, landmark, events, as_json):
+def impact_command(db, program, project, horizon, method, landmark, events, completed_only,
+                   sexes, age_bands, as_json):
     """Compare a programme's participants with similar people who did not take part."""
-    result = _evaluate(db, program, project, horizon, method, landmark, events)
+    result = _evaluate(db, program, project, horizon, method, landmark, events,
+                       completed_only, sexes, age_bands)
+    sub_analysis = {"sex": list(_split(sexes)), "age_band": list(_split(age_bands)),
+                    "completed_only": completed_only}
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "sub_analysis": sub_analysis})
         return
     click.echo(f"Impact of {result.program} ({result.method}, {result.horizon_days} days)")
+    if sub_analysis["sex"] or sub_analysis["age_band"] or completed_only:
+        parts = [f"sex {', '.join(sub_analysis['sex'])}" if sub_analysis["sex"] else "",
+                 f"age band {', '.join(sub_analysis['age_band'])}" if sub_analysis["age_band"]
+                 else "", "completers only" if completed_only else ""]
+        click.echo("Sub-analysis: " + "; ".join(p for p in parts if p)
+                   + " (the same reporting rules apply)")
     click.echo(result.summary_text)
     for reason in result.verdict.reasons:
         click.echo(f"  note: {reason}")
@@ -108,13 +139,15 @@ def impact_command(db, program, project, horizon, method, landmark, events, as_j
     help="Counts of fewer people are shown as '<k'; curves stop below k at risk.",
 )
 @handle_errors
-def report_command(db, program, project, horizon, method, landmark, events, out, min_cell):
+def report_command(db, program, project, horizon, method, landmark, events, completed_only,
+                   sexes, age_bands, out, min_cell):
     """Write an offline, printable HTML impact report for a programme or project.
 
     The report is meant to leave the analyst's desk: every count of fewer than
     --min-cell people is hidden.
     """
-    result = _evaluate(db, program, project, horizon, method, landmark, events)
+    result = _evaluate(db, program, project, horizon, method, landmark, events,
+                       completed_only, sexes, age_bands)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -163,6 +163,22 @@ def build_cohort(
             "",
         )
     ]
+    if variant == "completed" and not post_release:
+        # Completers are compared with people who did not take part: those who started
+        # the programme without completing it are neither (they would flatter or harm
+        # the programme depending on why they left), so they leave the comparison pool.
+        anyone = add_exposures(con, episodes, list(programmes.ids), exposure="ever").frame
+        took_part = anyone[list(programmes.ids)].max(axis=1).astype(bool).to_numpy()
+        leavers = took_part & ~frame["treated"].to_numpy()
+        frame = frame[~leavers].copy()
+        steps.append(
+            (
+                "comparison without non-completing participants",
+                participants_total,
+                int((~frame["treated"]).sum()),
+                f"{int(leavers.sum())} releases that took part without completing excluded",
+            )
+        )
 
     treated = frame[frame["treated"]]
     windows = treated.groupby("facility")["release_date"].agg(["min", "max"])

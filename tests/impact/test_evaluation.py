@@ -205,3 +205,52 @@ def test_result_has_a_notebook_html_view(demo_con):
     result = ImpactEvaluation(program="VOC-METAL", outcome=REARREST).fit(demo_con)
     page = result._repr_html_()
     assert "Impact of VOC-METAL" in page and "<table" in page and "hazard ratio" in page
+
+
+def test_completers_are_compared_with_people_who_did_not_take_part(demo_con):
+    from analysis.survival.episodes import build_episodes
+    from analysis.survival.exposures import add_exposures
+
+    programmes = resolve_programmes(demo_con, program="VOC-METAL")
+    episodes = build_episodes(demo_con, REARREST)
+    took_part = add_exposures(demo_con, episodes, ["VOC-METAL"]).frame
+    completed = add_exposures(demo_con, episodes, ["VOC-METAL"], variant="completed").frame
+    leavers = set(took_part.loc[(took_part["VOC-METAL"] == 1) & (completed["VOC-METAL"] == 0),
+                                "release_id"])
+    assert leavers, "the demo has participants who did not complete"
+
+    cohort = build_cohort(demo_con, programmes, outcome=REARREST, variant="completed")
+    comparison = set(cohort.frame.loc[~cohort.frame["treated"], "release_id"])
+    assert not comparison & leavers
+    step = cohort.attrition[cohort.attrition["step"].str.contains("non-completing")]
+    assert len(step) == 1 and f"{len(leavers)} releases" in step["note"].iloc[0]
+
+    anyone = build_cohort(demo_con, programmes, outcome=REARREST)
+    assert not anyone.attrition["step"].str.contains("non-completing").any()
+
+
+def test_cli_sub_analyses_follow_the_same_rules(demo_db):
+    from click.testing import CliRunner
+
+    from analysis.cli import main
+
+    runner = CliRunner()
+    base = ["impact", "--db", str(demo_db), "--program", "EDU-BASIC", "--events", "rearrest"]
+    women = runner.invoke(main, [*base, "--sex", "F", "--json"])
+    assert women.exit_code == 0, women.output
+    payload = json.loads(women.output)
+    assert payload["sub_analysis"] == {"sex": ["F"], "age_band": [], "completed_only": False}
+    everyone = json.loads(runner.invoke(main, [*base, "--json"]).output)
+    assert payload["counts"]["participants"] < everyone["counts"]["participants"]
+    if payload["counts"]["participants_with_outcomes"] < 60:  # few women took part
+        assert not payload["reportable"] and not payload["significant"]
+
+    completers = runner.invoke(main, [*base, "--completed-only", "--age-band", "18-24,25-34"])
+    assert completers.exit_code == 0, completers.output
+    assert "Sub-analysis: age band 18-24, 25-34; completers only" in completers.output
+
+    bad = runner.invoke(main, [*base, "--age-band", "99"])
+    assert bad.exit_code == 2 and "unknown age band" in bad.output
+    metal = [*base[:3], "--program", "VOC-METAL", "--sex", "F"]  # not offered to women
+    none = runner.invoke(main, metal)
+    assert none.exit_code == 2 and "no participants in the selection" in none.output
