@@ -18,8 +18,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy
+from analysis.disclosure import DisclosurePolicy, truncate_curve
 from analysis.impact.evaluation import ImpactResult
+from analysis.impact.wording import horizon_words
 from analysis.impact.wording_locales import WORDINGS, SmallCount
 
 
@@ -101,8 +102,59 @@ def safe_overlap(overlap: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFram
     return overlap
 
 
+def safe_curves(curves: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Each group's curve cut where fewer than ``k`` people remain at risk."""
+    if curves.empty:
+        return curves
+    parts = [truncate_curve(part, policy) for _, part in curves.groupby("group", sort=False)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def rates_table(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Both groups: people and reoffenders (text, ``"<k"`` below k), rate with CI, RMST.
+
+    Columns ``group, people, reoffended <horizon>, rate, rate_lower, rate_upper,
+    days_free_mean``; rates are shares (0–1). The dashboard shows it as is; the HTML
+    report formats it.
+    """
+    rows = []
+    for name, group in (("participants", result.participants),
+                        ("comparison", result.comparison)):
+        rows.append({
+            "group": name,
+            "people": count_label(group.n, policy),
+            f"reoffended {horizon_words(result.horizon_days)}": count_label(group.reoffended,
+                                                                            policy),
+            "rate": group.rate,
+            "rate_lower": group.lower,
+            "rate_upper": group.upper,
+            "days_free_mean": group.rmst,
+        })
+    return pd.DataFrame(rows)
+
+
+def estimates_table(result: ImpactResult) -> pd.DataFrame:
+    """The effect estimates with 95% CI and p: ``measure, estimate, lower, upper, p``.
+
+    The rate difference is in percentage points; the frequency row appears when the
+    evaluation could count reoffences per 100 people.
+    """
+    d, hr, rm = result.difference, result.hazard_ratio, result.rmst_difference
+    rows = [
+        ("difference in rate (percentage points)", 100 * d.estimate, 100 * d.lower,
+         100 * d.upper, d.p),
+        ("hazard ratio", hr.estimate, hr.lower, hr.upper, hr.p),
+        ("difference in days free of reoffending", rm.estimate, rm.lower, rm.upper, rm.p),
+    ]
+    frequency = result.frequency.get("difference")
+    if frequency:
+        rows.append(("difference in reoffences per 100 people", frequency["estimate"],
+                     frequency["lower"], frequency["upper"], frequency["p"]))
+    return pd.DataFrame(rows, columns=["measure", "estimate", "lower", "upper", "p"])
+
+
 def for_publication(result: ImpactResult, policy: DisclosurePolicy) -> ImpactResult:
-    """A copy of ``result`` whose words and tables respect the minimum cell size.
+    """A copy of ``result`` whose words, tables and curves respect the minimum cell size.
 
     Applying it twice changes nothing more.
     """
@@ -110,6 +162,7 @@ def for_publication(result: ImpactResult, policy: DisclosurePolicy) -> ImpactRes
         result,
         attrition=safe_attrition(result.attrition, policy),
         overlap=safe_overlap(result.overlap, policy),
+        curves=safe_curves(result.curves, policy),
         notes=tuple(suppress_numbers_in_text(n, policy) for n in result.notes),
         summary_text=hide_small_mentions(result.summary_text, policy),
         verdict=replace(result.verdict, reasons=tuple(

@@ -7,10 +7,10 @@ import datetime as dt
 import pandas as pd
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
-from analysis.disclosure import DisclosurePolicy, truncate_curve
+from analysis.disclosure import DisclosurePolicy
 from analysis.html_report import Section, render_html
 from analysis.impact.evaluation import ImpactResult
-from analysis.impact.publication import for_publication
+from analysis.impact.publication import estimates_table, for_publication, rates_table
 from analysis.impact.rules import ALPHA, MIN_OUTCOMES_PER_GROUP, MIN_PARTICIPANTS
 from analysis.impact.wording import horizon_words
 
@@ -37,48 +37,33 @@ def _pct(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
 
 
-def _rates_table(result: ImpactResult) -> pd.DataFrame:
-    rows = []
-    for name, group in (("Participants", result.participants), ("Comparison", result.comparison)):
-        rows.append(
-            {
-                "group": name,
-                "people": group.n,
-                f"reoffended {horizon_words(result.horizon_days)}": _pct(group.rate),
-                "95% CI": f"{_pct(group.lower)} to {_pct(group.upper)}",
-                "days free of reoffending (mean)": f"{group.rmst:.0f}",
-            }
-        )
-    return pd.DataFrame(rows)
+def _rates_table(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
+    rates = rates_table(result, policy)
+    return pd.DataFrame({
+        "group": rates["group"].str.capitalize(),
+        "people": rates["people"],
+        f"reoffended {horizon_words(result.horizon_days)}": rates["rate"].map(_pct),
+        "95% CI": [f"{_pct(lo)} to {_pct(hi)}"
+                   for lo, hi in zip(rates["rate_lower"], rates["rate_upper"], strict=True)],
+        "days free of reoffending (mean)": rates["days_free_mean"].map(lambda d: f"{d:.0f}"),
+    })
+
+
+#: Print format of each estimate (signed differences, a ratio), by its measure.
+_ESTIMATE_FORMATS = {
+    "difference in rate (percentage points)": "{:+.1f}",
+    "hazard ratio": "{:.2f}",
+    "difference in days free of reoffending": "{:+.0f}",
+    "difference in reoffences per 100 people": "{:+.1f}",
+}
 
 
 def _estimates_table(result: ImpactResult) -> pd.DataFrame:
-    d, hr, rm = result.difference, result.hazard_ratio, result.rmst_difference
-    freq = result.frequency.get("difference") or {}
-    rows = [
-        (
-            "Difference in rate (percentage points)",
-            f"{100 * d.estimate:+.1f}",
-            f"{100 * d.lower:+.1f} to {100 * d.upper:+.1f}",
-            d.p,
-        ),
-        ("Hazard ratio", f"{hr.estimate:.2f}", f"{hr.lower:.2f} to {hr.upper:.2f}", hr.p),
-        (
-            "Difference in days free of reoffending",
-            f"{rm.estimate:+.0f}",
-            f"{rm.lower:+.0f} to {rm.upper:+.0f}",
-            rm.p,
-        ),
-    ]
-    if freq:
-        rows.append(
-            (
-                "Difference in reoffences per 100 people",
-                f"{freq['estimate']:+.1f}",
-                f"{freq['lower']:+.1f} to {freq['upper']:+.1f}",
-                freq["p"],
-            )
-        )
+    rows = []
+    for row in estimates_table(result).itertuples(index=False):
+        fmt = _ESTIMATE_FORMATS[row.measure]
+        rows.append((row.measure[0].upper() + row.measure[1:], fmt.format(row.estimate),
+                     f"{fmt.format(row.lower)} to {fmt.format(row.upper)}", row.p))
     table = pd.DataFrame(rows, columns=["measure", "estimate", "95% CI", "p"])
     table["p"] = table["p"].map(
         lambda p: "–" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
@@ -93,10 +78,7 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
     ``k - 1`` people is shown as ``"<k"`` (:func:`analysis.impact.publication.for_publication`).
     """
     policy = policy or DisclosurePolicy()
-    result = for_publication(result, policy)
-    curves = pd.concat(
-        [truncate_curve(part, policy) for _, part in result.curves.groupby("group", sort=False)]
-    )
+    result = for_publication(result, policy)  # also cuts the curves at k at risk
     warnings = list(result.verdict.reasons)
     if result.counts["eligible"] < policy.small_sample:
         warnings.append(f"Fewer than {policy.small_sample} participants: estimates are uncertain.")
@@ -105,11 +87,11 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
             "Result",
             headline=result.summary_text,
             warnings=tuple(warnings),
-            tables=(("Reoffending", _rates_table(result)), ("Estimates", _estimates_table(result)))
+            tables=(("Reoffending", _rates_table(result, policy)), ("Estimates", _estimates_table(result)))
             if result.reportable
             else (),
             figures=(
-                step_curves(curves, value="recidivism", title="Share reoffended since release"),
+                step_curves(result.curves, value="recidivism", title="Share reoffended since release"),
             )
             if result.reportable
             else (),

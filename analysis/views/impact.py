@@ -30,19 +30,19 @@ from dataclasses import dataclass, field, replace
 import duckdb
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, truncate_curve
 from analysis.errors import AnalysisError
 from analysis.impact.evaluation import ImpactEvaluation, ImpactResult
 from analysis.impact.power import DetectableEffect, minimum_detectable_effect
 from analysis.impact.publication import (
-    count_label,
+    estimates_table,
     for_publication,
     hide_small_mentions,
+    rates_table,
     suppress_numbers_in_text,
 )
 from analysis.impact.report import build_report_html
 from analysis.impact.rules import Verdict, judge
-from analysis.impact.wording import horizon_words, impact_sentence
+from analysis.impact.wording import impact_sentence
 from analysis.views.filters import ViewFilters
 
 #: Follow-up horizons offered on the page (days).
@@ -118,43 +118,6 @@ def _empty(label: str, horizon: int, error: str) -> ImpactView:
                       nothing, nothing, nothing, nothing, nothing, None, None, None, 0, error)
 
 
-def _rates(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
-    rows = []
-    for name, group in (("participants", result.participants),
-                        ("comparison", result.comparison)):
-        rows.append({
-            "group": name,
-            "people": count_label(group.n, policy),
-            f"reoffended {horizon_words(result.horizon_days)}": count_label(group.reoffended, policy),
-            "rate": group.rate,
-            "rate_lower": group.lower,
-            "rate_upper": group.upper,
-            "days_free_mean": group.rmst,
-        })
-    return pd.DataFrame(rows)
-
-
-def _estimates(result: ImpactResult) -> pd.DataFrame:
-    rows = [
-        ("difference in rate (percentage points)", 100 * result.difference.estimate,
-         100 * result.difference.lower, 100 * result.difference.upper, result.difference.p),
-        ("hazard ratio", result.hazard_ratio.estimate, result.hazard_ratio.lower,
-         result.hazard_ratio.upper, result.hazard_ratio.p),
-        ("difference in days free of reoffending", result.rmst_difference.estimate,
-         result.rmst_difference.lower, result.rmst_difference.upper, result.rmst_difference.p),
-    ]
-    frequency = result.frequency.get("difference")
-    if frequency:
-        rows.append(("difference in reoffences per 100 people", frequency["estimate"],
-                     frequency["lower"], frequency["upper"], frequency["p"]))
-    return pd.DataFrame(rows, columns=["measure", "estimate", "lower", "upper", "p"])
-
-
-def _curves(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
-    parts = [truncate_curve(part, policy) for _, part in result.curves.groupby("group", sort=False)]
-    return pd.concat(parts, ignore_index=True)
-
-
 def _evaluate(con, filters: ViewFilters, subject: Subject, horizon_days: int,
               method: str) -> ImpactResult:
     return ImpactEvaluation(
@@ -223,9 +186,9 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
         reasons=shown.verdict.reasons,
         small_sample=policy.is_small(result.counts["eligible"]),
         notes=shown.notes,
-        rates=_rates(result, policy) if reportable else pd.DataFrame(),
-        estimates=_estimates(result) if reportable else pd.DataFrame(),
-        curves=_curves(result, policy) if reportable else pd.DataFrame(),
+        rates=rates_table(result, policy) if reportable else pd.DataFrame(),
+        estimates=estimates_table(result) if reportable else pd.DataFrame(),
+        curves=shown.curves if reportable else pd.DataFrame(),
         balance=result.balance[["covariate", "smd_before", "smd_after"]].copy(),
         overlap=shown.overlap,
         attrition=shown.attrition,
@@ -260,7 +223,7 @@ def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
         result = _evaluate(con, filters, subject, horizon_days, "iptw")
     except AnalysisError as exc:
         return Sensitivity("", False, pd.DataFrame(), str(exc))
-    estimates = _estimates(result) if result.reportable else pd.DataFrame()
+    estimates = estimates_table(result) if result.reportable else pd.DataFrame()
     headline, _ = _in_language(result, language)
     return Sensitivity(hide_small_mentions(headline, filters.policy),
                        result.reportable, estimates,
