@@ -44,6 +44,8 @@ SUMMARY_COLUMNS = ("term", "coef", "se", "hr", "hr_lower", "hr_upper", "p")
 PHREG_MAX_ROWS = 20_000
 #: Rows of the subsample whose fit starts the Newton solver on big data.
 WARM_START_ROWS = 50_000
+#: A standard error this many times the coefficient (or 1) means it is infinite.
+INFINITE_SE_RATIO = 1e4
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,12 @@ class Design:
                     parts.append(np.isin(codes, hits).astype(float))
             else:
                 parts.append(pd.to_numeric(df[name]).astype(float).to_numpy())
-        out = np.empty((len(df), len(parts)))
+        # fill column by column in a (p, n) array, then one transposing copy: writing
+        # columns of a row-major (n, p) array directly strides through memory
+        out = np.empty((len(parts), len(df)))
         for k, part in enumerate(parts):
-            out[:, k] = part
-        return out
+            out[k] = part
+        return np.ascontiguousarray(out.T)
 
 
 @dataclass(frozen=True)
@@ -348,15 +352,23 @@ class CoxModel:
                                 "collinear or a coefficient is infinite") from None
         if not np.all(np.isfinite(beta)) or np.any(np.diag(naive_cov) <= 0):
             raise AnalysisError(cox_riskset.NOT_CONVERGED)
+        # A coefficient running off to infinity (perfect separation) leaves a flat
+        # likelihood whose score and information vanish together in rounding, so the
+        # iterations can stop "converged"; its standard error then dwarfs the estimate.
+        if np.any(np.sqrt(np.diag(naive_cov)) > INFINITE_SE_RATIO * np.maximum(1, np.abs(beta))):
+            raise AnalysisError(cox_riskset.NOT_CONVERGED)
         cov = naive_cov
         if robust:
-            dfbeta = cox_riskset.rows_dot(cox_riskset.score_residuals(rs, sums), naive_cov)
+            residuals = cox_riskset.score_residuals(rs, sums)
             if cluster_col is not None:
                 groups = pd.factorize(data[cluster_col].to_numpy()[keep])[0]
                 if groups.max() + 1 < len(groups):  # some cluster has several rows
-                    order = np.argsort(groups, kind="stable")
-                    starts = np.flatnonzero(np.diff(groups[order], prepend=-1))
-                    dfbeta = np.add.reduceat(dfbeta[order], starts, axis=0)
+                    # sum residuals per cluster (linear, so before the product with the
+                    # covariance): a weighted count per column needs no sorting
+                    residuals = np.column_stack([
+                        np.bincount(groups, weights=residuals[:, k]) for k in
+                        range(residuals.shape[1])]) if residuals.shape[1] else residuals[:0]
+            dfbeta = cox_riskset.rows_dot(residuals, naive_cov)
             cov = cox_riskset.cross(dfbeta, dfbeta)
 
         hz = cox_riskset.baseline_hazard_increments(rs, sums)

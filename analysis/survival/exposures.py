@@ -180,24 +180,31 @@ def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
 
 
 def _split_episodes(con, frame, programs, exposure) -> pd.DataFrame:
-    """Counting-process rows: split each episode at every exposure change."""
+    """Counting-process rows: split each episode at every exposure change.
+
+    Only releases with a time-varying participation that overlaps their follow-up are
+    split in SQL (keyed by row position, not by text id); every other release is one
+    unexposed ``(0, time]`` row assembled in numpy — most releases at national scale.
+    Rows come in episode order, then by ``start``.
+    """
     _releases_view(con, frame)
     end = "e.time" if exposure == "ever" else (
         "least(e.time, coalesce(date_diff('day', e.release_date, pa.end_date), e.time))"
     )
     cols = ", ".join(
-        f"max(CASE WHEN iv.program_id = ? THEN 1 ELSE 0 END) AS {_quote(p)}" for p in programs
+        f"max(CASE WHEN iv.program_id = ? THEN 1 ELSE 0 END)::TINYINT AS {_quote(p)}"
+        for p in programs
     )
     sql = f"""
         WITH ep AS (
-            SELECT release_id, person_id, CAST(release_date AS DATE) AS release_date,
-                   CAST(time AS DOUBLE) AS time, event
+            SELECT _pos, release_id, CAST(release_date AS DATE) AS release_date,
+                   CAST(time AS DOUBLE) AS time
             FROM _exp_episodes WHERE time > 0
         ),
         owner AS (
             -- a participation without release_id belongs to the latest release on or
             -- before its start date
-            SELECT pa.person_id, pa.program_id, pa.start_date, pa.end_date,
+            SELECT pa.program_id, pa.start_date, pa.end_date,
                    coalesce(pa.release_id, (
                        SELECT r.release_id FROM releases r
                        WHERE r.person_id = pa.person_id AND r.release_date <= pa.start_date
@@ -206,41 +213,50 @@ def _split_episodes(con, frame, programs, exposure) -> pd.DataFrame:
             WHERE pa.program_id IN ({", ".join("?" for _ in programs)})
         ),
         iv AS (
-            SELECT e.release_id, pa.program_id,
-                   greatest(0, date_diff('day', e.release_date, pa.start_date)) AS s,
-                   {end} AS en
-            FROM ep e JOIN owner pa USING (release_id)
+            -- exposure intervals (s, en] that overlap the follow-up; others change nothing
+            SELECT * FROM (
+                SELECT e._pos, e.time, pa.program_id,
+                       greatest(0, date_diff('day', e.release_date, pa.start_date)) AS s,
+                       {end} AS en
+                FROM ep e JOIN owner pa USING (release_id)
+            ) WHERE en > s AND s < time
         ),
         cuts AS (
-            SELECT release_id, 0.0 AS t FROM ep
-            UNION SELECT release_id, time FROM ep
-            UNION SELECT iv.release_id, iv.s FROM iv JOIN ep USING (release_id)
-                  WHERE iv.en > iv.s AND iv.s < ep.time
-            UNION SELECT iv.release_id, iv.en FROM iv JOIN ep USING (release_id)
-                  WHERE iv.en > iv.s AND iv.s < ep.time
+            SELECT DISTINCT _pos, 0.0 AS t FROM iv
+            UNION SELECT DISTINCT _pos, time FROM iv
+            UNION SELECT _pos, s FROM iv
+            UNION SELECT _pos, en FROM iv
         ),
         seg AS (
-            SELECT release_id, t AS start,
-                   lead(t) OVER (PARTITION BY release_id ORDER BY t) AS stop
+            SELECT _pos, t AS start, lead(t) OVER (PARTITION BY _pos ORDER BY t) AS stop
             FROM cuts
-        ),
-        flags AS (
-            SELECT seg.release_id, seg.start, seg.stop, {cols}
-            FROM seg
-            LEFT JOIN iv
-              ON iv.release_id = seg.release_id AND iv.en > iv.s
-             AND iv.s <= seg.start AND iv.en >= seg.stop
-            WHERE seg.stop IS NOT NULL
-            GROUP BY seg.release_id, seg.start, seg.stop
         )
-        SELECT f.*, CASE WHEN f.stop = ep.time THEN ep.event ELSE 0 END AS _event
-        FROM flags f JOIN ep USING (release_id)
-        ORDER BY f.release_id, f.start
+        SELECT seg._pos, seg.start, seg.stop, {cols}
+        FROM seg
+        LEFT JOIN iv
+          ON iv._pos = seg._pos AND iv.s <= seg.start AND iv.en >= seg.stop
+        WHERE seg.stop IS NOT NULL
+        GROUP BY seg._pos, seg.start, seg.stop
     """
-    rows = con.execute(sql, [*programs, *programs]).df()
+    split = con.execute(sql, [*programs, *programs]).fetchnumpy()
     con.unregister("_exp_episodes")
-    rest = frame.drop(columns=["event"])
-    out = rows.merge(rest, on="release_id", how="left").rename(columns={"_event": "event"})
-    out[programs] = out[programs].astype(int)
-    out["event"] = out["event"].astype(int)
+    time = frame["time"].to_numpy(dtype=float)
+    event = frame["event"].to_numpy(dtype=np.int64)
+    whole = np.ones(len(frame), dtype=bool)
+    whole[split["_pos"]] = False
+    whole &= time > 0
+    positions = np.concatenate([np.flatnonzero(whole), split["_pos"].astype(np.int64)])
+    start = np.concatenate([np.zeros(int(whole.sum())), split["start"]])
+    stop = np.concatenate([time[whole], split["stop"]])
+    order = np.lexsort((start, positions))
+    positions, start, stop = positions[order], start[order], stop[order]
+    out = frame.drop(columns=["event"]).take(positions).reset_index(drop=True)
+    out.insert(0, "stop", stop)
+    out.insert(0, "start", start)
+    for program in programs:
+        flags = np.concatenate([np.zeros(int(whole.sum()), dtype=np.int64),
+                                np.asarray(split[program], dtype=np.int64)])
+        out[program] = flags[order]
+    # the event belongs to the row that ends the episode
+    out["event"] = np.where(stop == time[positions], event[positions], 0)
     return out

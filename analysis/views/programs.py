@@ -154,10 +154,20 @@ class ProgramEffects:
     notes: tuple[str, ...] = field(default=())
 
 
+def _as_labels(column: pd.Series) -> pd.Categorical:
+    """Text labels of a categorical covariate as a pandas Categorical; missing = unknown."""
+    codes, uniques = pd.factorize(column)
+    labels = [str(u) for u in uniques]
+    if "unknown" not in labels:
+        labels.append("unknown")
+    codes = np.where(codes < 0, labels.index("unknown"), codes)
+    return pd.Categorical.from_codes(codes, categories=labels)
+
+
 def _participant_counts(frame: pd.DataFrame, programs: list[str]) -> tuple[dict, dict]:
     """Releases exposed to each programme, and how many of them had the outcome."""
     # one grouped pass: time-varying programmes give several rows per release
-    per_release = frame.groupby("release_id", sort=False)[[*programs, "event"]].max() > 0
+    per_release = frame.groupby("_release", sort=False)[[*programs, "event"]].max() > 0
     exposed = {p: int(per_release[p].sum()) for p in programs}
     events = {p: int((per_release[p] & per_release["event"]).sum()) for p in programs}
     return exposed, events
@@ -173,7 +183,7 @@ def _fit(frame, data, covariates, programs) -> pd.DataFrame:
     # Newton: the same maximum as PHReg, and fast at every size (PHReg loops in Python)
     model = CoxModel(ties="efron", solver="newton").fit(
         frame, data.duration_col, data.event_col, [*covariates, *programs],
-        categorical=categorical, entry_col=data.entry_col, cluster_col="person_id",
+        categorical=categorical, entry_col=data.entry_col, cluster_col="_person",
     )
     summary = model.summary.set_index("term")
     return summary.loc[programs, ["hr", "hr_lower", "hr_upper", "p"]]
@@ -194,11 +204,13 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
     programs = list(catalogue["program_id"])
+    # small integer codes instead of text before the episodes are split (up to twice as
+    # many rows): copying, grouping and encoding codes is several times faster
+    episodes = episodes.assign(
+        **{c: _as_labels(episodes[c]) for c in ADJUSTMENT if c in CATEGORICAL_COVARIATES},
+        _release=np.arange(len(episodes)), _person=pd.factorize(episodes["person_id"])[0])
     data = add_exposures(con, episodes, programs)
     frame = data.frame
-    for column in (c for c in ADJUSTMENT if c in CATEGORICAL_COVARIATES):
-        frame[column] = frame[column].astype("object").where(frame[column].notna(), "unknown")
-        frame[column] = frame[column].astype(str)
     exposed, events = _participant_counts(frame, programs)
     n_releases = len(episodes)
     status = {}
