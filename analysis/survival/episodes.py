@@ -46,10 +46,12 @@ expects ``release_id, person_id, release_date, time, event`` from
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+import pyarrow.compute
 
 from analysis.contract import COMPETING_END_REASONS, EVENT_TYPES
 from analysis.errors import AnalysisError
@@ -440,9 +442,32 @@ def build_episodes(
     projection = ", ".join(quote_ident(c) for c in (*EPISODE_COLUMNS, *columns))
     sql, params = episodes_sql(types, selection, select=projection,
                                follow_up=follow_up.follow_up_ready(con))
-    frame = con.execute(sql + " ORDER BY release_id", params).df()
+    frame = _fetch_sorted(con, sql, params, "release_id")
     for col in ("time", "event", "cause"):
         frame[col] = frame[col].astype("int64")
+    return frame
+
+
+def _fetch_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict, key: str
+                  ) -> pd.DataFrame:
+    """Rows of ``sql`` sorted by the text column ``key``, as pandas.
+
+    Through Arrow: on a million releases, fetching unsorted and sorting in Arrow takes
+    about 1 s where ``ORDER BY`` on text plus ``.df()`` took 3 s. Dates come back as
+    ``datetime64[us]``, as from ``.df()``.
+    """
+    with warnings.catch_warnings():
+        # the extra copy is cheap next to a text sort inside the query
+        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+        table = con.execute(sql, params).to_arrow_table()
+    table = table.take(pyarrow.compute.sort_indices(table, [(key, "ascending")]))
+    frame = table.to_pandas(date_as_object=False)
+    for name, column in frame.items():
+        if pd.api.types.is_datetime64_dtype(column):
+            frame[name] = column.astype("datetime64[us]")
+        elif len(frame) and table.column(name).null_count == len(frame):
+            # .df() gives an all-NULL text column as objects None, not missing strings
+            frame[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return frame
 
 
