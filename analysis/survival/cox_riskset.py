@@ -105,6 +105,7 @@ class RiskSetData:
 
 
 def _changes(lo, hi, event, row_time, n_times):
+    """Structure of :attr:`RiskSetData.changes`, the row behind each value and its sign."""
     n = len(lo)
     counts = 2 + event.astype(np.int64)
     indptr = np.concatenate([[0], np.cumsum(counts)])
