@@ -8,7 +8,8 @@ Usage::
 For each size a synthetic database is built in DuckDB SQL, including the derived
 ``release_follow_up`` table refreshed exactly as an import does
 (:mod:`benchmarks.synthetic_db`; its time is printed separately; kept in ``--dir`` and
-reused when present). Then, on the same file, for each breakdown:
+reused when present, rebuilt when its derived table has an older layout). Then, on the
+same file, for each breakdown:
 
 * ``desist``: :func:`analysis.survival.kaplan_meier.kaplan_meier_from_db` from scratch on
   a fresh read-only connection — episodes from the stored facts and per-day counts in
@@ -19,8 +20,9 @@ reused when present). Then, on the same file, for each breakdown:
 * ``warm``: after :func:`~analysis.survival.episodes.materialize_episodes` (the
   dashboard's cache: episodes computed once per outcome, then any breakdown);
 * ``lifelines``: the group label, time and event of every release read from the same
-  DuckDB file into pandas (that read is included in its time and shown), then
-  ``KaplanMeierFitter`` per group (survival only: no test).
+  DuckDB file into pandas through the same query builder and path as ``desist``
+  (:func:`~analysis.survival.episodes.episodes_query`; that read is included in its
+  time and shown), then ``KaplanMeierFitter`` per group (survival only: no test).
 
 It prints seconds, the ratio lifelines / desist and the largest difference between the
 two engines' survival estimates at 365/730/1095 days.
@@ -42,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.survival import follow_up  # noqa: E402
 from analysis.survival.episodes import (  # noqa: E402
     Outcome,
-    episodes_sql,
+    episodes_query,
     materialize_episodes,
 )
 from analysis.survival.grouping import resolve_grouping  # noqa: E402
@@ -64,10 +66,11 @@ def run_lifelines(path: Path, by: str):
     began = time.perf_counter()
     con = connect(path)
     grouping = resolve_grouping(con, by)
-    sql, params = episodes_sql(Outcome().resolve(con), None,
-                               select=f'CAST({grouping.sql} AS VARCHAR) AS "group", time, event',
-                               follow_up=follow_up.follow_up_ready(con))
-    frame = con.execute(sql, {**params, **grouping.params}).df()
+    # the same query builder as desist, on the same (fastest) path
+    sql, params = episodes_query(con, Outcome().resolve(con), None,
+                                 select=f'CAST({grouping.sql} AS VARCHAR) AS "group", time, event',
+                                 params=grouping.params)
+    frame = con.execute(sql, params).df()
     con.close()
     read = time.perf_counter() - began
     curves = {}
@@ -82,15 +85,15 @@ def time_desist(path: Path, by: str, *, computed: bool = False):
     con = connect(path)
     if computed:
         # a database whose derived table is not up to date takes the on-the-fly path
-        original = follow_up.follow_up_ready
-        follow_up.follow_up_ready = lambda _con: False
+        original = follow_up.follow_up_layout
+        follow_up.follow_up_layout = lambda _con: 0
     try:
         began = time.perf_counter()
         fitted = kaplan_meier_from_db(con, by)
         seconds = time.perf_counter() - began
     finally:
         if computed:
-            follow_up.follow_up_ready = original
+            follow_up.follow_up_layout = original
         con.close()
     return seconds, fitted
 
@@ -138,10 +141,10 @@ def main() -> None:
     for n in (int(s) for s in args.sizes.split(",")):
         path = folder / f"synthetic_{n}.duckdb"
         con = connect(path) if path.exists() else None
-        fresh = con is not None and follow_up.follow_up_ready(con)
+        fresh = con is not None and follow_up.follow_up_layout(con) == follow_up.LAYOUT
         if con is not None:
             con.close()
-        if not fresh:  # missing, or made by an older builder without the derived table
+        if not fresh:  # missing, or its derived table is missing or of an older layout
             built = build_synthetic_db(path, n)
             print(f"built {n:,} releases in {built.seconds:.1f} s (of which refresh of "
                   f"release_follow_up, as an import does, {built.refresh_seconds:.1f} s)")

@@ -32,12 +32,12 @@ from scipy import stats
 
 from analysis.errors import AnalysisError
 from analysis.survival.episodes import (
+    GROUP_KEY,
     CachedEpisodes,
     Outcome,
     Selection,
-    episodes_sql,
+    episodes_query,
     resolve_source,
-    uses_follow_up,
 )
 
 OUTCOME_STATE = "reoffence"
@@ -221,17 +221,26 @@ class CumulativeIncidence:
 def cif_counts(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
                selection: Selection | None = None, group_sql: str = "'all'",
                group_params: dict | None = None, by_reason: bool = False,
-               cached: CachedEpisodes | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Counts ``group, time, state, n`` from the database (aggregated in DuckDB)."""
+               cached: CachedEpisodes | None = None, *, label_sql: str | None = None
+               ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Counts ``group, time, state, n`` from the database (aggregated in DuckDB).
+
+    ``group_sql`` and ``label_sql`` as in :func:`~analysis.survival.episodes.day_counts`.
+    """
     types, source = resolve_source(con, outcome, cached)
-    competing = "competing_reason" if by_reason else f"'{COMPETING_STATE}'"
-    select = f"""CAST({group_sql} AS VARCHAR) AS "group", time,
-        CASE cause WHEN 1 THEN '{OUTCOME_STATE}' WHEN 2 THEN {competing}
-             ELSE 'censored' END AS state,
-        count(*) AS n"""
-    sql, params = episodes_sql(types, selection, select=select, tail="GROUP BY ALL",
-                               source=source, follow_up=uses_follow_up(con, source))
-    long = con.execute(sql + ' ORDER BY "group", time', {**params, **(group_params or {})}).df()
+    reason = "competing_reason" if by_reason else "NULL"
+    select = f"{group_sql} AS {GROUP_KEY}, time, cause, {reason} AS reason, count(*) AS n"
+    sql, params = episodes_query(con, types, selection, select=select, tail="GROUP BY ALL",
+                                 source=source, params=group_params)
+    # the raw group value and the cause are labelled on the aggregate, not per release
+    competing = "reason" if by_reason else f"'{COMPETING_STATE}'"
+    label = label_sql or f"CAST({GROUP_KEY} AS VARCHAR)"
+    long = con.execute(f"""
+        SELECT {label} AS "group", time,
+               CASE cause WHEN 1 THEN '{OUTCOME_STATE}' WHEN 2 THEN {competing}
+                    ELSE 'censored' END AS state,
+               CAST(sum(n) AS BIGINT) AS n
+        FROM ({sql}) GROUP BY ALL ORDER BY "group", time""", params).df()
     long["n"] = long["n"].astype("int64")
     return long, types
 
@@ -246,8 +255,8 @@ def cumulative_incidence_from_db(con, by: str | None = None, outcome: Outcome | 
     from analysis.survival.kaplan_meier import check_group_sizes
 
     grouping = resolve_grouping(con, by)
-    long, types = cif_counts(con, outcome, selection, grouping.sql, grouping.params, by_reason,
-                             cached)
+    long, types = cif_counts(con, outcome, selection, grouping.key_sql, grouping.params,
+                             by_reason, cached, label_sql=grouping.label_sql)
     if long.empty:
         raise AnalysisError("no releases match the selection")
     check_group_sizes(long.groupby("group")["n"].sum(), min_group_size, by)

@@ -35,8 +35,13 @@ followed by another the next day has ``time = 0`` (censored at day 0).
 The heavy work stays in DuckDB. The derived facts (next and previous release, first
 event of each type, custody-period programmes) are read from table
 ``release_follow_up`` when an import has refreshed it, else computed on the fly with
-the same definitions (:mod:`analysis.survival.follow_up`); :func:`day_counts` returns
-only risk-set counts per distinct day and group, the small table the estimators need.
+the same definitions (:mod:`analysis.survival.follow_up`). From the stored facts the
+rules above reduce to whole-day integers: with ``ev`` the day of the first outcome
+event (``>= 1``) and ``en`` the day follow-up ends without one (``>= 0``), the event
+happened when ``ev <= en`` and ``time = least(ev, en)``. :func:`episodes_query` picks
+the fastest path for a query (a Kaplan–Meier curve by a standard field reads
+``release_follow_up`` alone); :func:`day_counts` returns only risk-set counts per
+distinct day and group, the small table the estimators need.
 
 This module is shared with the Cox engine (:mod:`analysis.survival.exposures`), which
 expects ``release_id, person_id, release_date, time, event`` from
@@ -46,12 +51,10 @@ expects ``release_id, person_id, release_date, time, event`` from
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-import pyarrow.compute
 
 from analysis.contract import COMPETING_END_REASONS, EVENT_TYPES
 from analysis.errors import AnalysisError
@@ -227,7 +230,8 @@ def episodes_sql(
     select: str = "*",
     tail: str = "",
     source: str | None = None,
-    follow_up: bool = False,
+    follow_up: bool | int = False,
+    with_releases: bool = True,
 ) -> tuple[str, dict]:
     """SQL text producing the episodes, and its named parameters.
 
@@ -237,7 +241,7 @@ def episodes_sql(
     first_reincarceration, end_date, time, event, cause, competing_reason,
     end_reason``), then runs ``SELECT {select} FROM episodes {tail}``. Callers wanting
     another projection or an aggregate pass ``select`` and ``tail`` (e.g.
-    ``"GROUP BY ALL"``).
+    ``"GROUP BY ALL"``). :func:`episodes_query` picks the fastest path for a connection.
 
     Parameters
     ----------
@@ -254,10 +258,16 @@ def episodes_sql(
         the episodes are read from it (only the selection is applied) instead of
         being recomputed.
     follow_up
-        Read the derived facts from table ``release_follow_up`` (one scan of
-        ``releases`` and of that table) instead of computing them; pass
-        :func:`analysis.survival.follow_up.follow_up_ready` of the connection. Both
-        paths give the same episodes.
+        Read the derived facts from table ``release_follow_up`` instead of computing
+        them: ``True`` when :func:`analysis.survival.follow_up.follow_up_ready`, or the
+        layout from :func:`~analysis.survival.follow_up.follow_up_layout` (with 3, the
+        stored day numbers are read instead of being computed from the dates). Every
+        path gives the same episodes.
+    with_releases
+        ``False`` (layout 3 only): the episodes carry only the release fields copied
+        into ``release_follow_up`` (``release_id``, ``age`` and
+        :data:`~analysis.survival.follow_up.COPIED_RELEASE_COLUMNS`, plus the derived
+        ones), and the query reads that table alone, on every core.
     """
     selection = selection or Selection()
     where, params = selection.where()
@@ -267,34 +277,128 @@ def episodes_sql(
         return sql, params
     # Reincarceration ends follow-up only when it is not itself the outcome.
     censor_reinc = "reincarceration" not in event_types
-    build = _derived_limits_sql if follow_up else _computed_limits_sql
+    if follow_up:
+        layout = 2 if follow_up is True else int(follow_up)
+        if not with_releases and layout < 3:
+            raise ValueError("with_releases=False needs the layout-3 follow-up table")
+        limits = _stored_limits_sql(event_types, censor_reinc, where, layout, with_releases)
+        episodes = _stored_episodes_cte()
+    else:
+        limits = _computed_limits_sql(event_types, censor_reinc, where)
+        episodes = _episodes_cte()
     sql = f"""
-WITH {build(event_types, censor_reinc, where)},
-{_episodes_cte()}
+WITH {limits},
+{episodes}
 SELECT {select} FROM episodes {tail}"""
     return sql, params
 
 
+def episodes_query(
+    con: duckdb.DuckDBPyConnection,
+    event_types: tuple[str, ...],
+    selection: Selection | None = None,
+    *,
+    select: str = "*",
+    tail: str = "",
+    source: str | None = None,
+    params: dict | None = None,
+) -> tuple[str, dict]:
+    """:func:`episodes_sql` on the fastest path that gives the same rows on ``con``.
+
+    A materialized ``source`` when given; else the stored facts when up to date — from
+    ``release_follow_up`` alone when the query names no other release column, else with
+    ``releases`` — else the facts computed on the fly. DuckDB's binder decides the
+    middle case on the real query: the one-table form must bind and give the same
+    columns (so ``SELECT *`` keeps every release column). ``params`` are the caller's
+    own parameters (e.g. a grouping's), needed to bind; the returned ones include them.
+    """
+    extra = params or {}
+    if source is not None:
+        sql, own = episodes_sql(event_types, selection, select=select, tail=tail,
+                                source=source)
+        return sql, {**own, **extra}
+    layout = follow_up.follow_up_layout(con)
+    sql, own = episodes_sql(event_types, selection, select=select, tail=tail,
+                            follow_up=layout)
+    if layout >= 3:
+        narrow, _ = episodes_sql(event_types, selection, select=select, tail=tail,
+                                 follow_up=layout, with_releases=False)
+        try:
+            same = _output_columns(con, narrow, {**own, **extra}) == _output_columns(
+                con, sql, {**own, **extra})
+        except duckdb.BinderException:
+            same = False  # names a release column that is not copied
+        if same:
+            return narrow, {**own, **extra}
+    return sql, {**own, **extra}
+
+
+def _output_columns(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list:
+    """Names and types of a query's result, from binding it (nothing is read)."""
+    return [row[:2] for row in con.execute("DESCRIBE " + sql, params).fetchall()]
+
+
 def _release_columns_sql(r: str = "r") -> str:
-    age = f"coalesce({r}.age_at_release, year({r}.release_date) - {r}.birth_year)"
+    age = follow_up.age_sql(r)
     return (f"{r}.*, {r}.rowid AS _rid, {age} AS age, "
             f"{_age_band_sql(f'floor({age})')} AS age_band, "
             f"year({r}.release_date) AS release_year")
 
 
-def _derived_limits_sql(event_types, censor_reinc: bool, where: str) -> str:
-    """CTEs ending in ``limits`` from table ``release_follow_up`` (see follow_up.py)."""
+def _copied_columns_sql(f: str = "f") -> str:
+    """The release columns of the episodes, from the copies in ``release_follow_up``."""
+    copied = ", ".join(f"{f}.{c}" for c in follow_up.COPIED_RELEASE_COLUMNS)
+    return (f"{f}.rowid AS _rid, {f}.release_id, {copied}, {f}.age, "
+            f"{_age_band_sql(f'floor({f}.age)')} AS age_band, "
+            f"year({f}.release_date) AS release_year")
+
+
+def _stored_limits_sql(event_types, censor_reinc: bool, where: str, layout: int,
+                       with_releases: bool) -> str:
+    """CTEs ending in ``limits`` from table ``release_follow_up`` (see follow_up.py).
+
+    Besides the dates, each row gets three integers the episode rules reduce to:
+    ``_ev`` (day of the first outcome event), ``_en`` (day follow-up ends without one)
+    and ``_cmp`` (that end is a competing one).
+    """
     firsts = [f"f.{follow_up.first_event_column(t)}" for t in event_types]
     first_event = (f"least({', '.join(firsts)})" if len(firsts) > 1
                    else firsts[0] if firsts else "CAST(NULL AS DATE)")
     first_reinc = (f"f.{follow_up.first_event_column('reincarceration')}" if censor_reinc
                    else "CAST(NULL AS DATE)")
-    # POSITIONAL JOIN: the table keeps the row order of releases (checked at refresh).
+    if layout >= 3:
+        def day(t):
+            return f"f.{follow_up.first_day_column(t)}"
+        censor, competing = "f.censor_day", "f.competing_end"
+    else:  # dates only: the same day numbers, computed here
+        def day(t):
+            return (f"CAST(f.{follow_up.first_event_column(t)} - r.release_date "
+                    "AS INTEGER)")
+        censor = f"CAST({follow_up.censor_day_sql('r', 'f')} AS INTEGER)"
+        competing = follow_up.competing_end_sql("r", "f")
+    days = [day(t) for t in event_types]
+    if layout >= 3 and set(event_types) == set(EVENT_TYPES):
+        first_day = f"f.{follow_up.FIRST_ANY_DAY}"
+    else:
+        first_day = (f"least({', '.join(days)})" if len(days) > 1
+                     else days[0] if days else "CAST(NULL AS INTEGER)")
+    # Event days are >= 1 and censor_day >= 0, so "event" is _ev <= _en and the time is
+    # least(_ev, _en); a reincarceration before the end removes a competing end.
+    end_day = f"least({censor}, {day('reincarceration')})" if censor_reinc else censor
+    competing_end = (f"({competing} AND coalesce({day('reincarceration')} >= {censor}, true))"
+                     if censor_reinc else competing)
+    if with_releases:
+        # POSITIONAL JOIN: the table keeps the row order of releases (checked at refresh).
+        columns, source = (_release_columns_sql(),
+                           f"releases r POSITIONAL JOIN {follow_up.TABLE} f")
+    else:
+        columns, source = _copied_columns_sql(), f"{follow_up.TABLE} f"
     return f"""all_releases AS (
-    SELECT {_release_columns_sql()},
+    SELECT {columns},
            f.prev_release, f.next_release, f.programs, f.programs_completed,
-           {first_event} AS first_event, {first_reinc} AS first_reincarceration
-    FROM releases r POSITIONAL JOIN {follow_up.TABLE} f
+           {first_event} AS first_event, {first_reinc} AS first_reincarceration,
+           {first_day} AS _ev, {end_day} AS _en, {competing_end} AS _cmp
+    FROM {source}
 ),
 limits AS (
     SELECT *, {_end_date_sql()} AS end_date
@@ -374,6 +478,26 @@ def _episodes_cte() -> str:
 )"""
 
 
+def _stored_episodes_cte() -> str:
+    """``episodes`` from the integer days of :func:`_stored_limits_sql` (same rules)."""
+    return """episodes AS (
+    SELECT * EXCLUDE (_ev, _en, _cmp),
+           CAST(least(_ev, _en) AS BIGINT) AS time,
+           CASE WHEN _ev <= _en THEN 1 ELSE 0 END AS event,
+           CASE WHEN _ev <= _en THEN 1 WHEN _cmp THEN 2 ELSE 0 END AS cause,
+           CASE WHEN _ev <= _en THEN NULL WHEN _cmp THEN follow_up_end_reason END
+               AS competing_reason,
+           CASE WHEN _ev <= _en THEN 'outcome'
+                WHEN _cmp THEN 'competing'
+                WHEN end_date = follow_up_end THEN 'follow_up_end'
+                WHEN next_release IS NOT NULL
+                     AND end_date = CAST(next_release - INTERVAL 1 DAY AS DATE)
+                THEN 'next_release'
+                ELSE 'reincarceration' END AS end_reason
+    FROM limits
+)"""
+
+
 #: Columns every episodes frame has, in order.
 EPISODE_COLUMNS: tuple[str, ...] = (
     "release_id", "person_id", "release_date", "end_date", "time", "event", "cause",
@@ -440,8 +564,7 @@ def build_episodes(
             f"unknown release column(s) {unknown}; available: {', '.join(sorted(available))}"
         )
     projection = ", ".join(quote_ident(c) for c in (*EPISODE_COLUMNS, *columns))
-    sql, params = episodes_sql(types, selection, select=projection,
-                               follow_up=follow_up.follow_up_ready(con))
+    sql, params = episodes_query(con, types, selection, select=projection)
     frame = _fetch_sorted(con, sql, params, "release_id")
     for col in ("time", "event", "cause"):
         frame[col] = frame[col].astype("int64")
@@ -452,15 +575,20 @@ def _fetch_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict, key: s
                   ) -> pd.DataFrame:
     """Rows of ``sql`` sorted by the text column ``key``, as pandas.
 
-    Through Arrow: on a million releases, fetching unsorted and sorting in Arrow takes
-    about 1 s where ``ORDER BY`` on text plus ``.df()`` took 3 s. Dates come back as
+    Sorted by DuckDB, then through Arrow with 64-bit string offsets, the layout of
+    pandas' Arrow-backed strings, so the text columns are taken over without a copy. On
+    a million releases this takes 0.5–0.7 s where sorting in Arrow took 0.6–1.5 s (its
+    ``take`` over chunked columns is erratic) and ``.df()`` 3 s. Dates come back as
     ``datetime64[us]``, as from ``.df()``.
     """
-    with warnings.catch_warnings():
-        # the extra copy is cheap next to a text sort inside the query
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-        table = con.execute(sql, params).to_arrow_table()
-    table = table.take(pyarrow.compute.sort_indices(table, [(key, "ascending")]))
+    # A cursor is a session of its own: the Arrow setting does not leak to ``con``.
+    cursor = con.cursor()
+    try:
+        cursor.execute("SET SESSION arrow_large_buffer_size = true")
+        table = cursor.sql(f"{sql} ORDER BY {quote_ident(key)}", params=params
+                           ).to_arrow_table()
+    finally:
+        cursor.close()
     frame = table.to_pandas(date_as_object=False)
     for name, column in frame.items():
         if pd.api.types.is_datetime64_dtype(column):
@@ -471,25 +599,48 @@ def _fetch_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict, key: s
     return frame
 
 
+#: Name of the raw group value in a ``label_sql`` expression (see :func:`day_counts`).
+GROUP_KEY = "group_key"
+
+
+def _day_counts_select(group_sql: str) -> str:
+    # Aggregate on the raw group value, time and cause; labels come after (few rows).
+    return f"{group_sql} AS {GROUP_KEY}, time, cause, count(*) AS n"
+
+
+def _day_counts_outer(sql: str, label_sql: str | None) -> str:
+    label = label_sql or f"CAST({GROUP_KEY} AS VARCHAR)"
+    counts = ",\n       ".join(
+        f"coalesce(CAST(sum(n) FILTER (WHERE cause = {c}) AS BIGINT), 0) AS {name}"
+        for c, name in ((1, "n_event"), (2, "n_competing"), (0, "n_censored")))
+    # grouped again by label: two raw values may share one (NULL and 'unknown')
+    return f"""SELECT {label} AS "group", time,
+       {counts}
+FROM ({sql}) GROUP BY ALL"""
+
+
 def day_counts_sql(
     event_types: tuple[str, ...],
     selection: Selection | None = None,
     group_sql: str = "'all'",
     group_params: dict | None = None,
     source: str | None = None,
-    follow_up: bool = False,
+    follow_up: bool | int = False,
+    *,
+    label_sql: str | None = None,
+    with_releases: bool = True,
 ) -> tuple[str, dict]:
     """SQL aggregating episodes to one row per (group, time): the estimators' input.
 
-    ``source`` and ``follow_up`` as in :func:`episodes_sql`.
+    ``group_sql`` is evaluated on each episode row; ``label_sql`` (default: the value as
+    text) turns its value, named :data:`GROUP_KEY`, into the group label once per
+    aggregated row. ``source``, ``follow_up`` and ``with_releases`` as in
+    :func:`episodes_sql`.
     """
-    select = f"""CAST({group_sql} AS VARCHAR) AS "group", time,
-       count(*) FILTER (WHERE cause = 1) AS n_event,
-       count(*) FILTER (WHERE cause = 2) AS n_competing,
-       count(*) FILTER (WHERE cause = 0) AS n_censored"""
-    sql, params = episodes_sql(event_types, selection, select=select, tail="GROUP BY ALL",
-                               source=source, follow_up=follow_up)
-    return sql, {**params, **(group_params or {})}
+    sql, params = episodes_sql(event_types, selection, select=_day_counts_select(group_sql),
+                               tail="GROUP BY ALL", source=source, follow_up=follow_up,
+                               with_releases=with_releases)
+    return _day_counts_outer(sql, label_sql), {**params, **(group_params or {})}
 
 
 def day_counts(
@@ -499,6 +650,8 @@ def day_counts(
     group_sql: str = "'all'",
     group_params: dict | None = None,
     cached: CachedEpisodes | None = None,
+    *,
+    label_sql: str | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Counts per group and distinct day, computed in DuckDB.
 
@@ -509,7 +662,9 @@ def day_counts(
     n_competing, n_censored`` (sorted by group then time) and ``event_types`` are the
     resolved outcome types. ``group_sql`` is an SQL expression over the episode row
     (see :func:`analysis.survival.grouping.resolve_grouping`); ``'all'`` pools
-    everything.
+    everything. ``label_sql`` makes the label from its value after aggregation
+    (:attr:`~analysis.survival.grouping.Grouping.key_sql` and ``label_sql``): cheaper
+    than a text label per row. The fastest path is taken (:func:`episodes_query`).
 
     Examples
     --------
@@ -524,9 +679,10 @@ def day_counts(
     [{'group': 'all', 'time': 365, 'n_event': 0, 'n_competing': 0, 'n_censored': 1}]
     """
     types, source = resolve_source(con, outcome, cached)
-    sql, params = day_counts_sql(types, selection, group_sql, group_params, source,
-                                 follow_up=uses_follow_up(con, source))
-    table = con.execute(sql + ' ORDER BY "group", time', params).df()
+    sql, params = episodes_query(con, types, selection, select=_day_counts_select(group_sql),
+                                 tail="GROUP BY ALL", source=source, params=group_params)
+    sql = _day_counts_outer(sql, label_sql) + ' ORDER BY "group", time'
+    table = con.execute(sql, params).df()
     for col in ("time", "n_event", "n_competing", "n_censored"):
         table[col] = table[col].astype("int64")
     table["group"] = table["group"].astype(object)
@@ -564,7 +720,7 @@ def materialize_episodes(con: duckdb.DuckDBPyConnection, outcome: Outcome | None
     outcome = outcome or Outcome()
     types = outcome.resolve(con)
     name = "_desist_episodes_" + ("_".join(types) or "none")
-    sql, params = episodes_sql(types, None, follow_up=follow_up.follow_up_ready(con))
+    sql, params = episodes_query(con, types)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS {sql}", params)
     rows = con.execute(f"SELECT count(*) FROM {quote_ident(name)}").fetchone()[0]
     return CachedEpisodes(name, types, int(rows))
@@ -582,12 +738,3 @@ def resolve_source(con: duckdb.DuckDBPyConnection, outcome: Outcome | None,
             )
         return cached.event_types, cached.table
     return (outcome or Outcome()).resolve(con), None
-
-
-def uses_follow_up(con: duckdb.DuckDBPyConnection, source: str | None) -> bool:
-    """Whether :func:`episodes_sql` should read ``release_follow_up`` (``follow_up=``).
-
-    Never with a materialized ``source``; otherwise when the table is up to date
-    (:func:`analysis.survival.follow_up.follow_up_ready`).
-    """
-    return source is None and follow_up.follow_up_ready(con)

@@ -37,12 +37,12 @@ import pandas as pd
 from scipy import stats
 
 from analysis.survival.episodes import (
+    GROUP_KEY,
     CachedEpisodes,
     Outcome,
     Selection,
-    episodes_sql,
+    episodes_query,
     resolve_source,
-    uses_follow_up,
 )
 
 #: Columns of :func:`fixed_horizon_rates`.
@@ -99,19 +99,27 @@ def fixed_horizon_rates(episodes: pd.DataFrame, horizons, group_col: str | None 
 def fixed_horizon_rates_from_db(con, horizons, outcome: Outcome | None = None,
                                 selection: Selection | None = None, group_sql: str = "'all'",
                                 group_params: dict | None = None,
-                                conf_level: float = 0.95, cached: CachedEpisodes | None = None
-                                ) -> pd.DataFrame:
-    """Rates per group and horizon, counted inside DuckDB. Returns :data:`RATE_COLUMNS`."""
+                                conf_level: float = 0.95, cached: CachedEpisodes | None = None,
+                                *, label_sql: str | None = None) -> pd.DataFrame:
+    """Rates per group and horizon, counted inside DuckDB. Returns :data:`RATE_COLUMNS`.
+
+    ``group_sql`` and ``label_sql`` as in :func:`~analysis.survival.episodes.day_counts`.
+    """
     types, source = resolve_source(con, outcome, cached)
-    select = f"""CAST({group_sql} AS VARCHAR) AS "group", h.days AS days,
+    select = f"""{group_sql} AS {GROUP_KEY}, h.days AS days,
         count(*) FILTER (WHERE follow_up_end - release_date >= h.days
                          AND ((event = 1 AND time <= h.days) OR time >= h.days)) AS n,
         count(*) FILTER (WHERE follow_up_end - release_date >= h.days
                          AND event = 1 AND time <= h.days) AS events,
         count(*) AS total"""
-    sql, params = episodes_sql(
-        types, selection, select=select,
-        tail=", (SELECT unnest($fh_days) AS days) h GROUP BY ALL ORDER BY 1, 2", source=source,
-        follow_up=uses_follow_up(con, source))
-    params = {**params, **(group_params or {}), "fh_days": [int(h) for h in horizons]}
-    return _finish(con.execute(sql, params).df(), conf_level)
+    sql, params = episodes_query(
+        con, types, selection, select=select,
+        tail=", (SELECT unnest($fh_days) AS days) h GROUP BY ALL", source=source,
+        params={**(group_params or {}), "fh_days": [int(h) for h in horizons]})
+    label = label_sql or f"CAST({GROUP_KEY} AS VARCHAR)"
+    # labelled on the aggregate; grouped again as two raw values may share a label
+    counts = con.execute(f"""
+        SELECT {label} AS "group", days, CAST(sum(n) AS BIGINT) AS n,
+               CAST(sum(events) AS BIGINT) AS events, CAST(sum(total) AS BIGINT) AS total
+        FROM ({sql}) GROUP BY ALL ORDER BY 1, 2""", params).df()
+    return _finish(counts, conf_level)

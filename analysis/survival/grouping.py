@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from analysis.errors import AnalysisError
-from analysis.survival.episodes import UNKNOWN, quote_ident
+from analysis.survival.episodes import GROUP_KEY, UNKNOWN, quote_ident
 
 #: Release fields that can split an analysis without further checks.
 STANDARD_FIELDS: tuple[str, ...] = (
@@ -46,17 +46,24 @@ NON_PARTICIPANT = "non-participant"
 
 @dataclass(frozen=True)
 class Grouping:
-    """A resolved breakdown: its name, SQL expression and parameters.
+    """A resolved breakdown: its name, SQL expressions and parameters.
 
-    ``sql`` is evaluated on each episode row (columns of ``releases`` plus ``age``,
-    ``age_band``, ``release_year``, ``prev_release``, ``next_release``, ``programs``,
-    ``programs_completed``).
+    ``sql`` gives the group label of each episode row (columns of ``releases`` plus
+    ``age``, ``age_band``, ``release_year``, ``prev_release``, ``next_release``,
+    ``programs``, ``programs_completed``). The same label in two steps, for aggregates:
+    ``key_sql`` is the raw value per row (a field as stored, a boolean for a programme)
+    and ``label_sql`` turns that value, named
+    :data:`~analysis.survival.episodes.GROUP_KEY`, into the label once per aggregated
+    row — per row, text labels cost more than the counting (see
+    :func:`~analysis.survival.episodes.day_counts`).
     """
 
     spec: str | None
     sql: str = "'all'"
     params: dict = field(default_factory=dict)
     kind: str = "none"
+    key_sql: str = "'all'"
+    label_sql: str = GROUP_KEY
 
     @property
     def label(self) -> str:
@@ -69,6 +76,11 @@ def _covariates(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def _text(expr: str) -> str:
     return f"coalesce(CAST({expr} AS VARCHAR), '{UNKNOWN}')"
+
+
+def _field(spec: str, kind: str) -> Grouping:
+    column = quote_ident(spec)
+    return Grouping(spec, _text(column), kind=kind, key_sql=column, label_sql=_text(GROUP_KEY))
 
 
 def program_sql(program_param: str = "grp_program") -> str:
@@ -108,7 +120,7 @@ def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Groupi
     if spec.startswith("program:"):
         return _program_grouping(con, spec, spec.split(":", 1)[1].strip())
     if spec in STANDARD_FIELDS or spec in DERIVED_FIELDS:
-        return Grouping(spec, _text(quote_ident(spec)), kind="field")
+        return _field(spec, "field")
     covariates = _covariates(con)
     if spec in covariates:
         if covariates[spec] == "numeric":
@@ -120,7 +132,7 @@ def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Groupi
                     f"covariate {spec!r} is numeric with {levels} distinct values; a breakdown "
                     f"needs at most {MAX_NUMERIC_LEVELS} groups (use it in a Cox model instead)"
                 )
-        return Grouping(spec, _text(quote_ident(spec)), kind="covariate")
+        return _field(spec, "covariate")
     choices = [*STANDARD_FIELDS, *DERIVED_FIELDS, *sorted(covariates), "program:ID"]
     raise AnalysisError(
         f"unknown breakdown field {spec!r}; choose one of {', '.join(choices)}"
@@ -145,6 +157,8 @@ def _program_grouping(con, spec: str, program_id: str) -> Grouping:
             "time bias). Use a Cox model with a time-varying exposure ('desist cox') or "
             "a landmark analysis instead."
         )
-    sql = (f"CASE WHEN {program_sql()} THEN '{PARTICIPANT}' "
-           f"ELSE '{NON_PARTICIPANT}' END")
-    return Grouping(spec, sql, {"grp_program": program_id}, kind="program")
+    def label(took_part: str) -> str:
+        return f"CASE WHEN {took_part} THEN '{PARTICIPANT}' ELSE '{NON_PARTICIPANT}' END"
+
+    return Grouping(spec, label(program_sql()), {"grp_program": program_id}, kind="program",
+                    key_sql=program_sql(), label_sql=label(GROUP_KEY))

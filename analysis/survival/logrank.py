@@ -43,11 +43,18 @@ class LogRankResult:
 
 def _stratum(table: pd.DataFrame, groups: list, p: float, q: float):
     """O - E, variance and per-group sums for one stratum."""
-    d = table.pivot_table(index="time", columns="group", values="n_event", aggfunc="sum",
-                          fill_value=0).reindex(columns=groups, fill_value=0)
-    r = table.pivot_table(index="time", columns="group", values="n_removed", aggfunc="sum",
-                          fill_value=0).reindex(columns=groups, fill_value=0)
-    d, r = d.to_numpy(float), r.to_numpy(float)
+    # time x group tables of events and removals (one bincount each: a pandas pivot
+    # costs more than the whole test on a 10-group, 40,000-row day table)
+    _, t_index = np.unique(table["time"].to_numpy(), return_inverse=True)
+    g_index = pd.Categorical(table["group"], categories=groups).codes
+    cells = t_index.reshape(-1) * len(groups) + g_index
+    shape = (int(t_index.max()) + 1 if len(t_index) else 0, len(groups))
+
+    def per_cell(values) -> np.ndarray:
+        return np.bincount(cells, weights=np.asarray(values, dtype=float),
+                           minlength=shape[0] * shape[1]).reshape(shape)
+
+    d, r = per_cell(table["n_event"]), per_cell(table["n_removed"])
     n_g = np.cumsum(r[::-1], axis=0)[::-1]          # at risk per group: time >= t
     n = n_g.sum(axis=1)
     d_tot = d.sum(axis=1)

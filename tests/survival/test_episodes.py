@@ -124,6 +124,43 @@ def test_outcome_before_competing_end_is_the_outcome():
     assert (row.cause, row.competing_reason) == (1, None)
 
 
+def test_reincarceration_on_a_competing_follow_up_end_leaves_it_competing():
+    # ties go to follow_up_end: the death ends follow-up, not the reincarceration
+    con = single_release((D(2020, 12, 31), "reincarceration"), follow_up_end_reason="death")
+    row = one(con, "r1", Outcome.named("rearrest"))
+    assert (row.cause, row.time, row.end_reason, row.competing_reason) == (
+        2, 365, "competing", "death")
+
+
+def test_reincarceration_before_a_competing_end_is_plain_censoring():
+    con = single_release((D(2020, 12, 30), "reincarceration"), follow_up_end_reason="death")
+    row = one(con, "r1", Outcome.named("rearrest"))
+    assert (row.cause, row.time, row.end_reason) == (0, 364, "reincarceration")
+    # when reincarceration is the outcome, it is the event
+    row = one(con, "r1", Outcome.named("reincarceration"))
+    assert (row.cause, row.time, row.end_reason) == (1, 364, "outcome")
+
+
+def test_competing_end_the_day_before_the_next_release_stays_competing():
+    con = make_db(releases=[
+        {"release_id": "r1", "person_id": "p1", "release_date": D(2020, 1, 1),
+         "follow_up_end": D(2020, 6, 30), "follow_up_end_reason": "deportation"},
+        {"release_id": "r2", "person_id": "p1", "release_date": D(2020, 7, 1)},
+    ])
+    row = one(con, "r1")
+    assert (row.cause, row.time, row.end_reason) == (2, 181, "competing")
+
+
+def test_follow_up_end_before_the_release_gives_time_zero():
+    # inconsistent data must not give negative times, on any path
+    con = single_release((D(2020, 1, 5), "rearrest"), follow_up_end=D(2019, 12, 1),
+                         follow_up_end_reason="death")
+    row = one(con, "r1")
+    assert (row.event, row.cause, row.time, row.end_reason) == (0, 2, 0, "competing")
+    row = one(con, "r1", Outcome.named("rearrest"))
+    assert (row.event, row.cause, row.time) == (0, 2, 0)
+
+
 def test_next_release_the_next_day_gives_time_zero():
     con = make_db(releases=[
         {"release_id": "r1", "person_id": "p1", "release_date": D(2020, 1, 1)},

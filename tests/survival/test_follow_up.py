@@ -19,7 +19,9 @@ from analysis.survival.episodes import (
     Outcome,
     Selection,
     build_episodes,
+    day_counts,
     day_counts_sql,
+    episodes_query,
     episodes_sql,
 )
 from analysis.survival.grouping import resolve_grouping
@@ -32,18 +34,36 @@ COMPARED = ("release_id, prev_release, next_release, first_event, first_reincarc
             "release_year, array_to_string(programs, ',') AS programs, "
             "array_to_string(programs_completed, ',') AS programs_completed")
 OUTCOMES = ("any", "rearrest", "reconviction", "reincarceration", "rearrest,violation")
+#: Ways to read the stored facts (keyword arguments of episodes_sql), each compared with
+#: the facts computed on the fly: the dates only (a table refreshed before migration
+#: 003), the day numbers with releases, and the day numbers from the table alone.
+STORED_PATHS = {
+    "dates": {"follow_up": True},
+    "days": {"follow_up": follow_up.LAYOUT},
+    "days, table alone": {"follow_up": follow_up.LAYOUT, "with_releases": False},
+}
 
 
-def _episodes(con, outcome: str, selection: Selection | None, stored: bool) -> pd.DataFrame:
-    types = Outcome.from_types(None if outcome == "any" else outcome).resolve(con)
-    sql, params = episodes_sql(types, selection, select=COMPARED, follow_up=stored)
+def _types(con, outcome: str) -> tuple[str, ...]:
+    return Outcome.from_types(None if outcome == "any" else outcome).resolve(con)
+
+
+def _episodes(con, outcome: str, selection: Selection | None, stored: bool | dict
+              ) -> pd.DataFrame:
+    path = {"follow_up": stored} if isinstance(stored, bool) else stored
+    sql, params = episodes_sql(_types(con, outcome), selection, select=COMPARED, **path)
     return con.execute(sql + " ORDER BY release_id", params).df()
 
 
-def _counts(con, outcome: str, by: str | None, stored: bool) -> pd.DataFrame:
-    types = Outcome.from_types(None if outcome == "any" else outcome).resolve(con)
+def _counts(con, outcome: str, by: str | None, stored: bool | dict, split: bool = False
+            ) -> pd.DataFrame:
+    """Day counts; ``split``: raw group value per row, label after aggregation."""
+    path = {"follow_up": stored} if isinstance(stored, bool) else stored
     grouping = resolve_grouping(con, by)
-    sql, params = day_counts_sql(types, None, grouping.sql, grouping.params, follow_up=stored)
+    group_sql, label_sql = ((grouping.key_sql, grouping.label_sql) if split
+                            else (grouping.sql, None))
+    sql, params = day_counts_sql(_types(con, outcome), None, group_sql, grouping.params,
+                                 label_sql=label_sql, **path)
     return con.execute(sql + ' ORDER BY "group", time', params).df()
 
 
@@ -74,35 +94,108 @@ def test_the_demo_database_has_fresh_stored_facts_worth_testing(demo_con):
     None,
     Selection(sexes=("F",)),
     Selection(release_from=D(2019, 1, 1), release_to=D(2020, 6, 30), age_bands=("25-34",)),
-], ids=["all", "women", "cohort"])
+    Selection(facilities=("Northgate Prison",), release_types=("conditional",),
+              regions=("Capital", "North Coast"), offenses=("drug", "property")),
+], ids=["all", "women", "cohort", "place"])
 def test_stored_episodes_equal_computed_ones_on_the_demo(demo_con, outcome, selection):
-    stored = _episodes(demo_con, outcome, selection, stored=True)
     computed = _episodes(demo_con, outcome, selection, stored=False)
-    assert len(stored) > 100
-    pd.testing.assert_frame_equal(stored, computed)
+    assert len(computed) > 20
+    for name, path in STORED_PATHS.items():
+        pd.testing.assert_frame_equal(_episodes(demo_con, outcome, selection, path), computed,
+                                      obj=f"episodes from {name}")
 
 
-@pytest.mark.parametrize("outcome", ("any", "rearrest", "reincarceration"))
+@pytest.mark.parametrize("outcome", ("any", "rearrest", "reincarceration", "reconviction,violation"))
 def test_stored_day_counts_equal_computed_ones_for_every_breakdown(demo_con, outcome):
     programs = _demo_programs(demo_con)
     assert programs
-    for by in (None, "facility", "age_band", "release_year", *(f"program:{p}" for p in programs)):
-        stored = _counts(demo_con, outcome, by, stored=True)
+    for by in (None, "facility", "sex", "follow_up_end_reason", "age_band", "release_year",
+               *(f"program:{p}" for p in programs)):
         computed = _counts(demo_con, outcome, by, stored=False)
-        pd.testing.assert_frame_equal(stored, computed, obj=f"day counts by {by}")
+        assert computed["n_competing"].sum() > 0 and computed["n_event"].sum() > 0
+        for name, path in STORED_PATHS.items():
+            for split in (False, True):
+                pd.testing.assert_frame_equal(
+                    _counts(demo_con, outcome, by, path, split), computed,
+                    obj=f"day counts by {by} from {name}, split={split}")
         if by and by.startswith("program:") and programs[by[8:]] == "in_prison":
             # (community programmes start after release: nobody takes part at baseline)
-            assert set(stored["group"]) == {"participant", "non-participant"}
+            assert set(computed["group"]) == {"participant", "non-participant"}
 
 
-def test_build_episodes_takes_the_stored_path_on_imported_databases(demo_con):
-    types = Outcome.named("rearrest").resolve(demo_con)
-    sql, params = episodes_sql(types, None, select="release_id, time, event, cause",
-                               follow_up=False)
-    computed = demo_con.execute(sql + " ORDER BY release_id", params).df()
-    frame = build_episodes(demo_con, Outcome.named("rearrest"))
-    pd.testing.assert_frame_equal(
-        frame[["release_id", "time", "event", "cause"]], computed, check_dtype=False)
+_CUTOFF = D(2021, 12, 31)
+
+
+def _edge_cases() -> duckdb.DuckDBPyConnection:
+    """Releases on which the day-number rules could go wrong, refreshed as by an import."""
+    def release(rid, person, day, end=_CUTOFF, reason="data_cutoff", **kw):
+        return {"release_id": rid, "person_id": person, "release_date": day,
+                "follow_up_end": end, "follow_up_end_reason": reason, **kw}
+    con = make_db(
+        releases=[
+            release("a1", "pa", D(2020, 1, 1)), release("a2", "pa", D(2020, 1, 2)),
+            release("b1", "pb", D(2020, 1, 1), D(2020, 12, 31), "death"),
+            release("c1", "pc", D(2020, 1, 1), D(2020, 12, 31), "emigration"),
+            release("d1", "pd", D(2020, 1, 1), D(2020, 6, 30), "deportation"),
+            release("d2", "pd", D(2020, 7, 1), D(2021, 3, 1), "death"),
+            release("e1", "pe", D(2020, 3, 1), D(2020, 2, 1), "death"),
+            release("f1", "pf", D(2020, 1, 1)), release("f2", "pf", D(2020, 5, 1)),
+            release("g1", "pg", D(2020, 1, 1), D(2020, 3, 1), "death", facility="East"),
+            # a competing end on the next release day: the next release ends follow-up first
+            release("h1", "ph", D(2020, 1, 1), D(2020, 6, 1), "death"),
+            release("h2", "ph", D(2020, 6, 1), D(2021, 1, 1), "death"),
+        ],
+        events=[
+            ("pa", D(2020, 1, 2), "rearrest"),                     # on the next release day
+            ("pb", D(2020, 12, 31), "reincarceration"),            # on a competing end
+            ("pc", D(2020, 12, 30), "reincarceration"),            # the day before it
+            ("pc", D(2020, 12, 30), "rearrest"),                   # with an outcome
+            ("pd", D(2020, 6, 30), "violation"),                   # on the competing end
+            ("pe", D(2020, 3, 5), "rearrest"),                     # follow-up ended before
+            ("pf", D(2020, 1, 1), "reconviction"),                 # on the release day
+            ("pf", D(2020, 4, 30), "reincarceration"), ("pf", D(2020, 4, 30), "violation"),
+            ("pf", D(2020, 6, 1), "rearrest"), ("pf", D(2021, 1, 1), "reconviction"),
+        ],
+    )
+    follow_up.refresh_follow_up(con, "edge")
+    return con
+
+
+@pytest.mark.parametrize("outcome", (*OUTCOMES, "reconviction,reincarceration", "violation"))
+def test_every_path_gives_the_same_episodes_on_edge_cases(outcome):
+    con = _edge_cases()
+    computed = _episodes(con, outcome, None, stored=False)
+    assert len(computed) == 12 and (computed["time"] >= 0).all()
+    for name, path in STORED_PATHS.items():
+        pd.testing.assert_frame_equal(_episodes(con, outcome, None, path), computed,
+                                      obj=f"episodes from {name}")
+        for by in (None, "facility", "follow_up_end_reason"):
+            pd.testing.assert_frame_equal(_counts(con, outcome, by, path, split=True),
+                                          _counts(con, outcome, by, False),
+                                          obj=f"day counts by {by} from {name}")
+
+
+def test_the_day_numbers_stored_for_a_release():
+    con = _edge_cases()
+    rows = con.execute(
+        "SELECT release_id, censor_day, competing_end, first_rearrest_day, "
+        "first_reconviction_day, first_reincarceration_day, first_violation_day, "
+        "first_any_day, facility, sex, follow_up_end_reason "
+        "FROM release_follow_up").df().set_index("release_id")
+    days = ["censor_day", "competing_end", "first_rearrest_day", "first_reconviction_day",
+            "first_reincarceration_day", "first_violation_day", "first_any_day"]
+    # followed until the day before the next release (2020 is a leap year); the
+    # reconviction on the release day does not count, the next one is a year later
+    assert rows.loc["f1", days].tolist() == [120, False, 152, 366, 120, 120, 120]
+    assert rows.loc["a1", ["censor_day", "first_rearrest_day"]].tolist() == [0, 1]
+    assert rows.loc["b1", ["censor_day", "competing_end"]].tolist() == [365, True]
+    # the deportation on 2020-06-30 is the day before the next release: still competing
+    assert rows.loc["d1", ["censor_day", "competing_end"]].tolist() == [181, True]
+    assert rows.loc["e1", "censor_day"] == 0                       # never negative
+    assert rows.loc["h1", ["censor_day", "competing_end"]].tolist() == [151, False]
+    # copied release fields, missing values included
+    assert rows.loc["g1", ["facility", "follow_up_end_reason"]].tolist() == ["East", "death"]
+    assert pd.isna(rows.loc["g1", "sex"]) and pd.isna(rows.loc["g1", "first_any_day"])
 
 
 # ------------------------------------------------------------------ freshness
@@ -235,3 +328,98 @@ def test_the_table_has_a_first_event_column_per_event_type():
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_name = 'release_follow_up'").fetchall()}
     assert {follow_up.first_event_column(t) for t in EVENT_TYPES} <= columns
+
+
+# ------------------------------------------------------------------ paths and layouts
+
+
+def _path_of(con, **query) -> str:
+    types = Outcome().resolve(con)
+    sql, _ = episodes_query(con, types, **query)
+    if "POSITIONAL JOIN" in sql:
+        return "stored with releases"
+    return "stored, table alone" if follow_up.TABLE in sql else "computed"
+
+
+def test_the_table_alone_is_read_only_when_it_gives_the_same_columns():
+    con = make_db(
+        releases=[{"release_id": "r1", "person_id": "p1", "release_date": D(2020, 1, 1),
+                   "school": "yes"}],
+        events=[("p1", D(2020, 3, 1), "rearrest")], covariates={"school": "categorical"})
+    follow_up.refresh_follow_up(con)
+    assert follow_up.follow_up_layout(con) == follow_up.LAYOUT
+    sex = resolve_grouping(con, "sex")
+    assert _path_of(con, select=f"{sex.key_sql}, time, cause", tail="GROUP BY ALL") == (
+        "stored, table alone")
+    assert _path_of(con, select="time", selection=Selection(age_bands=("unknown",))) == (
+        "stored, table alone")
+    # a covariate, person_id or every column need releases
+    assert _path_of(con, select='"school", time') == "stored with releases"
+    assert _path_of(con, select="person_id, time") == "stored with releases"
+    assert _path_of(con) == "stored with releases"
+    everything, params = episodes_query(con, Outcome().resolve(con))
+    assert "school" in con.execute(everything, params).df().columns
+    con.execute("INSERT INTO events VALUES ('p1', DATE '2020-02-01', 'rearrest', NULL, 'x')")
+    assert _path_of(con, select="time") == "computed"  # stale: computed on the fly
+    table, _ = day_counts(con)
+    assert table[["time", "n_event"]].values.tolist() == [[31, 1]]
+
+
+def _forget_layout_3(con) -> None:
+    """Make the table look refreshed by a version before migration 003."""
+    record = json.loads(con.execute(
+        "SELECT value FROM metadata WHERE key = ?", [follow_up.METADATA_KEY]).fetchone()[0])
+    del record["layout"]
+    con.execute("UPDATE metadata SET value = ? WHERE key = ?",
+                [json.dumps(record), follow_up.METADATA_KEY])
+    con.execute(f"UPDATE {follow_up.TABLE} SET censor_day = NULL, first_any_day = NULL, "
+                "competing_end = NULL, first_rearrest_day = NULL, facility = NULL")
+
+
+def test_a_table_refreshed_before_migration_3_is_read_through_its_dates():
+    con = _edge_cases()
+    expected = {o: build_episodes(con, Outcome.from_types(None if o == "any" else o))
+                for o in OUTCOMES}
+    counts = day_counts(con, group_sql="facility")[0]
+    _forget_layout_3(con)
+    assert follow_up.follow_up_layout(con) == 2 and follow_up.follow_up_ready(con)
+    assert _path_of(con, select="time") == "stored with releases"
+    for outcome, frame in expected.items():
+        pd.testing.assert_frame_equal(
+            build_episodes(con, Outcome.from_types(None if outcome == "any" else outcome)),
+            frame)
+    pd.testing.assert_frame_equal(day_counts(con, group_sql="facility")[0], counts)
+
+
+def test_a_schema_2_database_is_upgraded_to_day_numbers_by_the_next_import(tmp_path):
+    db = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
+                "applied_at TIMESTAMP)")
+    for version, name, sql in _migrations()[:2]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
+                "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
+                "DATE '2020-12-31', 'old')")
+    con.execute("INSERT INTO events VALUES ('p1', DATE '2020-03-01', 'rearrest', NULL, 'old')")
+    con.close()
+    con = connect_readonly(db)
+    assert schema_version(con) == 2 and follow_up.follow_up_layout(con) == 0
+    assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
+    con.close()
+
+    folder = tmp_path / "more"
+    _write(folder, "releases", ("release_id", "person_id", "release_date", "facility",
+                                "follow_up_end"), [("R9", "P9", "2021-01-01", "North",
+                                                    "2021-12-31")])
+    import_dataset(folder, db, today=TODAY)
+    con = connect_readonly(db)
+    assert schema_version(con) == 3 and follow_up.follow_up_layout(con) == follow_up.LAYOUT
+    assert con.execute(f"SELECT release_id, censor_day, first_rearrest_day FROM "
+                       f"{follow_up.TABLE} ORDER BY 1").fetchall() == [
+        ("R9", 364, None), ("r1", 365, 60)]
+    table, _ = day_counts(con)
+    assert table[["time", "n_event", "n_censored"]].values.tolist() == [[60, 1, 0],
+                                                                        [364, 0, 1]]
+    con.close()
