@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -146,6 +147,11 @@ def main(argv: list[str] | None = None) -> None:
         for name, counts in report.tables.items():
             print(f"  {name:<14} read {counts.read:>9,}  inserted {counts.inserted:>9,}")
         print(f"import: {seconds:.1f} s for {rows:,} rows = {rows / seconds:,.0f} rows/s")
+        with duckdb.connect(str(db), read_only=True) as con:
+            views = con.execute("SELECT count(*), coalesce(sum(seconds), 0) FROM stored_views"
+                                ).fetchone()
+        print(f"  of which the dashboard's stored views: {views[1]:.1f} s ({views[0]} results; "
+              "analysis.views.stored)")
         print(f"peak RSS: {_peak_rss_mb():.0f} MB (after generating: {rss_before:.0f} MB)")
         print(f"database: {db.stat().st_size / 1e6:.0f} MB")
         if args.reimport:

@@ -6,23 +6,21 @@
   rerun opens the new file; the dashboard never has to be stopped for an import.
 - :func:`run_view` — results of :mod:`analysis.views` functions, keyed by the view
   name, the filters, the options and the database version; each call uses its own
-  cursor, so concurrent sessions never share a cursor.
+  cursor, so concurrent sessions never share a cursor. The first call of a slow page's
+  default view reads the result the importer stored (:mod:`analysis.views.stored`).
 - :func:`clear` — forget both (after an import from the Data page).
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
 from analysis.store import connect_readonly, resolve_db_path
+from analysis.views import stored
 from analysis.views.filters import ViewFilters
-
-_VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*:[a-z_][a-z0-9_]*$")
 
 
 def database_key() -> tuple[str, int]:
@@ -48,23 +46,15 @@ def connection() -> duckdb.DuckDBPyConnection:
     return _open(*database_key())
 
 
-def _resolve(view: str):
-    if not _VIEW_NAME.match(view):
-        raise ValueError(f"a view is named 'module:function' inside analysis.views, not {view!r}")
-    module_name, function_name = view.split(":")
-    module = importlib.import_module(f"analysis.views.{module_name}")
-    return getattr(module, function_name)
-
-
 # The key holds the database version, so a result never goes stale: the ttl only frees
 # memory of views nobody asked for in a day, and slow views (Cox models, matching on a
 # million releases) are computed once per database version, not every ten minutes.
 @st.cache_data(ttl=86_400, max_entries=128, show_spinner="Computing…")
 def _cached_view(view: str, filters: ViewFilters, db_key: tuple[str, int], **options):
-    function = _resolve(view)
     cursor = _open(*db_key).cursor()
     try:
-        return function(cursor, filters, **options)
+        # A result the importer stored for this very request is used as it is.
+        return stored.compute(cursor, view, filters, **options)
     finally:
         cursor.close()
 

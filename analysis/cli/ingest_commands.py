@@ -87,10 +87,18 @@ def validate_command(dataset_dir, db, key_file, show, as_json):
     default=None,
     help="CSV file for rejected rows (with --skip-invalid).",
 )
+@click.option(
+    "--no-stored-views",
+    "no_stored_views",
+    is_flag=True,
+    help="Do not compute the dashboard's slow default views now (Programmes and Impact "
+    "pages); they are then computed when first opened.",
+)
 @click.option("--show", default=20, show_default=True, help="Examples shown per kind of problem.")
 @json_option
 @handle_errors
-def import_command(dataset_dir, db, key_file, skip_invalid, rejects, show, as_json):
+def import_command(dataset_dir, db, key_file, skip_invalid, rejects, no_stored_views, show,
+                   as_json):
     """Validate DATASET_DIR and import it into the study database, all or nothing.
 
     Person ids are pseudonymized with a keyed hash before they reach the database.
@@ -99,7 +107,8 @@ def import_command(dataset_dir, db, key_file, skip_invalid, rejects, show, as_js
     db_path = resolved_db(db)
     try:
         report = import_dataset(
-            dataset_dir, db_path, key_file=key_file, skip_invalid=skip_invalid, rejects=rejects
+            dataset_dir, db_path, key_file=key_file, skip_invalid=skip_invalid, rejects=rejects,
+            store_views=not no_stored_views,
         )
     except InvalidDatasetError as exc:
         if as_json:

@@ -38,14 +38,19 @@ def balance_table(
     """
     treated = np.asarray(treated, dtype=bool)
     weights_after = np.asarray(weights_after, dtype=float)
+    others = ~treated
+    wt, wc = weights_after[treated], weights_after[others]
+    # Column-major, so that each column is contiguous (no copy for the design matrices
+    # of :func:`~analysis.impact.propensity.design_matrix`, which are built that way).
+    values = np.asfortranarray(design.to_numpy(dtype=float))
     rows = []
-    for name in design.columns:
-        x = design[name].to_numpy(dtype=float)
-        t_mean, c_mean = float(x[treated].mean()), float(x[~treated].mean())
+    for position, name in enumerate(design.columns):
+        x = values[:, position]
+        xt, xc = x[treated], x[others]
+        t_mean, c_mean = float(xt.mean()), float(xc.mean())
         # Sample variances (ddof=1), as in Austin (2009).
-        pooled = np.sqrt((x[treated].var(ddof=1) + x[~treated].var(ddof=1)) / 2)
-        wt, wc = weights_after[treated], weights_after[~treated]
-        ta_mean, ca_mean = _weighted_mean(x[treated], wt), _weighted_mean(x[~treated], wc)
+        pooled = np.sqrt((xt.var(ddof=1) + xc.var(ddof=1)) / 2)
+        ta_mean, ca_mean = _weighted_mean(xt, wt), _weighted_mean(xc, wc)
         before = (t_mean - c_mean) / pooled if pooled > 0 else 0.0
         after = (ta_mean - ca_mean) / pooled if pooled > 0 else 0.0
         rows.append(

@@ -123,6 +123,23 @@ def _usable_covariates(
     return tuple(usable), notes
 
 
+#: The dtype of text columns (``astype(str)``).
+_TEXT = pd.Series([], dtype=str).dtype
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A categorical covariate as text, missing values as the level ``"unknown"``."""
+    if column.dtype == _TEXT:
+        # Already text: filling is all the object round trip below would do.
+        return column.fillna("unknown") if column.hasnans else column
+    if pd.api.types.is_integer_dtype(column.dtype) and not column.hasnans:
+        # Whole numbers (release years): write each distinct value once, not every row.
+        codes, values = pd.factorize(column)
+        text = pd.array([str(value) for value in values], dtype=_TEXT)
+        return pd.Series(text.take(codes), index=column.index, name=column.name)
+    return column.astype("object").where(column.notna(), "unknown").astype(str)
+
+
 def build_cohort(
     con: duckdb.DuckDBPyConnection,
     programmes: Programmes,
@@ -150,73 +167,80 @@ def build_cohort(
             "still in the community and free of reoffending then; participants started by that day."
         )
     else:
-        frame = exposure.frame.copy()
-        frame["treated"] = frame[list(programmes.ids)].max(axis=1).astype(bool)
-    participants_total = int(frame["treated"].sum())
+        took_part = exposure.frame[list(programmes.ids)].max(axis=1).astype(bool)
+        frame = exposure.frame.assign(treated=took_part.to_numpy())
+    treated = frame["treated"].to_numpy(dtype=bool)
+    participants_total = int(treated.sum())
     if participants_total == 0:
         raise AnalysisError(f"{programmes.label} has no participants in the selection")
     steps = [
         (
             "releases with the programme / without it",
             participants_total,
-            int((~frame["treated"]).sum()),
+            int((~treated).sum()),
             "",
         )
     ]
+    # Each step narrows a mask over the releases; rows are taken once, at the end.
+    kept = np.ones(len(frame), dtype=bool)
     if variant == "completed" and not post_release:
         # Completers are compared with people who did not take part: those who started
         # the programme without completing it are neither (they would flatter or harm
         # the programme depending on why they left), so they leave the comparison pool.
         anyone = add_exposures(con, episodes, list(programmes.ids), exposure="ever").frame
         took_part = anyone[list(programmes.ids)].max(axis=1).astype(bool).to_numpy()
-        leavers = took_part & ~frame["treated"].to_numpy()
-        frame = frame[~leavers].copy()
+        leavers = took_part & ~treated
+        kept &= ~leavers
         steps.append(
             (
                 "comparison without non-completing participants",
                 participants_total,
-                int((~frame["treated"]).sum()),
+                int((kept & ~treated).sum()),
                 f"{int(leavers.sum())} releases that took part without completing excluded",
             )
         )
 
-    treated = frame[frame["treated"]]
-    windows = treated.groupby("facility")["release_date"].agg(["min", "max"])
-    window = frame[["facility"]].join(windows, on="facility")
-    available = frame["treated"] | (
+    places = frame[["facility", "release_date"]]
+    windows = places[treated].groupby("facility")["release_date"].agg(["min", "max"])
+    window = places[["facility"]].join(windows, on="facility")
+    available = treated | (
         window["min"].notna()
-        & (frame["release_date"] >= window["min"])
-        & (frame["release_date"] <= window["max"])
-    )
-    excluded = int((~available).sum())
-    frame = frame[available].copy()
+        & (places["release_date"] >= window["min"])
+        & (places["release_date"] <= window["max"])
+    ).to_numpy()
+    excluded = int((kept & ~available).sum())
+    kept &= available
     steps.append(
         (
             "programme available (same facility and period)",
             participants_total,
-            int((~frame["treated"]).sum()),
+            int((kept & ~treated).sum()),
             f"{excluded} releases from facilities or periods without the programme excluded",
         )
     )
-    usable, covariate_notes = _usable_covariates(frame, tuple(c for c in covariates if c in frame))
+    rows = np.flatnonzero(kept)
+    present = [c for c in covariates if c in frame]
+    usable, covariate_notes = _usable_covariates(frame[present].take(rows), tuple(present))
     notes.extend(covariate_notes)
     numeric = [c for c in usable if c not in CATEGORICAL_COVARIATES]
-    complete = frame[numeric].notna().all(axis=1) if numeric else pd.Series(True, index=frame.index)
-    frame = frame[complete].copy()
+    complete = (
+        frame[numeric].take(rows).notna().all(axis=1).to_numpy()
+        if numeric
+        else np.ones(len(rows), dtype=bool)
+    )
+    rows = rows[complete]
     steps.append(
         (
             "eligible (covariates known)",
-            int(frame["treated"].sum()),
-            int((~frame["treated"]).sum()),
+            int(treated[rows].sum()),
+            int((~treated[rows]).sum()),
             f"{int((~complete).sum())} releases with a missing numeric covariate excluded",
         )
     )
+    frame = frame.take(rows).reset_index(drop=True)
     for name in usable:
         if name in CATEGORICAL_COVARIATES:
-            frame[name] = (
-                frame[name].astype("object").where(frame[name].notna(), "unknown").astype(str)
-            )
-    frame = frame.reset_index(drop=True)
+            frame[name] = _as_text(frame[name])
     attrition = pd.DataFrame(steps, columns=["step", "participants", "comparison", "note"])
     return Cohort(
         frame, programmes, usable, landmark_days if post_release else None, attrition, tuple(notes)
@@ -244,14 +268,16 @@ def events_in_window(
     """Outcome events per release in days (start_day, start_day + days] after release.
 
     Only releases whose follow-up covers the whole window are returned (the
-    frequency of reoffending needs complete follow-up), with ``events`` counted.
+    frequency of reoffending needs complete follow-up), with ``events`` counted;
+    ``row`` is the release's position in ``release_ids`` (numbers travel back from
+    the database faster than text ids).
     """
-    ids = pd.DataFrame({"release_id": np.asarray(release_ids, dtype=object)})
+    ids = pd.DataFrame({"release_id": release_ids, "row": np.arange(len(release_ids))})
     con.register("impact_release_ids", ids)
     try:
         return con.execute(
             """
-            SELECT r.release_id,
+            SELECT i.row,
                    count(e.person_id) AS events
             FROM releases r
             JOIN impact_release_ids i USING (release_id)
@@ -261,7 +287,7 @@ def events_in_window(
              AND e.event_date > r.release_date + CAST($start AS INTEGER)
              AND e.event_date <= r.release_date + CAST($end AS INTEGER)
             WHERE r.follow_up_end >= r.release_date + CAST($end AS INTEGER)
-            GROUP BY r.release_id
+            GROUP BY i.row
             """,
             {"types": list(event_types), "start": start_day, "end": start_day + days},
         ).df()

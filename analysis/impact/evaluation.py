@@ -24,8 +24,10 @@ Method (documented for donors in ``docs/impact.md``):
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -45,7 +47,7 @@ from analysis.impact.cohort import (
 )
 from analysis.impact.cost import CostEffectiveness, cost_effectiveness
 from analysis.impact.matching import DEFAULT_CALIPER_SD, match_nearest
-from analysis.impact.propensity import PropensityScore, design_matrix
+from analysis.impact.propensity import PropensityScore
 from analysis.impact.rules import Verdict, judge
 from analysis.impact.wording import impact_sentence
 from analysis.survival.cox import CoxModel
@@ -233,6 +235,15 @@ class ImpactEvaluation:
         self.seed = seed
 
     def fit(self, con: duckdb.DuckDBPyConnection) -> ImpactResult:
+        """Run the evaluation with this evaluation's method."""
+        return self.prepare(con).result(self.method)
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> PreparedEvaluation:
+        """The cohort and the propensity score, ready for either method.
+
+        ``prepare(con).result("match")`` and ``.result("iptw")`` give what ``fit`` gives
+        with each method, building the cohort and fitting the propensity model once.
+        """
         programmes = resolve_programmes(con, self.program, self.project)
         cohort = build_cohort(
             con,
@@ -243,18 +254,84 @@ class ImpactEvaluation:
             landmark_days=self.landmark_days,
             variant=self.variant,
         )
-        return _evaluate(con, cohort, self)
+        return PreparedEvaluation(con, cohort, self)
 
 
-def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
-    frame = cohort.frame
-    treated = frame["treated"].to_numpy(dtype=bool)
-    if treated.all() or not treated.any():
-        raise AnalysisError(f"{cohort.programmes.label}: no comparison releases are available")
-    categorical = [c for c in cohort.covariates if c in CATEGORICAL_COVARIATES]
-    ps = PropensityScore(list(cohort.covariates), categorical).fit(frame, "treated")
-    design = design_matrix(frame, list(cohort.covariates), categorical)
-    if spec.method == "match":
+class PreparedEvaluation:
+    """One evaluation's cohort and propensity score, from which either method runs.
+
+    Matching and weighting compare the same eligible releases with the same propensity
+    model, and report the same naive comparison; building those is most of the work of
+    an evaluation, so they are built once (the naive comparison and the event counts
+    when first needed) and each :meth:`result` adds only what its method needs. The
+    connection must stay open until the last :meth:`result`.
+
+    Parameters
+    ----------
+    con
+        Connection to the study database (event counts for the frequency of reoffending).
+    cohort
+        From :func:`~analysis.impact.cohort.build_cohort`.
+    spec
+        The evaluation's settings (its ``method`` is only the default of :meth:`result`).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, cohort: Cohort, spec: ImpactEvaluation):
+        frame = cohort.frame
+        treated = frame["treated"].to_numpy(dtype=bool)
+        if treated.all() or not treated.any():
+            raise AnalysisError(f"{cohort.programmes.label}: no comparison releases are available")
+        categorical = [c for c in cohort.covariates if c in CATEGORICAL_COVARIATES]
+        self.con, self.cohort, self.spec = con, cohort, spec
+        self.treated = treated
+        self.categorical = categorical
+        self.propensity = PropensityScore(list(cohort.covariates), categorical).fit(
+            frame, "treated"
+        )
+        self.days = frame["time"].to_numpy()  # as stored, for the Cox models
+        self.event_codes = frame["event"].to_numpy()
+        self.time = self.days.astype(float)
+        self.event = self.event_codes.astype(bool)
+        # People as integers numbered in order of appearance: the Cox models cluster on
+        # them exactly as on the text ids, without moving a million strings around.
+        self.person = pd.factorize(frame["person_id"])[0]
+
+    @cached_property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(self.spec.outcome.resolve(self.con))
+
+    @cached_property
+    def naive(self) -> dict:
+        """Unadjusted comparison of all participants with all available non-participants."""
+        return _naive(self, self.spec.horizon_days)
+
+    @cached_property
+    def window_events(self) -> np.ndarray:
+        """Outcome events per cohort row in the frequency window; NaN when follow-up is short.
+
+        Counted once for every eligible release: each method then reads its own rows.
+        """
+        frame = self.cohort.frame
+        counts = events_in_window(
+            self.con, frame["release_id"].array, self.event_types,
+            self.cohort.landmark_days or 0, self.spec.horizon_days,
+        )
+        events = np.full(len(frame), np.nan)
+        events[counts["row"].to_numpy()] = counts["events"].to_numpy(dtype=float)
+        return events
+
+    def result(self, method: str | None = None) -> ImpactResult:
+        """The evaluation with ``method`` (``"match"`` or ``"iptw"``; default: the spec's)."""
+        method = self.spec.method if method is None else method
+        if method not in METHODS:
+            raise AnalysisError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+        return _evaluate(self, method)
+
+
+def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
+    cohort, spec, ps = prepared.cohort, prepared.spec, prepared.propensity
+    frame, treated = cohort.frame, prepared.treated
+    if method == "match":
         matches = match_nearest(ps.logit_, treated, caliper_sd=spec.caliper_sd, seed=spec.seed)
         if len(matches) == 0:
             raise AnalysisError("no participant has a comparison person within the caliper")
@@ -264,27 +341,35 @@ def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
         pair = np.full(len(frame), -1)
         pair[matches.treated] = np.arange(len(matches))
         pair[matches.control] = np.arange(len(matches))
-        analysed = frame.assign(pair_id=pair)[weights > 0].reset_index(drop=True)
-        analysed_weights = np.ones(len(analysed))
+        rows = np.flatnonzero(weights > 0)  # the matched people, in cohort order
+        analysed_weights = np.ones(len(rows))
         matched_count, unmatched = len(matches), matches.unmatched_treated
     else:
         weights = att_weights(ps.scores_, treated)
-        analysed, analysed_weights = frame.reset_index(drop=True), weights
+        rows, analysed_weights = np.arange(len(frame)), weights
         matched_count, unmatched = int(treated.sum()), 0
-    balance = balance_table(design, treated, weights)
-    group = analysed["treated"].to_numpy(dtype=bool)
+    balance = balance_table(ps.full_design_, treated, weights)
+    group = treated[rows]
+    time, event = prepared.time[rows], prepared.event[rows]
     horizon = spec.horizon_days
-    part = _group_outcome(analysed[group], analysed_weights[group], horizon)
-    comp = _group_outcome(analysed[~group], analysed_weights[~group], horizon)
+    # One Kaplan-Meier table per group serves the headline, the later horizons and the curves.
+    tables = {
+        flag: weighted_km(time[group == flag], event[group == flag],
+                          analysed_weights[group == flag])
+        for flag in (True, False)
+    }
+    part = _group_outcome(tables[True], time[group], event[group], horizon)
+    comp = _group_outcome(tables[False], time[~group], event[~group], horizon)
     difference = _difference(part.rate, part.se, comp.rate, comp.se)
     rmst_difference = _difference(part.rmst, part.rmst_se, comp.rmst, comp.rmst_se)
-    hazard_ratio = _hazard_ratio(
-        analysed if spec.method == "match" else frame, ps.design_.columns, spec
-    )
-    event_types = spec.outcome.resolve(con)
-    frequency = _frequency(
-        con, analysed, analysed_weights, event_types, cohort.landmark_days or 0, horizon
-    )
+    if method == "match":
+        adjustment, clusters = _adjustment(prepared, rows), ("pair_id", pair[rows])
+    else:
+        # Weighting compares every eligible release: the propensity model's own design.
+        adjustment, clusters = ps.design_, ("person_id", prepared.person)
+    hazard_ratio = _hazard_ratio(prepared, rows, adjustment, *clusters)
+    event_types = prepared.event_types
+    frequency = _frequency(prepared.window_events[rows], group, analysed_weights)
     verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, difference.p)
     text = impact_sentence(
         participant_rate=part.rate,
@@ -301,11 +386,11 @@ def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
             pd.DataFrame(
                 [
                     (
-                        "matched" if spec.method == "match" else "weighted",
+                        "matched" if method == "match" else "weighted",
                         matched_count,
                         int((~group).sum()),
                         f"{unmatched} participants without a comparison person within the caliper"
-                        if spec.method == "match"
+                        if method == "match"
                         else "every eligible release, weighted",
                     )
                 ],
@@ -323,7 +408,7 @@ def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
         "participants_with_outcomes": part.with_outcome,
     }
     cost = _cost(cohort, part, frequency, difference, verdict)
-    naive = _naive(frame, horizon)
+    naive = prepared.naive
     notes = list(cohort.notes)
     if balance["imbalanced_after"].any():
         notes.append(
@@ -333,10 +418,10 @@ def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
     return ImpactResult(
         program=cohort.programmes.label,
         program_ids=cohort.programmes.ids,
-        method=spec.method,
+        method=method,
         horizon_days=horizon,
         landmark_days=cohort.landmark_days,
-        event_types=tuple(event_types),
+        event_types=event_types,
         counts=counts,
         attrition=attrition,
         participants=part,
@@ -345,11 +430,11 @@ def _evaluate(con, cohort: Cohort, spec: ImpactEvaluation) -> ImpactResult:
         hazard_ratio=hazard_ratio,
         rmst_difference=rmst_difference,
         frequency=frequency,
-        later_horizons=_later_horizons(analysed, analysed_weights, horizon),
-        naive=naive,
+        later_horizons=_later_horizons(tables, time, group, horizon),
+        naive=copy.deepcopy(naive),
         balance=balance,
         overlap=ps.overlap(),
-        curves=_curves(analysed, analysed_weights),
+        curves=_curves(tables),
         verdict=verdict,
         summary_text=text,
         cost=cost,
@@ -364,10 +449,10 @@ def _at(table: pd.DataFrame, horizon: float, column: str) -> float:
     return float(table[column].iloc[i])
 
 
-def _group_outcome(part: pd.DataFrame, weights: np.ndarray, horizon: int) -> GroupOutcome:
-    time = part["time"].to_numpy(dtype=float)
-    event = part["event"].to_numpy(dtype=bool)
-    table = weighted_km(time, event, weights)
+def _group_outcome(
+    table: pd.DataFrame, time: np.ndarray, event: np.ndarray, horizon: int
+) -> GroupOutcome:
+    """One group's outcome at the horizon from its (weighted) Kaplan-Meier ``table``."""
     if time.max() < horizon:
         raise AnalysisError(
             f"follow-up is too short for a {horizon}-day horizon (longest is {int(time.max())} days)"
@@ -375,7 +460,7 @@ def _group_outcome(part: pd.DataFrame, weights: np.ndarray, horizon: int) -> Gro
     rmst, rmst_se = restricted_mean(table, horizon)
     survival = _at(table, horizon, "survival")
     return GroupOutcome(
-        n=len(part),
+        n=len(time),
         with_outcome=int(((time >= horizon) | (event & (time <= horizon))).sum()),
         reoffended=int((event & (time <= horizon)).sum()),
         rate=1 - survival,
@@ -398,33 +483,55 @@ def _difference(a: float, se_a: float, b: float, se_b: float) -> Estimate:
     return Estimate(estimate, estimate - z * se, estimate + z * se, p)
 
 
-def _hazard_ratio(data: pd.DataFrame, columns, spec: ImpactEvaluation) -> Estimate:
-    """Covariate-adjusted hazard ratio of taking part (robust SEs).
+def _adjustment(prepared: PreparedEvaluation, rows: np.ndarray) -> pd.DataFrame:
+    """The propensity model's design on the compared cohort ``rows``.
 
-    Uses the propensity model's design columns (indicators already made, redundant
-    ones dropped), so both models adjust for exactly the same things.
+    The same columns with the same reference levels as the propensity model, so both
+    models adjust for exactly the same things. (Remaking the indicators in the matched
+    sample, as earlier versions did, could pick another reference level when two levels
+    tie there, and then silently drop one level from the adjustment.)
     """
-    categorical = [c for c in spec.covariates if c in CATEGORICAL_COVARIATES]
-    design = design_matrix(data, [c for c in spec.covariates if c in data], categorical)
-    design = design[[c for c in columns if c in design.columns]]
-    design = design.loc[:, design.nunique() > 1]
-    # An indicator whose people all stayed free of reoffending (or all reoffended) has an
-    # infinite coefficient; it cannot confound the compared sample's HR, so it is left out.
-    event = data["event"].to_numpy(dtype=bool)
-    separating = [
-        c
-        for c in design.columns
-        if set(np.unique(design[c])) <= {0.0, 1.0}
-        and (not event[design[c].to_numpy() == 1].any() or event[design[c].to_numpy() == 1].all())
-    ]
-    design = design.drop(columns=separating)
-    cluster = "pair_id" if spec.method == "match" else "person_id"
-    model_frame = pd.concat(
-        [data[["time", "event", cluster]].reset_index(drop=True), design.reset_index(drop=True)],
-        axis=1,
-    ).assign(programme=data["treated"].astype(int).to_numpy())
+    return prepared.propensity.design_.take(rows)
+
+
+def _hazard_ratio(
+    prepared: PreparedEvaluation, rows: np.ndarray, design: pd.DataFrame, cluster: str,
+    clusters: np.ndarray,
+) -> Estimate:
+    """Covariate-adjusted hazard ratio of taking part in the compared cohort ``rows``.
+
+    ``design`` holds their adjustment covariates, row for row: the propensity model's
+    design columns (indicators already made, redundant ones dropped), so both models
+    adjust for exactly the same things. Robust SEs are clustered by ``clusters``.
+    """
+    values = design.to_numpy(dtype=float)
+    event = prepared.event[rows]
+    adjust = []
+    for position, name in enumerate(design.columns):
+        column = values[:, position]
+        present = column[~np.isnan(column)]
+        if present.size == 0 or present.min() == present.max():
+            continue  # constant in the compared sample
+        if np.all((column == 0.0) | (column == 1.0)):
+            # An indicator whose people all stayed free of reoffending (or all reoffended)
+            # has an infinite coefficient; it cannot confound the compared sample's HR,
+            # so it is left out.
+            among = event[column == 1.0]
+            if not among.any() or among.all():
+                continue
+        adjust.append((name, column))
+    model_frame = pd.DataFrame(
+        {
+            "time": prepared.days[rows],
+            "event": prepared.event_codes[rows],
+            cluster: clusters,
+            **dict(adjust),
+            "programme": prepared.treated[rows].astype(int),
+        }
+    )
     model = CoxModel(ties="efron").fit(
-        model_frame, "time", "event", ["programme", *design.columns], cluster_col=cluster
+        model_frame, "time", "event", ["programme", *(name for name, _ in adjust)],
+        cluster_col=cluster,
     )
     row = model.summary.set_index("term").loc["programme"]
     return Estimate(
@@ -432,26 +539,25 @@ def _hazard_ratio(data: pd.DataFrame, columns, spec: ImpactEvaluation) -> Estima
     )
 
 
-def _frequency(con, analysed, weights, event_types, start_day, horizon) -> dict:
-    counts = events_in_window(
-        con, analysed["release_id"].to_numpy(), tuple(event_types), start_day, horizon
-    )
-    merged = (
-        analysed[["release_id", "treated"]].assign(weight=weights).merge(counts, on="release_id")
-    )
+def _frequency(events: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> dict:
+    """Weighted mean number of outcome events per 100 people followed over the window.
+
+    ``events`` is NaN for people whose follow-up does not cover the window.
+    """
+    complete = ~np.isnan(events)
     result = {}
     stats = {}
     for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
-        group = merged[merged["treated"] == flag]
-        if group.empty or group["weight"].sum() == 0:
+        chosen = complete & (treated == flag)
+        w = weights[chosen]
+        if not chosen.any() or w.sum() == 0:
             return {
                 "participants": None,
                 "comparison": None,
                 "difference": None,
                 "n_complete_follow_up": 0,
             }
-        w = group["weight"].to_numpy()
-        x = group["events"].to_numpy(dtype=float)
+        x = events[chosen]
         mean = float((w * x).sum() / w.sum())
         effective = w.sum() ** 2 / (w**2).sum()
         var = float((w * (x - mean) ** 2).sum() / w.sum())
@@ -462,7 +568,7 @@ def _frequency(con, analysed, weights, event_types, start_day, horizon) -> dict:
     result["difference"] = Estimate(
         100 * diff.estimate, 100 * diff.lower, 100 * diff.upper, diff.p
     ).as_dict()
-    result["n_complete_follow_up"] = int(len(merged))
+    result["n_complete_follow_up"] = int(complete.sum())
     return result
 
 
@@ -488,19 +594,26 @@ def _cost(
     )
 
 
-def _naive(frame: pd.DataFrame, horizon: int) -> dict:
+def _naive(prepared: PreparedEvaluation, horizon: int) -> dict:
     """Unadjusted comparison of all participants with all available non-participants."""
+    treated = prepared.treated
     out = {}
     for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
-        part = frame[frame["treated"] == flag]
-        table = weighted_km(part["time"], part["event"].astype(bool), np.ones(len(part)))
-        out[name] = {"n": len(part), "rate": 1 - _at(table, horizon, "survival")}
+        chosen = treated == flag
+        table = weighted_km(
+            prepared.time[chosen], prepared.event[chosen], np.ones(int(chosen.sum()))
+        )
+        out[name] = {"n": int(chosen.sum()), "rate": 1 - _at(table, horizon, "survival")}
+    model_frame = pd.DataFrame(
+        {
+            "time": prepared.days,
+            "event": prepared.event_codes,
+            "programme": treated.astype(int),
+            "person_id": prepared.person,
+        }
+    )
     model = CoxModel(ties="efron").fit(
-        frame.assign(programme=frame["treated"].astype(int)),
-        "time",
-        "event",
-        ["programme"],
-        cluster_col="person_id",
+        model_frame, "time", "event", ["programme"], cluster_col="person_id"
     )
     row = model.summary.set_index("term").loc["programme"]
     out["hazard_ratio"] = {
@@ -511,7 +624,7 @@ def _naive(frame: pd.DataFrame, horizon: int) -> dict:
     return out
 
 
-def _later_horizons(analysed: pd.DataFrame, weights: np.ndarray, horizon: int) -> pd.DataFrame:
+def _later_horizons(tables: dict, time: np.ndarray, treated: np.ndarray, horizon: int) -> pd.DataFrame:
     """Rates at 2 and 3 years where at least 10 people per group are still followed."""
     rows = []
     for days in (730, 1095):
@@ -519,11 +632,9 @@ def _later_horizons(analysed: pd.DataFrame, weights: np.ndarray, horizon: int) -
             continue
         row = {"days": days}
         for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
-            mask = analysed["treated"].to_numpy(dtype=bool) == flag
-            time = analysed.loc[mask, "time"].to_numpy(dtype=float)
-            if (time >= days).sum() < 10:
+            if (time[treated == flag] >= days).sum() < 10:
                 break
-            table = weighted_km(time, analysed.loc[mask, "event"].astype(bool), weights[mask])
+            table = tables[flag]
             row[name] = 1 - _at(table, days, "survival")
             row[f"{name}_lower"] = 1 - _at(table, days, "upper")
             row[f"{name}_upper"] = 1 - _at(table, days, "lower")
@@ -532,13 +643,10 @@ def _later_horizons(analysed: pd.DataFrame, weights: np.ndarray, horizon: int) -
     return pd.DataFrame(rows)
 
 
-def _curves(analysed: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+def _curves(tables: dict) -> pd.DataFrame:
     parts = []
     for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
-        mask = analysed["treated"].to_numpy(dtype=bool) == flag
-        table = weighted_km(
-            analysed.loc[mask, "time"], analysed.loc[mask, "event"].astype(bool), weights[mask]
-        )
+        table = tables[flag]
         parts.append(
             pd.DataFrame(
                 {

@@ -8,6 +8,7 @@ deviations of the logit score (Austin, 2011, *Pharmaceutical Statistics* 10:150)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ class Matches:
         return len(self.treated)
 
 
-def _find(parent: np.ndarray, i: int) -> int:
+def _find(parent: list[int], i: int) -> int:
     """Union-find with path halving: the nearest still-available slot in one direction."""
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -64,30 +65,35 @@ def match_nearest(
     sorted_controls = controls[order]
     sorted_scores = score[sorted_controls]
     n = len(sorted_controls)
-    # Slots 0..n-1 are comparison people; slot -1/n sentinels are encoded as n (right) and n (left, shifted).
-    right = np.arange(n + 1)  # right[i]: first free slot >= i (n = none)
-    left = np.arange(n + 1)  # left[i+1]: first free slot <= i, stored shifted by one (0 = none)
-    rng = np.random.default_rng(seed)
+    # The loop is inherently sequential (each match uses up a comparison person), so it
+    # runs on Python lists, whose item access is several times faster than numpy's;
+    # the arithmetic is the same IEEE double arithmetic. Insertion points are found for
+    # every participant at once beforehand: they do not depend on earlier matches.
+    participants = np.random.default_rng(seed).permutation(np.flatnonzero(treated))
+    positions = np.searchsorted(sorted_scores, score[participants]).tolist()
+    participant_scores = score[participants].tolist()
+    control_scores = sorted_scores.tolist()
+    right = list(range(n + 1))  # right[i]: first free slot >= i (n = none)
+    left = list(range(n + 1))  # left[i+1]: first free slot <= i, stored shifted by one (0 = none)
     pairs_t: list[int] = []
     pairs_c: list[int] = []
-    for t in rng.permutation(np.flatnonzero(treated)):
-        position = int(np.searchsorted(sorted_scores, score[t]))
-        best, best_distance = -1, np.inf
-        r = _find(right, min(position, n))
+    for t, position, own in zip(participants.tolist(), positions, participant_scores, strict=True):
+        best, best_distance = -1, math.inf
+        r = _find(right, position)
         if r < n:
-            best, best_distance = r, sorted_scores[r] - score[t]
-        lft = _find(left, min(position, n)) - 1
-        if lft >= 0 and score[t] - sorted_scores[lft] < best_distance:
-            best, best_distance = lft, score[t] - sorted_scores[lft]
+            best, best_distance = r, control_scores[r] - own
+        lft = _find(left, position) - 1
+        if lft >= 0 and own - control_scores[lft] < best_distance:
+            best, best_distance = lft, own - control_scores[lft]
         if best < 0 or best_distance > caliper:
             continue
-        pairs_t.append(int(t))
-        pairs_c.append(int(sorted_controls[best]))
+        pairs_t.append(t)
+        pairs_c.append(best)
         right[best] = best + 1
         left[best + 1] = best
     return Matches(
         treated=np.asarray(pairs_t, dtype=np.int64),
-        control=np.asarray(pairs_c, dtype=np.int64),
+        control=sorted_controls[np.asarray(pairs_c, dtype=np.int64)],
         caliper=caliper,
         unmatched_treated=int(treated.sum()) - len(pairs_t),
     )

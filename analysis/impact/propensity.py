@@ -26,6 +26,7 @@ def design_matrix(
     """Numeric design matrix (no intercept) for ``covariates``.
 
     Columns not listed in ``categorical`` are numeric unless their dtype is text.
+    Constant columns are left out.
 
     Examples
     --------
@@ -37,31 +38,70 @@ def design_matrix(
     if unknown:
         raise AnalysisError(f"unknown covariate(s): {', '.join(unknown)}")
     categorical = set(categorical or [])
-    parts: list[pd.DataFrame] = []
+    names: list[str] = []
+    values: list[np.ndarray] = []
     for name in covariates:
         column = frame[name]
         is_text = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
         if name in categorical or is_text:
-            levels = column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
-            counts = levels.value_counts()
-            reference = counts.index[0]
-            others = sorted(level for level in counts.index if level != reference)
-            parts.append(
-                pd.DataFrame(
-                    {f"{name}[{level}]": (levels == level).astype(float) for level in others},
-                    index=frame.index,
-                )
-            )
+            for level, indicator in _indicators(column):
+                names.append(f"{name}[{level}]")
+                values.append(indicator)
         else:
-            values = column.astype(float)
-            missing = values.isna()
-            part = {name: values.fillna(values.mean() if missing.sum() < len(values) else 0.0)}
-            if missing.any():
-                part[f"{name}[missing]"] = missing.astype(float)
-            parts.append(pd.DataFrame(part, index=frame.index))
-    matrix = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
-    constant = matrix.columns[matrix.nunique() <= 1]
-    return matrix.drop(columns=constant)
+            for suffix, numbers in _numeric(column):
+                if _varies(numbers):
+                    names.append(name + suffix)
+                    values.append(numbers)
+    # One float block, filled column by column (each column contiguous, as the
+    # per-column statistics downstream read it).
+    matrix = np.empty((len(frame), len(values)), dtype=float, order="F")
+    for position, column_values in enumerate(values):
+        matrix[:, position] = column_values
+    # Text column labels, even when every column was left out (no covariates: none).
+    labels = pd.Index(names, dtype=str) if covariates else None
+    return pd.DataFrame(matrix, index=frame.index, columns=labels, copy=False)
+
+
+def _text_levels(column: pd.Series) -> pd.Series:
+    """The column as text, missing values as the level :data:`MISSING_LEVEL`."""
+    if isinstance(column.dtype, pd.StringDtype):
+        # Already text: filling is all the object round trip below would do, at a
+        # fraction of its cost on a million rows.
+        return column.fillna(MISSING_LEVEL) if column.hasnans else column
+    return column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
+
+
+def _indicators(column: pd.Series):
+    """``(level, 0/1 float array)`` for every level but the reference, in sorted order.
+
+    The reference is the most frequent level; ties go to the level seen first (a rule
+    written here rather than left to ``Series.value_counts()``, whose order of tied
+    counts is not documented). An indicator is never constant: each level appears, and
+    the reference too, so none is dropped.
+    """
+    codes, uniques = pd.factorize(_text_levels(column))  # codes in order of appearance
+    counts = np.bincount(codes, minlength=len(uniques))
+    reference = int(np.argmax(counts)) if len(uniques) else -1  # first of the largest
+    levels = [str(level) for level in uniques]
+    others = sorted((level, code) for code, level in enumerate(levels) if code != reference)
+    return [(level, (codes == code).astype(float)) for level, code in others]
+
+
+def _numeric(column: pd.Series):
+    """``(suffix, float array)``: the values with missing ones at the mean, and an
+    indicator of the missing ones when there are any."""
+    values = column.astype(float)
+    missing = values.isna()
+    if not missing.any():
+        return [("", values.to_numpy(dtype=float))]
+    filled = values.fillna(values.mean() if missing.sum() < len(values) else 0.0)
+    return [("", filled.to_numpy(dtype=float)), ("[missing]", missing.to_numpy(dtype=float))]
+
+
+def _varies(values: np.ndarray) -> bool:
+    """Whether the values not missing take at least two distinct values."""
+    present = values[~np.isnan(values)]
+    return present.size > 0 and bool(present.min() < present.max())
 
 
 def independent_columns(matrix: pd.DataFrame) -> list[str]:
@@ -70,13 +110,25 @@ def independent_columns(matrix: pd.DataFrame) -> list[str]:
     Greedy in column order: a column is kept when it adds rank. Redundant
     indicators arise naturally (a women's prison and ``sex[F]``, a facility that
     opened in one year); dropping them changes no fitted probability.
+
+    The rank of each trial set of columns is ``numpy.linalg.matrix_rank``'s (singular
+    values above ``s_max * max(rows, columns) * eps``), computed from the triangular
+    factor ``R`` of one QR decomposition of the whole matrix: a set of columns of
+    ``X = QR`` has the singular values of the same columns of ``R``, so every trial is a
+    small SVD instead of one over every row.
     """
+    rows = len(matrix)
+    exog = np.column_stack([np.ones(rows), matrix.to_numpy(dtype=float)])
+    triangle = np.linalg.qr(exog, mode="r")
+    eps = np.finfo(float).eps
     kept: list[str] = []
-    basis = np.ones((len(matrix), 1))
+    basis = [0]
     rank = 1
-    for name in matrix.columns:
-        trial = np.column_stack([basis, matrix[name].to_numpy(dtype=float)])
-        new_rank = np.linalg.matrix_rank(trial)
+    for position, name in enumerate(matrix.columns, start=1):
+        trial = [*basis, position]
+        singular = np.linalg.svd(triangle[:, trial], compute_uv=False)
+        tolerance = singular.max() * max(rows, len(trial)) * eps
+        new_rank = int(np.count_nonzero(singular > tolerance))
         if new_rank > rank:
             kept.append(name)
             basis, rank = trial, new_rank
@@ -92,6 +144,15 @@ class PropensityScore:
         Baseline covariate columns.
     categorical
         Columns to treat as categorical even if numeric (e.g. release year).
+
+    Attributes
+    ----------
+    full_design_ : DataFrame
+        :func:`design_matrix` of the fitted frame (every non-constant column).
+    design_ : DataFrame
+        Its linearly independent columns, those the model uses.
+    logit_, scores_ : ndarray
+        Linear predictor and probability of taking part, per row.
 
     Examples
     --------
@@ -114,16 +175,20 @@ class PropensityScore:
         full = design_matrix(frame, self.covariates, self.categorical)
         matrix = full[independent_columns(full)]
         exog = sm.add_constant(matrix.to_numpy(dtype=float), has_constant="add")
+        # The columns are independent by construction: statsmodels' own rank check (a QR
+        # of every row, used only for the degrees of freedom) would repeat that work.
+        outcome = treated.astype(float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", PerfectSeparationWarning)
             try:
-                result = sm.Logit(treated.astype(float), exog).fit(disp=0, maxiter=200)
+                result = sm.Logit(outcome, exog, check_rank=False).fit(disp=0, maxiter=200)
             except np.linalg.LinAlgError:
-                result = sm.Logit(treated.astype(float), exog).fit(
+                result = sm.Logit(outcome, exog, check_rank=False).fit(
                     disp=0, method="bfgs", maxiter=500
                 )
         linear = exog @ result.params
+        self.full_design_ = full
         self.design_ = matrix
         self.dropped_columns_ = [c for c in full.columns if c not in matrix.columns]
         self.result_ = result

@@ -48,6 +48,7 @@ from analysis.ingest.pseudonymize import (
 from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
 from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
 from analysis.survival.follow_up import refresh_follow_up, verify_follow_up
+from analysis.views.stored import store_default_views
 
 _SQL_TYPES = {
     "text": "VARCHAR",
@@ -112,6 +113,7 @@ def import_dataset(
     skip_invalid: bool = False,
     rejects: str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
+    store_views: bool = True,
 ) -> ImportReport:
     """Validate a dataset folder and import it into ``db`` atomically.
 
@@ -131,6 +133,10 @@ def import_dataset(
         CSV file for rejected rows; required with ``skip_invalid``.
     today
         Dates after this day are refused (default: the computer's date).
+    store_views
+        Compute the dashboard's slow default views into the new file before it is
+        swapped in (:mod:`analysis.views.stored`): the Programmes and Impact pages then
+        open at once. Off, they are computed when first opened.
 
     Raises
     ------
@@ -181,7 +187,8 @@ def import_dataset(
             tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
             try:
                 counts, new_covariates, early_events = _write_copy(
-                    db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid
+                    db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
+                    store_views,
                 )
                 rejects_file = None
                 if skip_invalid:
@@ -351,7 +358,8 @@ def _valid_rows(table: ParsedTable) -> tuple[pd.DataFrame, int]:
     return table.frame[keep].reset_index(drop=True), dropped
 
 
-def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid):
+def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
+                store_views):
     if db.exists():
         shutil.copyfile(db, tmp)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -437,6 +445,11 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         verify_follow_up(con)  # analyses read it positionally: refuse a misaligned copy
+        if store_views:
+            # Views read committed data through their own cursors: compute them now,
+            # still on the new file, which is swapped in only once they are stored.
+            store_default_views(con)
+            con.execute("CHECKPOINT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")

@@ -314,20 +314,27 @@ def newton(rs: RiskSetData, max_iter: int = 50, tol: float = 1e-10, start=None,
         except np.linalg.LinAlgError:
             break
         new_beta = beta + step
-        new = risk_sums(rs, new_beta)
+        new = _trial(rs, new_beta)
         halvings = 0
         # near the maximum the change is rounding noise of a sum over every row
         noise = 1e-12 * (1 + abs(cur.loglik))
         while not new.loglik >= cur.loglik - noise and halvings < 30:
             step /= 2
             new_beta = beta + step
-            new = risk_sums(rs, new_beta)
+            new = _trial(rs, new_beta)
             halvings += 1
         converged = abs(new.loglik - cur.loglik) <= tol * (1 + abs(cur.loglik))
         beta, cur = new_beta, new
         if converged and np.max(np.abs(step)) < step_tol:
             return beta, cur, null
     raise AnalysisError(NOT_CONVERGED)
+
+
+def _trial(rs: RiskSetData, beta: np.ndarray) -> RiskSums:
+    """The sums at a trial step. A step too long can overflow ``exp``; its log-likelihood
+    is then NaN, the step is halved, and the overflow is no news for the user."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return risk_sums(rs, beta)
 
 
 def score_residuals(rs: RiskSetData, sums: RiskSums) -> np.ndarray:

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.impact.evaluation import ImpactEvaluation, ImpactResult
+from analysis.impact.evaluation import ImpactEvaluation, ImpactResult, PreparedEvaluation
 from analysis.impact.power import DetectableEffect, minimum_detectable_effect
 from analysis.impact.publication import (
     estimates_table,
@@ -118,12 +118,13 @@ def _empty(label: str, horizon: int, error: str) -> ImpactView:
                       nothing, nothing, nothing, nothing, nothing, None, None, None, 0, error)
 
 
-def _evaluate(con, filters: ViewFilters, subject: Subject, horizon_days: int,
-              method: str) -> ImpactResult:
+def _prepare(con, filters: ViewFilters, subject: Subject,
+             horizon_days: int) -> PreparedEvaluation:
+    """The cohort and propensity score both methods start from (built once per page)."""
     return ImpactEvaluation(
-        **subject.arguments(), horizon_days=horizon_days, method=method,
+        **subject.arguments(), horizon_days=horizon_days,
         outcome=filters.outcome, selection=filters.selection,
-    ).fit(con)
+    ).prepare(con)
 
 
 def _in_language(result: ImpactResult, language: str) -> tuple[str, Verdict]:
@@ -166,11 +167,27 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
         and error messages stay in English.
     """
     subject = _subject(kind, value)
-    policy = filters.policy
     try:
-        result = _evaluate(con, filters, subject, horizon_days, "match")
+        prepared = _prepare(con, filters, subject, horizon_days)
     except AnalysisError as exc:
         return _empty(subject.label, horizon_days, str(exc))
+    return _matched_view(_method_result(prepared, "match"), subject, filters, horizon_days,
+                         language)
+
+
+def _method_result(prepared: PreparedEvaluation, method: str) -> ImpactResult | AnalysisError:
+    """The evaluation by ``method``, or the reason it could not run."""
+    try:
+        return prepared.result(method)
+    except AnalysisError as exc:
+        return exc
+
+
+def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filters: ViewFilters,
+                  horizon_days: int, language: str) -> ImpactView:
+    policy = filters.policy
+    if isinstance(result, AnalysisError):
+        return _empty(subject.label, horizon_days, str(result))
     reportable = result.reportable
     cost = result.cost
     headline, verdict = _in_language(result, language)
@@ -215,20 +232,68 @@ def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                        language: str = "en") -> Sensitivity:
     """The same evaluation with inverse-probability weighting (the sensitivity method).
 
-    A separate view so the page can show the primary result first: weighting fits its
-    Cox model on every eligible release, which takes longer than the matched sample.
+    The Impact page gets it with the matched result from :func:`impact_page`.
     """
     subject = _subject(kind, value)
     try:
-        result = _evaluate(con, filters, subject, horizon_days, "iptw")
+        prepared = _prepare(con, filters, subject, horizon_days)
     except AnalysisError as exc:
         return Sensitivity("", False, pd.DataFrame(), str(exc))
+    return _weighted_view(_method_result(prepared, "iptw"), filters, language)
+
+
+def _weighted_view(result: ImpactResult | AnalysisError, filters: ViewFilters,
+                   language: str) -> Sensitivity:
+    if isinstance(result, AnalysisError):
+        return Sensitivity("", False, pd.DataFrame(), str(result))
     estimates = estimates_table(result) if result.reportable else pd.DataFrame()
     headline, _ = _in_language(result, language)
     return Sensitivity(hide_small_mentions(headline, filters.policy),
                        result.reportable, estimates,
                        notes=tuple(suppress_numbers_in_text(n, filters.policy)
                                    for n in result.notes))
+
+
+@dataclass(frozen=True)
+class ImpactPage:
+    """Everything the Impact page computes: the matched result and the weighted one."""
+
+    primary: ImpactView
+    sensitivity: Sensitivity
+
+
+def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
+                value: str, horizon_days: int = 365, language: str = "en") -> ImpactPage:
+    """:func:`impact` and :func:`impact_sensitivity` together, as the Impact page shows them.
+
+    Both methods start from the same cohort and propensity model, the slow part on a
+    large database, so the page asks for them together and they are built once. The
+    results are those of the two views called separately.
+    """
+    return impact_pages(con, filters, kind=kind, value=value, horizon_days=horizon_days,
+                        languages=(language,))[language]
+
+
+def impact_pages(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+                 kind: str = "program", value: str, horizon_days: int = 365,
+                 languages: tuple[str, ...] = ("en",)) -> dict[str, ImpactPage]:
+    """:func:`impact_page` in each of ``languages``, evaluating once.
+
+    Only the headline and the rules' reasons depend on the language; the importer
+    stores the page in every language the dashboard speaks (:mod:`analysis.views.stored`).
+    """
+    subject = _subject(kind, value)
+    try:
+        prepared = _prepare(con, filters, subject, horizon_days)
+    except AnalysisError as exc:
+        return {language: ImpactPage(_empty(subject.label, horizon_days, str(exc)),
+                                     Sensitivity("", False, pd.DataFrame(), str(exc)))
+                for language in languages}
+    matched, weighted = _method_result(prepared, "match"), _method_result(prepared, "iptw")
+    return {language: ImpactPage(
+                _matched_view(matched, subject, filters, horizon_days, language),
+                _weighted_view(weighted, filters, language))
+            for language in languages}
 
 
 def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
@@ -239,7 +304,7 @@ def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     the plotting library and weighs about 5 MB. The report hides counts below ``k`` the
     same way as the page (:func:`analysis.impact.publication.for_publication`).
     """
-    result = _evaluate(con, filters, _subject(kind, value), horizon_days, "match")
+    result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
     return build_report_html(result, policy=filters.policy)
 
 

@@ -28,7 +28,10 @@ horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
 # The headline and the rules' reasons are written by analysis/ in the page's language.
 language = current_language()
-result = cache.run_view("impact:impact", filters, **choice, language=language)
+# One view computes the matched and the weighted results: they share the cohort and the
+# propensity model, most of the work on a large database.
+evaluated = cache.run_view("impact:impact_page", filters, **choice, language=language)
+result = evaluated.primary
 
 if not result.ok:
     st.warning(result.error, icon=":material/info:")
@@ -105,8 +108,7 @@ aid = cache.run_view("impact:planning", filters, participants=int(planned),
 st.info(aid.sentence(), icon=":material/calculate:")
 
 st.subheader(t("Sensitivity: inverse-probability weighting"))
-sensitivity = cache.run_view("impact:impact_sensitivity", filters, **choice,
-                            language=language)
+sensitivity = evaluated.sensitivity
 if sensitivity.error:
     st.warning(sensitivity.error)
 else:

@@ -254,3 +254,52 @@ def test_cli_sub_analyses_follow_the_same_rules(demo_db):
     metal = [*base[:3], "--program", "VOC-METAL", "--sex", "F"]  # not offered to women
     none = runner.invoke(main, metal)
     assert none.exit_code == 2 and "no participants in the selection" in none.output
+
+
+
+@pytest.mark.parametrize("program", ["VOC-METAL", "EDU-BASIC", "COMM-DRUG"])
+def test_the_hazard_ratio_adjusts_for_every_column_of_the_propensity_model(
+    demo_con, monkeypatch, program
+):
+    """Matched and weighted Cox models use the propensity design, reference levels included.
+
+    (Indicators remade in the matched sample once picked another reference level when two
+    levels tied there, which silently dropped a level from the adjustment.) Only columns
+    constant in the compared sample, or whose people all (or none) reoffended, are left out.
+    """
+    import analysis.impact.evaluation as evaluation
+
+    calls = []
+    real_fit, real_hr = evaluation.CoxModel.fit, evaluation._hazard_ratio
+
+    def hazard_ratio(prepared, rows, design, *clusters):
+        calls.append({"rows": rows, "design": design})
+        return real_hr(prepared, rows, design, *clusters)
+
+    def fit(self, frame, duration, event, covariates, **options):
+        if calls and "frame" not in calls[-1]:  # the model _hazard_ratio fits
+            calls[-1].update(frame=frame, covariates=list(covariates))
+        return real_fit(self, frame, duration, event, covariates, **options)
+
+    monkeypatch.setattr(evaluation, "_hazard_ratio", hazard_ratio)
+    monkeypatch.setattr(evaluation.CoxModel, "fit", fit)
+    prepared = ImpactEvaluation(program=program, outcome=REARREST).prepare(demo_con)
+    propensity_design = prepared.propensity.design_
+    for method in ("match", "iptw"):
+        calls.clear()
+        prepared.result(method)
+        (call,) = calls
+        pd.testing.assert_frame_equal(call["design"], propensity_design.take(call["rows"]))
+        event = call["frame"]["event"].to_numpy(dtype=bool)
+        expected = []
+        for name in propensity_design.columns:
+            values = call["design"][name].to_numpy()
+            if values.min() == values.max():
+                continue
+            if set(np.unique(values)) <= {0.0, 1.0}:
+                among = event[values == 1]
+                if not among.any() or among.all():
+                    continue
+            expected.append(name)
+        assert call["covariates"] == ["programme", *expected]
+        assert expected

@@ -28,6 +28,7 @@ TABLES = {
     "participation",
     "events",
     "release_follow_up",
+    "stored_views",
 }
 
 

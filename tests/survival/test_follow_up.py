@@ -13,7 +13,7 @@ from analysis.contract import EVENT_TYPES
 from analysis.errors import DatabaseError
 from analysis.ingest import import_dataset
 from analysis.store import connect_readonly
-from analysis.store.schema import _migrations, schema_version
+from analysis.store.schema import SCHEMA_VERSION, _migrations, schema_version
 from analysis.survival import follow_up
 from analysis.survival.episodes import (
     Outcome,
@@ -415,7 +415,7 @@ def test_a_schema_2_database_is_upgraded_to_day_numbers_by_the_next_import(tmp_p
                                                     "2021-12-31")])
     import_dataset(folder, db, today=TODAY)
     con = connect_readonly(db)
-    assert schema_version(con) == 3 and follow_up.follow_up_layout(con) == follow_up.LAYOUT
+    assert schema_version(con) == SCHEMA_VERSION and follow_up.follow_up_layout(con) == follow_up.LAYOUT
     assert con.execute(f"SELECT release_id, censor_day, first_rearrest_day FROM "
                        f"{follow_up.TABLE} ORDER BY 1").fetchall() == [
         ("R9", 364, None), ("r1", 365, 60)]

@@ -146,3 +146,22 @@ def test_a_result_not_reported_hides_its_count_in_russian(demo_con):
         "Результат не может быть опубликован: только <50 участников были под наблюдением")
     assert "(<50)" in result.reasons[0] and "результат не публикуется" in result.reasons[0]
     assert not re.search(r"(?<![<\d])([1-9]|[1-4]\d)(?!\d)", result.headline)
+
+
+def test_the_page_view_is_the_two_views_together(demo_con):
+    from analysis.views.impact import impact_page, impact_pages
+    from tests.views.test_stored import _same
+
+    for value in ("VOC-METAL", "PROB-SUPPORT"):
+        page = impact_page(demo_con, ViewFilters(), kind="program", value=value, language="fr")
+        _same(page.primary, impact(demo_con, ViewFilters(), kind="program", value=value,
+                                   language="fr"))
+        _same(page.sensitivity, impact_sensitivity(demo_con, ViewFilters(), kind="program",
+                                                   value=value, language="fr"))
+    pages = impact_pages(demo_con, ViewFilters(), kind="program", value="VOC-METAL",
+                         languages=("en", "ru"))
+    _same(pages["ru"], impact_page(demo_con, ViewFilters(), kind="program", value="VOC-METAL",
+                                   language="ru"))
+    missing = impact_pages(demo_con, ViewFilters(), kind="program", value="NO-SUCH",
+                           languages=("en", "ar"))
+    assert set(missing) == {"en", "ar"} and not missing["ar"].primary.ok

@@ -1,0 +1,187 @@
+"""Stored results of the slowest views: computed once per import, read by every reader.
+
+On a national database (a million releases) the Programmes page fits two Cox models on
+about 1.7 million counting-process rows and the Impact page matches and weights a
+cohort: 5 to 15 seconds on a laptop the first time each page opens, against a target of
+3. Those results change only when the data (or this code) change, so the importer
+computes the pages' *default* views — the whole database, the default outcome and cell
+size, the first programme on the Impact page, in every dashboard language — after the
+data are written and before the new file is swapped in, and stores them in the table
+``stored_views`` (schema in ``analysis/store/migrations/004_stored_views.sql``).
+
+:func:`compute` is how readers ask for a view: a stored result is used only when its
+request (view, filters, options) is the same, the database has had no import since
+(``data_version``) and this is the code that computed it (``code_version``); anything
+else is computed as before. A stored result is therefore always the one the view
+would compute now, just earlier.
+
+Examples
+--------
+>>> import duckdb
+>>> from analysis.store import migrate
+>>> con = duckdb.connect(); _ = migrate(con)
+>>> lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import importlib
+import json
+import re
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from analysis.impact.wording_locales import WORDINGS
+from analysis.store.codec import decode, encode
+from analysis.views.filters import ViewFilters
+
+_VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*:[a-z_][a-z0-9_]*$")
+
+#: Languages the Impact page is stored in (those its headline is written in).
+STORED_LANGUAGES: tuple[str, ...] = tuple(WORDINGS)
+
+#: The default horizon of the Programmes and Impact pages (their first choice).
+DEFAULT_HORIZON_DAYS = 365
+
+
+def resolve_view(view: str):
+    """The function ``analysis.views.<module>.<function>`` named ``"module:function"``."""
+    if not _VIEW_NAME.match(view):
+        raise ValueError(f"a view is named 'module:function' inside analysis.views, not {view!r}")
+    module_name, function_name = view.split(":")
+    return getattr(importlib.import_module(f"analysis.views.{module_name}"), function_name)
+
+
+def compute(con: duckdb.DuckDBPyConnection, view: str, filters: ViewFilters, **options):
+    """``analysis.views.<view>(con, filters, **options)``, from storage when it is there."""
+    stored = lookup(con, view, filters, options)
+    if stored is not None:
+        return stored
+    return resolve_view(view)(con, filters, **options)
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the analysis package's source: results of other code are not reused."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".sql") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The batch id of the database's latest import (None before the first)."""
+    row = con.execute(
+        "SELECT batch_id FROM import_log ORDER BY finished_at DESC, batch_id DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def request_key(filters: ViewFilters, options: dict) -> str:
+    """The canonical text of a view request (filters as in the URL, options sorted)."""
+    return json.dumps({"filters": filters.to_query(), "options": options}, sort_keys=True)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'stored_views'"
+    ).fetchone()[0])
+
+
+def lookup(con: duckdb.DuckDBPyConnection, view: str, filters: ViewFilters, options: dict):
+    """The stored result of this request, or None when there is no current one."""
+    if not _has_table(con):  # a database from before schema version 4
+        return None
+    row = con.execute(
+        "SELECT result FROM stored_views WHERE view = ? AND request = ? "
+        "AND data_version = ? AND code_version = ?",
+        [view, request_key(filters, options), data_version(con), code_version()],
+    ).fetchone()
+    return decode(row[0]) if row else None
+
+
+def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dict]]:
+    """``(view, options)`` of the slow views as each page first opens (filters: default).
+
+    The Impact page's requests are one per language (its headline is written in the
+    page's language); they are computed together (:func:`store_default_views`).
+    """
+    requests: list[tuple[str, dict]] = [
+        ("programs:program_effects", {}),
+        ("programs:completion_outcomes", {"horizon_days": DEFAULT_HORIZON_DAYS}),
+    ]
+    subjects = resolve_view("impact:impact_subjects")(con, ViewFilters())
+    if subjects:
+        first = subjects[0]
+        requests += [("impact:impact_page", {"kind": first.kind, "value": first.value,
+                                             "horizon_days": DEFAULT_HORIZON_DAYS,
+                                             "language": language})
+                     for language in STORED_LANGUAGES]
+    return requests
+
+
+@dataclass(frozen=True)
+class StoredViews:
+    """What :func:`store_default_views` stored: ``(view, request, seconds)`` rows."""
+
+    stored: tuple[tuple[str, str, float], ...]
+    failed: tuple[tuple[str, str], ...]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s for *_, s in self.stored)
+
+
+def store_default_views(con: duckdb.DuckDBPyConnection) -> StoredViews:
+    """Compute :func:`default_requests` and store them, replacing earlier results.
+
+    Called by the importer on the new database file, after its data are committed. A
+    view that fails is not stored (its page computes it when opened, and shows the
+    error there) and is reported with a warning: the import itself stands.
+    """
+    filters = ViewFilters()
+    computed: dict[tuple[str, str], tuple[object, float]] = {}
+    failed: list[tuple[str, str]] = []
+    impact_pages: dict[tuple, dict] = {}
+    for view, options in default_requests(con):
+        key = request_key(filters, options)
+        started = time.perf_counter()
+        try:
+            if view == "impact:impact_page":
+                # One evaluation serves every language: only the headline differs.
+                subject = (options["kind"], options["value"], options["horizon_days"])
+                if subject not in impact_pages:
+                    impact_pages[subject] = resolve_view("impact:impact_pages")(
+                        con, filters, kind=subject[0], value=subject[1],
+                        horizon_days=subject[2], languages=STORED_LANGUAGES)
+                result = impact_pages[subject][options["language"]]
+            else:
+                result = resolve_view(view)(con, filters, **options)
+            computed[(view, key)] = (encode(result), time.perf_counter() - started)
+        except Exception as exc:  # noqa: BLE001 - the import must stand; the page will show it
+            warnings.warn(f"the stored result of {view} was not computed: {exc}", stacklevel=2)
+            failed.append((view, key))
+    versions = [data_version(con), code_version()]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM stored_views")
+        for (view, key), (text, seconds) in computed.items():
+            con.execute("INSERT INTO stored_views VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [view, key, *versions, text, seconds, now])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return StoredViews(tuple((v, k, s) for (v, k), (_, s) in computed.items()), tuple(failed))

@@ -1,0 +1,231 @@
+"""The fast building blocks of the impact evaluation give exactly what the plain code gives.
+
+Each ``_plain_*`` function below is the straightforward implementation the fast one
+replaced (one SVD over every row per trial column, string comparisons per level, a
+numpy loop for matching...). The fast code must reproduce it exactly: the same design
+columns and values, the same decision on which columns are independent, the same pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.impact.balance import balance_table
+from analysis.impact.cohort import (
+    CATEGORICAL_COVARIATES,
+    _as_text,
+    build_cohort,
+    resolve_programmes,
+)
+from analysis.impact.matching import match_nearest
+from analysis.impact.propensity import MISSING_LEVEL, design_matrix, independent_columns
+
+
+def _plain_design_matrix(frame, covariates, categorical=()):
+    parts = []
+    for name in covariates:
+        column = frame[name]
+        is_text = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+        if name in categorical or is_text:
+            levels = column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
+            seen = list(levels.unique())  # in order of appearance
+            counts = [int((levels == level).sum()) for level in seen]
+            reference = seen[counts.index(max(counts))]  # the first of the most frequent
+            others = sorted(level for level in seen if level != reference)
+            parts.append(pd.DataFrame(
+                {f"{name}[{level}]": (levels == level).astype(float) for level in others},
+                index=frame.index))
+        else:
+            values = column.astype(float)
+            missing = values.isna()
+            part = {name: values.fillna(values.mean() if missing.sum() < len(values) else 0.0)}
+            if missing.any():
+                part[f"{name}[missing]"] = missing.astype(float)
+            parts.append(pd.DataFrame(part, index=frame.index))
+    matrix = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
+    return matrix.drop(columns=matrix.columns[matrix.nunique() <= 1])
+
+
+def _plain_independent_columns(matrix):
+    kept, basis, rank = [], np.ones((len(matrix), 1)), 1
+    for name in matrix.columns:
+        trial = np.column_stack([basis, matrix[name].to_numpy(dtype=float)])
+        new_rank = np.linalg.matrix_rank(trial)
+        if new_rank > rank:
+            kept.append(name)
+            basis, rank = trial, new_rank
+    return kept
+
+
+def _plain_match(score, treated, caliper_sd, seed):
+    """Greedy matching with numpy scalars and a union-find per direction."""
+
+    def find(parent, i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    caliper = caliper_sd * float(np.std(score, ddof=1))
+    controls = np.flatnonzero(~treated)
+    sorted_controls = controls[np.argsort(score[controls], kind="stable")]
+    sorted_scores = score[sorted_controls]
+    n = len(sorted_controls)
+    right, left = np.arange(n + 1), np.arange(n + 1)
+    pairs = []
+    for t in np.random.default_rng(seed).permutation(np.flatnonzero(treated)):
+        position = int(np.searchsorted(sorted_scores, score[t]))
+        best, best_distance = -1, np.inf
+        r = find(right, min(position, n))
+        if r < n:
+            best, best_distance = r, sorted_scores[r] - score[t]
+        lft = find(left, min(position, n)) - 1
+        if lft >= 0 and score[t] - sorted_scores[lft] < best_distance:
+            best, best_distance = lft, score[t] - sorted_scores[lft]
+        if best < 0 or best_distance > caliper:
+            continue
+        pairs.append((int(t), int(sorted_controls[best])))
+        right[best] = best + 1
+        left[best + 1] = best
+    return pairs
+
+
+#: Levels with ties in their counts, and more than 16 of them (numpy's sorts change
+#: algorithm there), so that the choice of the reference level is exercised.
+_LEVELS = [f"L{i:02d}" for i in range(20)]
+
+
+@st.composite
+def _frames(draw):
+    n = draw(st.integers(2, 60))
+    rows = st.lists
+    frame = pd.DataFrame({
+        "age": draw(rows(st.one_of(st.none(), st.floats(18, 70)), min_size=n, max_size=n)),
+        "priors": draw(rows(st.integers(0, 3), min_size=n, max_size=n)),
+        "text": pd.array(draw(rows(st.one_of(st.none(), st.sampled_from(_LEVELS)),
+                                   min_size=n, max_size=n)), dtype=str),
+        "objects": pd.Series(draw(rows(st.sampled_from(["a", "b", None]), min_size=n,
+                                       max_size=n)), dtype=object),
+        "year": draw(rows(st.integers(2018, 2021), min_size=n, max_size=n)),
+        "flag": draw(rows(st.booleans(), min_size=n, max_size=n)),
+        "constant": 1.0,
+    })
+    return frame.set_index(pd.Index(np.arange(n) * 3 + 7))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(_frames())
+def test_design_matrix_is_the_plain_one(frame):
+    for covariates in (list(frame.columns), ["constant"], []):
+        for categorical in ((), ("year",), ("year", "priors")):
+            fast = design_matrix(frame, covariates, list(categorical))
+            plain = _plain_design_matrix(frame, covariates, categorical)
+            pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+
+
+def test_the_reference_level_is_the_most_frequent_then_the_first_seen():
+    frame = pd.DataFrame({"f": pd.array(["b", "c", "a", "c", "b"], dtype=str)})
+    # b and c tie: b came first, so b is the reference.
+    assert design_matrix(frame, ["f"]).columns.tolist() == ["f[a]", "f[c]"]
+    pd.testing.assert_frame_equal(design_matrix(frame, ["f"]),
+                                  _plain_design_matrix(frame, ["f"]), check_exact=True)
+
+
+def _dependent_designs():
+    """Designs with exact and near linear dependencies of the kinds seen in practice."""
+    rng = np.random.default_rng(5)
+    n = 500
+    women = (rng.random(n) < 0.2).astype(float)
+    facility = rng.integers(0, 4, n)
+    yield pd.DataFrame({  # a women's prison equals sex[F]; indicators summing to one
+        "age": rng.uniform(18, 70, n), "sex[F]": women, "facility[W]": women,
+        **{f"facility[{k}]": (facility == k).astype(float) for k in (1, 2, 3)},
+        "facility[0]": (facility == 0).astype(float),
+    })
+    big, small = rng.normal(size=n) * 1e6, rng.normal(size=n) * 1e-3
+    yield pd.DataFrame({"big": big, "small": small, "sum": big + small, "scaled": small * 7})
+    for exponent in range(-16, -5):  # nearly dependent, from hopeless to clear
+        x1, x2 = rng.normal(size=n), rng.normal(size=n) * 30
+        near = 2 * x1 - x2 + 10.0**exponent * np.linalg.norm(x2) * rng.normal(size=n)
+        yield pd.DataFrame({"x1": x1, "x2": x2, "near": near, "intercept_like": near * 0 + 3})
+    yield pd.DataFrame(rng.normal(size=(8, 12)), columns=[f"c{i}" for i in range(12)])  # wide
+
+
+@pytest.mark.parametrize("design", list(_dependent_designs()))
+def test_independent_columns_decide_as_one_svd_per_trial(design):
+    assert independent_columns(design) == _plain_independent_columns(design)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 10_000))
+def test_independent_columns_decide_as_one_svd_per_trial_near_the_threshold(seed):
+    """Near-dependencies from 1e-17 to 1e-8 of a column's size, around the rank cut-off."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(20, 300)), int(rng.integers(1, 5))
+    x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-4, 5, size=k)
+    combined = x @ rng.normal(size=k) + rng.normal()
+    noise = 10.0 ** rng.uniform(-17, -8) * np.linalg.norm(combined) / np.sqrt(n)
+    design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
+                           "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0]})
+    assert independent_columns(design) == _plain_independent_columns(design)
+
+
+def test_independent_columns_of_a_real_cohort_design(demo_con):
+    cohort = build_cohort(demo_con, resolve_programmes(demo_con, program="VOC-METAL"))
+    categorical = [c for c in cohort.covariates if c in CATEGORICAL_COVARIATES]
+    design = design_matrix(cohort.frame, list(cohort.covariates), categorical)
+    assert design.shape[1] > 5
+    assert independent_columns(design) == _plain_independent_columns(design)
+    redundant = design.assign(again=design.iloc[:, 0] * 2 + design.iloc[:, 1])
+    assert independent_columns(redundant) == _plain_independent_columns(redundant)
+    assert "again" not in independent_columns(redundant)
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.0, 0.05, 0.2, 5.0]))
+def test_matching_pairs_are_the_plain_loops(seed, caliper_sd):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    score = np.round(rng.normal(size=n), int(rng.integers(0, 4)))  # ties included
+    treated = rng.random(n) < rng.uniform(0.05, 0.95)
+    if treated.all() or not treated.any():
+        treated[0], treated[-1] = True, False
+    matches = match_nearest(score, treated, caliper_sd=caliper_sd, seed=seed)
+    got = list(zip(matches.treated.tolist(), matches.control.tolist(), strict=True))
+    assert got == _plain_match(score, treated, caliper_sd, seed)
+    assert matches.control.dtype == matches.treated.dtype == np.int64
+
+
+def test_balance_table_is_the_plain_formula():
+    rng = np.random.default_rng(2)
+    design = pd.DataFrame(rng.normal(size=(1001, 3)) * [1, 1e6, 1e-6], columns=["a", "b", "c"])
+    treated = rng.random(1001) < 0.3
+    weights = rng.random(1001)
+    table = balance_table(design, treated, weights).set_index("covariate")
+    for name in design.columns:
+        x = design[name].to_numpy()
+        pooled = np.sqrt((x[treated].var(ddof=1) + x[~treated].var(ddof=1)) / 2)
+        after = (weights[treated] * x[treated]).sum() / weights[treated].sum() - (
+            weights[~treated] * x[~treated]).sum() / weights[~treated].sum()
+        assert table.loc[name, "smd_before"] == (x[treated].mean() - x[~treated].mean()) / pooled
+        assert table.loc[name, "smd_after"] == after / pooled
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series(np.array([2021, 2019, 2021, 2020])),
+    pd.Series(np.array([3, -1, 0], dtype=np.int32), index=[5, 7, 9], name="x"),
+    pd.Series([2019, 2020], dtype="Int64"),
+    pd.Series([2019, None], dtype="Int64"),
+    pd.Series([2019.0, np.nan]),
+    pd.Series(["a", None, "b"], dtype=str),
+    pd.Series(["a", "b"], dtype=str),
+    pd.Series(["a", None], dtype=object),
+    pd.Series(np.array([], dtype=np.int64)),
+])
+def test_categorical_covariates_become_text_as_before(column):
+    plain = column.astype("object").where(column.notna(), "unknown").astype(str)
+    pd.testing.assert_series_equal(_as_text(column), plain, check_exact=True)

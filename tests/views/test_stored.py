@@ -1,0 +1,135 @@
+"""The importer stores the slow pages' default views; readers use them only while current."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.ingest.importer import import_dataset
+from analysis.store import connect_readonly
+from analysis.views import programs, stored
+from analysis.views.filters import ViewFilters
+
+
+def _same(a, b, where="result"):
+    """Deep equality of view results (tables compared with their dtypes)."""
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, obj=where)
+    elif dataclasses.is_dataclass(a):
+        assert type(a) is type(b), where
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            _same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), where
+    else:
+        assert a == b, where
+
+
+def test_the_import_stores_every_default_request(demo_con):
+    rows = demo_con.execute("SELECT view, request FROM stored_views").fetchall()
+    expected = {(view, stored.request_key(ViewFilters(), options))
+                for view, options in stored.default_requests(demo_con)}
+    assert set(rows) == expected
+    assert len(expected) == 2 + len(stored.STORED_LANGUAGES)
+
+
+def test_a_stored_result_is_what_the_view_computes_now(demo_con):
+    for view, options in stored.default_requests(demo_con):
+        kept = stored.lookup(demo_con, view, ViewFilters(), options)
+        assert kept is not None, view
+        _same(kept, stored.resolve_view(view)(demo_con, ViewFilters(), **options), view)
+
+
+def test_the_impact_page_is_stored_in_each_language(demo_con):
+    headlines = {
+        options["language"]: stored.lookup(demo_con, view, ViewFilters(), options).primary.headline
+        for view, options in stored.default_requests(demo_con) if view == "impact:impact_page"
+    }
+    assert set(headlines) == {"en", "fr", "ar", "ru", "sr"}
+    assert len(set(headlines.values())) == 5  # five languages, five sentences
+
+
+def test_other_requests_are_computed(demo_con, monkeypatch):
+    calls = []
+    real = programs.program_effects
+    monkeypatch.setattr(programs, "program_effects",
+                        lambda con, filters: calls.append(filters) or real(con, filters))
+    women = ViewFilters.from_query({"sex": "F"})
+    stored.compute(demo_con, "programs:program_effects", ViewFilters())
+    assert calls == []  # stored
+    stored.compute(demo_con, "programs:program_effects", women)
+    assert calls == [women]  # another selection: computed
+    assert stored.lookup(demo_con, "programs:program_effects", ViewFilters(min_cell=20), {}) is None
+
+
+def test_results_of_other_code_are_not_used(demo_con, monkeypatch):
+    monkeypatch.setattr(stored, "code_version", lambda: "another version")
+    assert stored.lookup(demo_con, "programs:program_effects", ViewFilters(), {}) is None
+
+
+@pytest.fixture()
+def copied_demo(demo_db, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_db, db)
+    shutil.copyfile(f"{demo_db}.key", f"{db}.key")
+    return db
+
+
+def _small_dataset(folder):
+    folder.mkdir()
+    (folder / "releases.csv").write_text(
+        "release_id,person_id,release_date,facility,follow_up_end\n"
+        "NEW-1,NEW-P1,2021-03-04,North,2023-12-31\n")
+    return folder
+
+
+def test_results_stored_before_a_later_import_are_not_used(copied_demo, tmp_path):
+    import_dataset(_small_dataset(tmp_path / "more"), copied_demo, store_views=False)
+    con = connect_readonly(copied_demo)
+    try:
+        assert con.execute("SELECT count(*) FROM stored_views").fetchone()[0] > 0
+        assert stored.lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+    finally:
+        con.close()
+
+
+def test_a_failing_view_is_left_out_and_the_import_stands(copied_demo, tmp_path, monkeypatch):
+    def broken(con, filters):
+        raise RuntimeError("no luck")
+
+    monkeypatch.setattr(programs, "program_effects", broken)
+    with pytest.warns(UserWarning, match="program_effects was not computed: no luck"):
+        report = import_dataset(_small_dataset(tmp_path / "more"), copied_demo)
+    assert report.tables["releases"].inserted == 1
+    con = connect_readonly(copied_demo)
+    try:
+        views = {v for (v,) in con.execute("SELECT view FROM stored_views").fetchall()}
+        assert views == {"programs:completion_outcomes", "impact:impact_page"}
+        assert stored.lookup(con, "programs:completion_outcomes", ViewFilters(),
+                             {"horizon_days": 365}) is not None
+    finally:
+        con.close()
+
+
+def test_a_database_from_before_stored_views_is_read_as_before():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE import_log (batch_id VARCHAR, finished_at TIMESTAMP)")
+    assert stored.lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+
+
+def test_the_code_version_is_a_digest_of_the_package():
+    version = stored.code_version()
+    assert len(version) == 16 and int(version, 16) >= 0
