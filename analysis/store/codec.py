@@ -121,7 +121,7 @@ def _from_json(value):
     if "$tuple" in value:
         return tuple(_from_json(v) for v in value["$tuple"])
     if "$dict" in value:
-        return {_hashable(_from_json(k)): _from_json(v) for k, v in value["$dict"]}
+        return {_from_json(k): _from_json(v) for k, v in value["$dict"]}
     if "$frame" in value:
         return _frame(value["$frame"])
     if "$series" in value:
@@ -138,10 +138,6 @@ def _from_json(value):
             raise ValueError(f"{value['$dataclass']} is not a result class")
         return cls(**{name: _from_json(v) for name, v in value["fields"].items()})
     raise ValueError(f"not a stored result: an object with keys {sorted(value)}")
-
-
-def _hashable(key):
-    return tuple(key) if isinstance(key, list) else key
 
 
 def _frame(stored: dict) -> pd.DataFrame:
