@@ -43,6 +43,8 @@ def fixed_horizon_rates(
     from analysis.survival.grouping import resolve_grouping
 
     grouping = resolve_grouping(con, by)
+    # grouped on the raw values and labelled afterwards, as the Kaplan-Meier curves are
     return fixed_horizon_rates_from_db(
-        con, horizons, outcome, selection, grouping.sql, grouping.params
+        con, horizons, outcome, selection, grouping.key_sql, grouping.params,
+        label_sql=grouping.label_sql,
     )

@@ -94,8 +94,9 @@ def km_command(db, by, events, horizons, min_group_size, as_json):
             cached = materialize_episodes(con, outcome)
             fitted = kaplan_meier_from_db(con, by, min_group_size=min_group_size,
                                           cached=cached)
-            rates = fixed_horizon_rates_from_db(con, days, None, None, grouping.sql,
-                                                grouping.params, cached=cached)
+            rates = fixed_horizon_rates_from_db(con, days, None, None, grouping.key_sql,
+                                                grouping.params, cached=cached,
+                                                label_sql=grouping.label_sql)
     finally:
         con.close()
     at = fitted.result.at(days)

@@ -32,7 +32,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from analysis.errors import AnalysisError
 from analysis.survival import cox_diagnostics, cox_riskset
@@ -364,10 +364,12 @@ class CoxModel:
                 groups = pd.factorize(data[cluster_col].to_numpy()[keep])[0]
                 if groups.max() + 1 < len(groups):  # some cluster has several rows
                     # sum residuals per cluster (linear, so before the product with the
-                    # covariance): a weighted count per column needs no sorting
-                    residuals = np.column_stack([
-                        np.bincount(groups, weights=residuals[:, k]) for k in
-                        range(residuals.shape[1])]) if residuals.shape[1] else residuals[:0]
+                    # covariance): one sparse cluster-by-row indicator product reads the
+                    # row-major residuals once, with no sorting
+                    membership = sparse.csr_array(
+                        (np.ones(len(groups)), (groups, np.arange(len(groups)))),
+                        shape=(groups.max() + 1, len(groups)))
+                    residuals = membership @ residuals
             dfbeta = cox_riskset.rows_dot(residuals, naive_cov)
             cov = cox_riskset.cross(dfbeta, dfbeta)
 

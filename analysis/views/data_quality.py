@@ -22,8 +22,7 @@ import pandas as pd
 
 from analysis.contract import TABLE_ORDER
 from analysis.store.schema import SCHEMA_VERSION, schema_version
-from analysis.survival.episodes import episodes_sql, quote_ident
-from analysis.survival.follow_up import follow_up_ready
+from analysis.survival.episodes import episodes_query, quote_ident
 from analysis.views.filters import ViewFilters
 from analysis.views.programs import suppress_with_total
 
@@ -90,11 +89,10 @@ def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
     Follow-up available is ``follow_up_end - release_date``: the time reoffending could be
     observed, before any outcome, next release or death ends an episode.
     """
-    sql, params = episodes_sql(
-        (), filters.selection,
+    sql, params = episodes_query(
+        con, (), filters.selection,
         select="least(floor((follow_up_end - release_date) / 365.25), 5) AS years, "
-               "follow_up_end - release_date AS days",
-        follow_up=follow_up_ready(con))
+               "follow_up_end - release_date AS days")
     frame = con.execute(
         f"SELECT CAST(years AS INTEGER) AS years, count(*) AS releases, "
         f"count(*) FILTER (WHERE days >= 365) AS y1, count(*) FILTER (WHERE days >= 730) AS y2,"

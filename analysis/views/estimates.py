@@ -67,8 +67,9 @@ def grouped_day_counts(con: duckdb.DuckDBPyConnection, filters: ViewFilters,
                        by: str | None, cached: CachedEpisodes | None = None) -> pd.DataFrame:
     """Per-day counts by a breakdown (``group, time, n_event, n_competing, n_censored``)."""
     grouping = resolve_grouping(con, by)
-    table, _ = day_counts(con, filters.outcome, filters.selection, grouping.sql,
-                          grouping.params, cached)
+    # grouped on the raw values, labelled after aggregation (as the Kaplan-Meier engine)
+    table, _ = day_counts(con, filters.outcome, filters.selection, grouping.key_sql,
+                          grouping.params, cached, label_sql=grouping.label_sql)
     return table
 
 

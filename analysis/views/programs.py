@@ -35,9 +35,8 @@ from analysis.errors import AnalysisError
 from analysis.impact.cohort import CATEGORICAL_COVARIATES, DEFAULT_COVARIATES
 from analysis.impact.rules import MULTIPLE_COMPARISONS_NOTE
 from analysis.survival.cox import CoxModel
-from analysis.survival.episodes import build_episodes, episodes_sql
+from analysis.survival.episodes import build_episodes, episodes_query
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
-from analysis.survival.follow_up import follow_up_ready
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.filters import ViewFilters
 
@@ -92,8 +91,7 @@ def _selected_releases_sql(con: duckdb.DuckDBPyConnection, filters: ViewFilters
                            ) -> tuple[str, dict]:
     # The episodes query without outcome events is the one place that knows how a
     # Selection filters releases (derived age band, release year).
-    return episodes_sql((), filters.selection, select="release_id, person_id",
-                        follow_up=follow_up_ready(con))
+    return episodes_query(con, (), filters.selection, select="release_id, person_id")
 
 
 def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:

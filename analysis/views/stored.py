@@ -39,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from analysis.errors import AnalysisError
 from analysis.impact.wording_locales import WORDINGS
 from analysis.store.codec import decode, encode
 from analysis.views.filters import ViewFilters
@@ -148,7 +149,8 @@ def store_default_views(con: duckdb.DuckDBPyConnection) -> StoredViews:
 
     Called by the importer on the new database file, after its data are committed. A
     view that fails is not stored (its page computes it when opened, and shows the
-    error there) and is reported with a warning: the import itself stands.
+    problem there): quietly when the data cannot give it yet (:class:`AnalysisError`,
+    e.g. no releases so far), with a warning for anything else. The import stands.
     """
     filters = ViewFilters()
     computed: dict[tuple[str, str], tuple[object, float]] = {}
@@ -169,6 +171,10 @@ def store_default_views(con: duckdb.DuckDBPyConnection) -> StoredViews:
             else:
                 result = resolve_view(view)(con, filters, **options)
             computed[(view, key)] = (encode(result), time.perf_counter() - started)
+        except AnalysisError:
+            # The data cannot give this view yet (e.g. no releases imported so far): the
+            # page says so when opened, as it would without storage.
+            failed.append((view, key))
         except Exception as exc:  # noqa: BLE001 - the import must stand; the page will show it
             warnings.warn(f"the stored result of {view} was not computed: {exc}", stacklevel=2)
             failed.append((view, key))

@@ -133,3 +133,25 @@ def test_a_database_from_before_stored_views_is_read_as_before():
 def test_the_code_version_is_a_digest_of_the_package():
     version = stored.code_version()
     assert len(version) == 16 and int(version, 16) >= 0
+
+
+def test_a_view_the_data_cannot_give_yet_is_left_out_quietly(tmp_path, monkeypatch):
+    import warnings
+
+    from analysis.errors import AnalysisError
+
+    def not_yet(con, filters):
+        raise AnalysisError("no releases match the selection")
+
+    db = tmp_path / "study.duckdb"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        import_dataset(_small_dataset(tmp_path / "first"), db)  # one release: no warning
+        monkeypatch.setattr(programs, "program_effects", not_yet)
+        import_dataset(_small_dataset(tmp_path / "again"), db)
+    con = connect_readonly(db)
+    try:
+        views = {v for (v,) in con.execute("SELECT view FROM stored_views").fetchall()}
+        assert views == {"programs:completion_outcomes"}  # no programme: no Impact page
+    finally:
+        con.close()
