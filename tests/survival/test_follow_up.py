@@ -278,29 +278,40 @@ def test_data_written_after_the_refresh_make_the_stored_facts_unused():
     assert build_episodes(con).loc[0, "time"] == 31
 
 
-def test_a_schema_1_database_still_works_and_an_import_upgrades_it(tmp_path):
-    db = tmp_path / "old.duckdb"
+def _database_at_schema(db, versions: int) -> None:
+    """A database migrated to its first ``versions`` migrations only, with one release
+    (r1, released 2020-01-01) rearrested on day 60, written without the importer."""
     con = duckdb.connect(str(db))
-    version, name, sql = _migrations()[0]
-    con.execute(sql)
     con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
                 "applied_at TIMESTAMP)")
-    con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    for version, name, sql in _migrations()[:versions]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
     con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
                 "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
                 "DATE '2020-12-31', 'old')")
     con.execute("INSERT INTO events VALUES ('p1', DATE '2020-03-01', 'rearrest', NULL, 'old')")
     con.close()
-    con = connect_readonly(db)
-    assert schema_version(con) == 1 and not follow_up.follow_up_ready(con)
-    assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
-    con.close()
 
+
+def _import_one_more_release(tmp_path, db) -> None:
+    """Import release R9 (2021-01-01, followed to 2021-12-31) through the importer."""
     folder = tmp_path / "more"
     _write(folder, "releases", ("release_id", "person_id", "release_date", "facility",
                                 "follow_up_end"), [("R9", "P9", "2021-01-01", "North",
                                                     "2021-12-31")])
     import_dataset(folder, db, today=TODAY)
+
+
+def test_a_schema_1_database_still_works_and_an_import_upgrades_it(tmp_path):
+    db = tmp_path / "old.duckdb"
+    _database_at_schema(db, 1)
+    con = connect_readonly(db)
+    assert schema_version(con) == 1 and not follow_up.follow_up_ready(con)
+    assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
+    con.close()
+
+    _import_one_more_release(tmp_path, db)
     con = connect_readonly(db)
     assert schema_version(con) >= 2 and follow_up.follow_up_ready(con)
     assert build_episodes(con)[["release_id", "time", "event"]].values.tolist() == [
@@ -393,27 +404,13 @@ def test_a_table_refreshed_before_migration_3_is_read_through_its_dates():
 
 def test_a_schema_2_database_is_upgraded_to_day_numbers_by_the_next_import(tmp_path):
     db = tmp_path / "v2.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:2]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
-                "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
-                "DATE '2020-12-31', 'old')")
-    con.execute("INSERT INTO events VALUES ('p1', DATE '2020-03-01', 'rearrest', NULL, 'old')")
-    con.close()
+    _database_at_schema(db, 2)
     con = connect_readonly(db)
     assert schema_version(con) == 2 and follow_up.follow_up_layout(con) == 0
     assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
     con.close()
 
-    folder = tmp_path / "more"
-    _write(folder, "releases", ("release_id", "person_id", "release_date", "facility",
-                                "follow_up_end"), [("R9", "P9", "2021-01-01", "North",
-                                                    "2021-12-31")])
-    import_dataset(folder, db, today=TODAY)
+    _import_one_more_release(tmp_path, db)
     con = connect_readonly(db)
     assert schema_version(con) == SCHEMA_VERSION and follow_up.follow_up_layout(con) == follow_up.LAYOUT
     assert con.execute(f"SELECT release_id, censor_day, first_rearrest_day FROM "
