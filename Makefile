@@ -9,7 +9,7 @@ PORT   ?= 8501
 # Test workers; CI machines have 2 cores.
 WORKERS ?= 2
 
-.PHONY: demo test install install-dev demo-db notebook lint bench lock clean
+.PHONY: demo test install install-dev system-packages demo-db notebook lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,21 +33,21 @@ $(DEMO_DB): | $(VENV)/.installed
 
 demo-db: $(DEMO_DB)
 
+# `desist dashboard` passes the address (127.0.0.1), headless mode, no usage statistics and
+# the other settings on streamlit's command line: nothing depends on the current folder.
 demo: install demo-db
-	@if [ -f dashboard/streamlit_app.py ]; then \
-		echo "Dashboard on http://localhost:$(PORT) (Ctrl+C to stop)"; \
-		$(BIN)/streamlit run dashboard/streamlit_app.py --server.port $(PORT) \
-			--server.headless true --browser.gatherUsageStats false; \
-	else \
-		echo "Demo database ready: $(DEMO_DB)."; \
-		echo "The dashboard is not built yet; try: $(BIN)/desist km --db $(DEMO_DB) --by sex"; \
-	fi
+	$(BIN)/desist dashboard --db $(DEMO_DB) --port $(PORT)
 
 # Jupyter Lab on the project's environment, opened on notebooks/ (set DESIST_DB for your own data).
 notebook: install-dev demo-db
 	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser
 
-test: install-dev
+# R (survival, MatchIt), Chromium and fonts for the reference and browser tests:
+# installed with apt-get when missing and run as root, else the command to run is printed.
+system-packages:
+	@bash tests/system-packages.sh
+
+test: system-packages install-dev
 	$(BIN)/python -m pytest -n $(WORKERS) --timeout=900
 
 lint: install-dev
