@@ -11,9 +11,13 @@ mandatory.
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
+
+from analysis.errors import DesistError
 
 ColumnKind = Literal["text", "date", "integer", "number", "code"]
 
@@ -218,81 +222,71 @@ TABLE_ORDER: tuple[str, ...] = ("releases", "programs", "participation", "events
 #: Tables whose rows describe a person; direct identifiers are refused there.
 PERSON_TABLES: tuple[str, ...] = ("releases", "participation", "events")
 
-# Column names that look like direct identifiers, in the project's working languages
-# (normalised: lower case, only letters and digits). Matching is on the whole
-# normalised name or on these as a prefix/suffix token.
-_IDENTIFIER_WORDS: frozenset[str] = frozenset(
-    {
-        # English
-        "name",
-        "firstname",
-        "lastname",
-        "fullname",
-        "surname",
-        "givenname",
-        "familyname",
-        "middlename",
-        "maidenname",
-        "nationalid",
-        "nationalidnumber",
-        "nationalidentitynumber",
-        "idcard",
-        "idcardnumber",
-        "passport",
-        "passportno",
-        "passportnumber",
-        "address",
-        "streetaddress",
-        "street",
-        "homeaddress",
-        "phone",
-        "phonenumber",
-        "telephone",
-        "mobile",
-        "email",
-        "emailaddress",
-        "dateofbirth",
-        "dob",
-        "birthdate",
-        "birthday",
-        "ssn",
-        "socialsecuritynumber",
-        "taxid",
-        # French (Tunisia)
-        "nom",
-        "prenom",
-        "nomcomplet",
-        "adresse",
-        "courriel",
-        "datenaissance",
-        "datedenaissance",
-        "cin",
-        "numerocin",
-        "passeport",
-        # Serbian / Russian (transliterated)
-        "ime",
-        "prezime",
-        "adresa",
-        "telefon",
-        "jmbg",
-        "datumrodjenja",
-        "imya",
-        "familiya",
-        "otchestvo",
-        "pasport",
-        "inn",
-        "pin",
-        # Arabic (transliterated)
-        "ism",
-        "laqab",
-    }
+# Column names that look like direct identifiers, in the project's five working
+# languages, in the native script and transliterated. They are compared after
+# :func:`squash_column_name` (case, accents, harakat and separators ignored), so
+# ``"Nom du père"``, ``nom_du_pere`` and ``NOMDUPERE`` are the same word.
+_IDENTIFIER_WORD_LIST: tuple[str, ...] = (
+    # English
+    "name", "first_name", "last_name", "full_name", "surname", "given_name", "family_name",
+    "middle_name", "maiden_name", "mother_name", "mothers_name", "father_name",
+    "fathers_name", "parent_name", "nickname", "nick_name", "alias", "patronymic",
+    "national_id", "national_id_number", "national_identity_number", "id_card",
+    "id_card_number", "passport", "passport_no", "passport_number", "address",
+    "street_address", "street", "home_address", "phone", "phone_number", "telephone",
+    "mobile", "email", "email_address", "date_of_birth", "dob", "birth_date", "birthday",
+    "birthdate", "ssn", "social_security_number", "tax_id",
+    # French (Tunisia)
+    "nom", "prenom", "prenoms", "nom_complet", "nom_de_famille", "nom_du_pere",
+    "nom_de_la_mere", "prenom_du_pere", "prenom_de_la_mere", "nom_de_jeune_fille",
+    "nom_usuel", "surnom", "sobriquet", "adresse", "courriel", "telephone",
+    "date_naissance", "date_de_naissance", "cin", "numero_cin", "passeport",
+    # Serbian, Latin and Cyrillic script (transliterated: dj for đ, c for č/ć)
+    "ime", "prezime", "ime_i_prezime", "ime_oca", "ime_majke", "ime_roditelja",
+    "devojacko_prezime", "nadimak", "adresa", "telefon", "jmbg", "datum_rodjenja",
+    "datum_rođenja", "broj_licne_karte", "broj_pasosa",
+    "име", "презиме", "име_оца", "име_мајке", "име_родитеља", "девојачко_презиме",
+    "надимак", "адреса", "телефон", "јмбг", "датум_рођења",
+    # Russian, Cyrillic and transliterated
+    "имя", "фамилия", "отчество", "кличка", "прозвище", "псевдоним", "фио", "паспорт",
+    "адрес", "дата_рождения", "инн", "снилс",
+    "imya", "familiya", "otchestvo", "klichka", "prozvishche", "fio", "pasport", "inn",
+    "snils", "pin",
+    # Arabic, Arabic script and transliterated
+    "اسم", "الاسم", "الإسم", "اسم_الأب", "اسم_الأم", "اسم_العائلة", "الاسم_الكامل", "اللقب",
+    "لقب", "الكنية", "كنية", "رقم_الهوية", "بطاقة_التعريف", "جواز_السفر", "العنوان",
+    "الهاتف", "تاريخ_الميلاد",
+    "ism", "laqab", "kunya", "nasab", "ism_al_ab", "ism_al_umm",
 )
 _IDENTIFIER_PREFIXES: tuple[str, ...] = ("firstname", "lastname", "passport", "email", "phone")
+#: A name ending in "name" is a person's name when the rest says whose.
+_PERSON_NAME_OWNERS: tuple[str, ...] = (
+    "first", "last", "given", "family", "middle", "maiden", "full", "sur", "nick",
+    "mother", "mothers", "father", "fathers", "parent", "parents", "spouse", "wife",
+    "husband", "child", "birth", "person", "offender", "inmate", "prisoner",
+)
+
+
+def squash_column_name(raw: str) -> str:
+    """A column name reduced for comparison: NFKC, case-folded, accents and harakat
+    dropped, and only letters and digits kept (``"Nom du père"`` -> ``"nomdupere"``)."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold())
+    kept = (ch for ch in folded if not unicodedata.combining(ch))
+    return "".join(ch for ch in kept if ch.isalnum())
+
+
+_IDENTIFIER_WORDS: frozenset[str] = frozenset(squash_column_name(w) for w in _IDENTIFIER_WORD_LIST)
+
+#: Invisible characters removed from ids, codes and column names: zero-width space,
+#: non-joiner and joiner, word joiner and the byte-order mark / zero-width no-break space.
+ZERO_WIDTH_CHARACTERS: str = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")
 
 
 def normalise_column_name(raw: str) -> str:
-    """Header as the contract spells it: trimmed, lower case (``" Release_ID"`` -> ``"release_id"``)."""
-    return raw.strip().lstrip("\ufeff").strip().lower()
+    """Header as the contract spells it: NFC, zero-width characters removed, trimmed,
+    lower case (``" Release_ID"`` -> ``"release_id"``)."""
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", raw)).strip().lower()
 
 
 def looks_like_direct_identifier(column: str) -> bool:
@@ -300,12 +294,99 @@ def looks_like_direct_identifier(column: str) -> bool:
 
     >>> looks_like_direct_identifier("Last Name"), looks_like_direct_identifier("prior_convictions")
     (True, False)
+    >>> looks_like_direct_identifier("Nom du père"), looks_like_direct_identifier("отчество")
+    (True, True)
     """
-    squashed = re.sub(r"[^0-9a-z]", "", column.lower())
+    squashed = squash_column_name(column)
     if squashed in _IDENTIFIER_WORDS:
         return True
-    return any(squashed.startswith(p) for p in _IDENTIFIER_PREFIXES)
+    if any(squashed.startswith(p) for p in _IDENTIFIER_PREFIXES):
+        return True
+    return squashed.endswith("name") and squashed[: -len("name")] in _PERSON_NAME_OWNERS
 
 
 #: Extra (covariate) column names must be plain identifiers so analyses can name them.
 COVARIATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+#: Names a covariate (an extra column of ``releases``) cannot take, because the database
+#: or the analyses already use them beside the release columns: DuckDB's row number
+#: (``rowid``), the importer's ``batch_id``, the columns of the derived table
+#: ``release_follow_up`` and the fields the survival queries add to every release.
+RESERVED_COVARIATE_NAMES: frozenset[str] = frozenset(
+    {
+        "rowid", "batch_id",
+        "prev_release", "next_release", "programs", "programs_completed",
+        "age", "age_band", "release_year", "censor_day", "competing_end", "first_any_day",
+        *(f"first_{t}" for t in EVENT_TYPES),
+        *(f"first_{t}_day" for t in EVENT_TYPES),
+    }
+)
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A documented maximum of the input, checked before the work starts.
+
+    ``setting`` is the environment variable that raises it (a whole number, in ``unit``).
+    """
+
+    name: str
+    setting: str
+    default: int
+    unit: str
+
+    def current(self) -> int:
+        """The limit in force: ``$setting`` when set, else the default.
+
+        Raises
+        ------
+        DesistError
+            When the environment variable is not a positive whole number.
+        """
+        raw = os.environ.get(self.setting, "").strip()
+        if not raw:
+            return self.default
+        try:
+            value = int(raw.replace("_", ""))
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise DesistError(
+                f"{self.setting}={raw!r} is not a positive whole number of {self.unit}; "
+                f"unset it to use the default of {self.default:,} {self.unit}"
+            )
+        return value
+
+    def refusal(self, found: int, *, counted_to_limit: bool = False) -> str:
+        """Message for an input of ``found`` units, over the limit.
+
+        ``counted_to_limit``: counting stopped once past the limit, so the true number
+        is only known to be larger.
+        """
+        limit = self.current()
+        amount = f"more than {limit:,}" if counted_to_limit else f"{found:,}"
+        raise_to = f"a number above {limit}" if counted_to_limit else str(max(found, limit + 1))
+        return (
+            f"{amount} {self.unit} is over the limit of {limit:,} {self.unit} ({self.name}); "
+            f"if the file is right, raise the limit with the environment variable "
+            f"{self.setting}={raise_to}"
+        )
+
+
+MAX_COLUMNS = Limit("columns per file", "DESIST_MAX_COLUMNS", 500, "columns")
+MAX_CELL_CHARACTERS = Limit("characters per cell", "DESIST_MAX_CELL_CHARS", 10_000, "characters")
+MAX_FILE_MB = Limit("size of one table file", "DESIST_MAX_FILE_MB", 8_000, "MB")
+MAX_XLSX_UNCOMPRESSED_MB = Limit(
+    "uncompressed size of an XLSX workbook", "DESIST_MAX_XLSX_MB", 512, "MB"
+)
+#: Excel's own maximum number of rows in a sheet.
+MAX_XLSX_ROWS = Limit("rows of an XLSX sheet", "DESIST_MAX_XLSX_ROWS", 1_048_576, "rows")
+#: Data rows of one CSV or Parquet file (a small Parquet file can hold billions of rows).
+MAX_ROWS = Limit("data rows of one table file", "DESIST_MAX_ROWS", 50_000_000, "rows")
+LIMITS: tuple[Limit, ...] = (
+    MAX_COLUMNS, MAX_CELL_CHARACTERS, MAX_FILE_MB, MAX_XLSX_UNCOMPRESSED_MB, MAX_XLSX_ROWS,
+    MAX_ROWS,
+)

@@ -12,8 +12,14 @@ from typing import Any
 
 import click
 
-from analysis.errors import DesistError
-from analysis.store import resolve_db_path
+from analysis.errors import (
+    DesistError,
+    damaged_database_error,
+    file_named_in,
+    is_damaged_database,
+    is_no_space,
+    no_space_error,
+)
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -38,6 +44,8 @@ def json_option(func: Callable) -> Callable:
 
 
 def resolved_db(db: str | None):
+    from analysis.store import resolve_db_path  # imports duckdb: not before a command runs
+
     return resolve_db_path(db)
 
 
@@ -76,6 +84,10 @@ def handle_errors(func: Callable) -> Callable:
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
+            fault = _fault_the_user_can_fix(exc, kwargs)
+            if fault is not None:
+                click.echo(f"error: {fault}", err=True)
+                sys.exit(fault.exit_code)
             if os.environ.get("DESIST_DEBUG") == "1":
                 raise
             click.echo(
@@ -86,3 +98,21 @@ def handle_errors(func: Callable) -> Callable:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper
+
+
+def _fault_the_user_can_fix(exc: Exception, options: dict[str, Any]) -> DesistError | None:
+    """A full disk or a damaged database file, met while a command ran (exit 2, not a bug).
+
+    DuckDB reports both as its own exceptions, from wherever it happened to read or
+    write, so they are recognised here once for every command.
+    """
+    if is_no_space(exc):
+        context = click.get_current_context(silent=True)
+        command = f"desist {context.info_name}" if context else "desist"
+        where = file_named_in(exc) or os.getcwd()
+        return no_space_error(where, action=f"{command} could not write {where}")
+    if is_damaged_database(exc):
+        # Commands with a --db option read the database it resolves to (--db, $DESIST_DB...).
+        db = resolved_db(options["db"]) if "db" in options else None
+        return damaged_database_error(db, exc)
+    return None

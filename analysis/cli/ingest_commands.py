@@ -1,8 +1,13 @@
-"""``desist validate`` and ``desist import``."""
+"""``desist validate`` and ``desist import``.
+
+The importer (duckdb, pandas, pyarrow) is imported when a command runs, not when
+``desist validate --help`` is shown.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,8 +21,30 @@ from analysis.cli.common import (
     resolved_db,
 )
 from analysis.errors import InvalidDatasetError
-from analysis.ingest import ImportReport, ValidationReport, import_dataset, validate_dataset
-from analysis.ingest.importer import known_ids_in
+
+if TYPE_CHECKING:
+    from analysis.ingest import ImportReport, ValidationReport
+
+
+def import_dataset(*args, **kwargs) -> ImportReport:
+    """:func:`analysis.ingest.import_dataset`, imported on first call.
+
+    A name of this module, so that a test can replace it (tests/ingest/test_cli_ingest.py).
+    """
+    from analysis.ingest import import_dataset as import_into_study
+
+    return import_into_study(*args, **kwargs)
+
+
+def store_default_views(con) -> None:
+    """:func:`analysis.views.stored.store_default_views`, imported on first call.
+
+    The post-commit step ``desist import`` gives the importer (unless
+    ``--no-stored-views``): the importer itself knows nothing of the dashboard.
+    """
+    from analysis.views.stored import store_default_views as store_views
+
+    store_views(con)
 
 DATASET = click.argument(
     "dataset_dir", type=click.Path(exists=True, file_okay=False, readable=True)
@@ -27,6 +54,13 @@ DATASET = click.argument(
 def _print_problems(report: ValidationReport, limit: int) -> None:
     click.echo(f"{len(report.problems)} problem(s) in {report.dataset}:", err=True)
     for line in report.summary_lines(limit_per_kind=limit):
+        click.echo(line, err=True)
+    _print_warnings(report, limit)
+
+
+def _print_warnings(report: ValidationReport, limit: int) -> None:
+    """Notices that do not stop an import (look-alike ids...), on standard error."""
+    for line in report.warning_lines(limit_per_kind=limit):
         click.echo(line, err=True)
 
 
@@ -53,6 +87,9 @@ def validate_command(dataset_dir, db, key_file, show, as_json):
 
     Exit status 0 when the dataset is valid, 2 when it has problems.
     """
+    from analysis.ingest import validate_dataset
+    from analysis.ingest.importer import known_ids_in
+
     known = known_ids_in(resolved_db(db), key_file) if db else None
     report = validate_dataset(dataset_dir, known=known)
     if as_json:
@@ -60,6 +97,7 @@ def validate_command(dataset_dir, db, key_file, show, as_json):
     elif report.ok:
         rows = ", ".join(f"{t}: {n}" for t, n in report.rows_read.items())
         click.echo(f"valid: {rows}")
+        _print_warnings(report, show)
     else:
         _print_problems(report, show)
     if not report.ok:
@@ -85,7 +123,15 @@ def validate_command(dataset_dir, db, key_file, show, as_json):
     "--rejects",
     type=click.Path(dir_okay=False),
     default=None,
-    help="CSV file for rejected rows (with --skip-invalid).",
+    help="New CSV file for rejected rows (with --skip-invalid); it holds raw ids and is "
+    "created owner-only. Never the database's own files; not an existing file nor a file "
+    "inside DATASET_DIR unless --force.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Let --rejects replace an existing file or be written inside DATASET_DIR "
+    "(never over the database, its key, lock, log or temporary copies).",
 )
 @click.option(
     "--no-stored-views",
@@ -97,7 +143,7 @@ def validate_command(dataset_dir, db, key_file, show, as_json):
 @click.option("--show", default=20, show_default=True, help="Examples shown per kind of problem.")
 @json_option
 @handle_errors
-def import_command(dataset_dir, db, key_file, skip_invalid, rejects, no_stored_views, show,
+def import_command(dataset_dir, db, key_file, skip_invalid, rejects, force, no_stored_views, show,
                    as_json):
     """Validate DATASET_DIR and import it into the study database, all or nothing.
 
@@ -108,7 +154,8 @@ def import_command(dataset_dir, db, key_file, skip_invalid, rejects, no_stored_v
     try:
         report = import_dataset(
             dataset_dir, db_path, key_file=key_file, skip_invalid=skip_invalid, rejects=rejects,
-            store_views=not no_stored_views,
+            force_rejects=force,
+            after_commit=None if no_stored_views else store_default_views,
         )
     except InvalidDatasetError as exc:
         if as_json:
@@ -124,6 +171,7 @@ def import_command(dataset_dir, db, key_file, skip_invalid, rejects, no_stored_v
         emit_json({"ok": True, **report.as_dict()})
     else:
         _print_import(report)
+        _print_warnings(report.validation, show)
 
 
 def _print_import(report: ImportReport) -> None:

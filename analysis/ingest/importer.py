@@ -10,6 +10,10 @@ The live database file is never written in place. An import
 4. checkpoints and closes that copy, flushes it to disk, and
 5. renames it over the live file (``os.replace``, atomic on one filesystem).
 
+The lock, the flushes and the swap are :mod:`analysis.store.atomic`; what runs on the
+new copy after its commit (the dashboard's stored views) is the caller's
+``after_commit`` step: loading data does not depend on the dashboard.
+
 A reader that has the database open (the dashboard, a notebook) keeps seeing the
 old file until it reopens; it never sees a half-imported state and never blocks
 the import. A killed import leaves only a ``.tmp`` file, removed by the next one.
@@ -18,37 +22,60 @@ the import. A killed import leaves only a ``.tmp`` file, removed by the next one
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import fcntl
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import __version__
 from analysis.contract import TABLE_ORDER, TABLES, normalise_column_name
-from analysis.errors import DatabaseError, DesistError, InvalidDatasetError
+from analysis.errors import (
+    AnalysisError,
+    DatabaseError,
+    DesistError,
+    InvalidDatasetError,
+    damaged_database_error,
+    file_named_in,
+    is_damaged_database,
+    is_no_space,
+    no_space_error,
+)
 from analysis.ingest.problems import ValidationReport
 from analysis.ingest.pseudonymize import (
     Pseudonymizer,
     PseudonymKeyError,
+    check_key_is_private,
     load_or_create_key,
     new_key,
     resolve_key_path,
     save_new_key,
 )
+from analysis.ingest.rejects import PendingRejects, check_rejects_path, write_rejects
 from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
+from analysis.store.atomic import (
+    flush_directory,
+    flush_to_disk,
+    import_lock,
+    remove_leftovers,
+    replace_atomically,
+)
+from analysis.store.location import database_file_mode, owner_only_new_files
 from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
 from analysis.survival.follow_up import refresh_follow_up, verify_follow_up
-from analysis.views.stored import store_default_views
+
+#: A step run on the new copy once its data are committed, before it is swapped in
+#: (the CLI, the dashboard's Data page and the demo builder store the default views:
+#: :func:`analysis.views.stored.store_default_views`).
+AfterCommit = Callable[[duckdb.DuckDBPyConnection], object]
 
 _SQL_TYPES = {
     "text": "VARCHAR",
@@ -91,6 +118,7 @@ class ImportReport:
         return sum(c.rejected for c in self.tables.values())
 
     def as_dict(self) -> dict:
+        validation = self.validation.as_dict()
         return {
             "batch_id": self.batch_id,
             "db": self.db,
@@ -102,6 +130,8 @@ class ImportReport:
             "rows_rejected": self.rows_rejected,
             "rejects_file": self.rejects_file,
             "problem_counts": self.validation.counts_by_kind(),
+            "warning_counts": validation["warning_counts"],
+            "warnings": validation["warnings"],
         }
 
 
@@ -112,8 +142,9 @@ def import_dataset(
     key_file: str | os.PathLike[str] | None = None,
     skip_invalid: bool = False,
     rejects: str | os.PathLike[str] | None = None,
+    force_rejects: bool = False,
     today: dt.date | None = None,
-    store_views: bool = True,
+    after_commit: AfterCommit | None = None,
 ) -> ImportReport:
     """Validate a dataset folder and import it into ``db`` atomically.
 
@@ -130,13 +161,20 @@ def import_dataset(
         Load the valid rows and write every rejected row, with its reasons, to
         ``rejects``. By default one invalid row stops the whole import.
     rejects
-        CSV file for rejected rows; required with ``skip_invalid``.
+        CSV file for rejected rows; required with ``skip_invalid``. Created owner-only;
+        never the database's own files, an existing file or a file inside the dataset
+        folder (:mod:`analysis.ingest.rejects`).
+    force_rejects
+        Allow ``rejects`` to replace an existing file or to lie inside the dataset
+        folder (never the database, its key, lock, log or temporary copies).
     today
         Dates after this day are refused (default: the computer's date).
-    store_views
-        Compute the dashboard's slow default views into the new file before it is
-        swapped in (:mod:`analysis.views.stored`): the Programmes and Impact pages then
-        open at once. Off, they are computed when first opened.
+    after_commit
+        Run on the new file's connection once its data are committed and before it is
+        swapped in, e.g. :func:`analysis.views.stored.store_default_views` (the
+        dashboard's Programmes and Impact pages then open at once). Its failure never
+        undoes the import: an :class:`~analysis.errors.AnalysisError` (the data cannot
+        give a result yet) is ignored, anything else is a warning. None: no step.
 
     Raises
     ------
@@ -158,10 +196,17 @@ def import_dataset(
     dataset = Path(dataset_dir)
     if skip_invalid and rejects is None:
         raise DesistError("--skip-invalid needs --rejects FILE to write the rejected rows to")
+    if skip_invalid:
+        # Before anything is written: a refused path must leave no trace.
+        rejects = check_rejects_path(
+            rejects, db=db_path, key=resolve_key_path(db_path, key_file), dataset=dataset,
+            force=force_rejects,
+        )
+    pending_rejects: PendingRejects | None = None
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        with _import_lock(db_path):
-            _remove_leftovers(db_path)
+        with owner_only_new_files(), import_lock(db_path):
+            remove_leftovers(db_path)
             _absorb_wal(db_path)
             key_path = resolve_key_path(db_path, key_file)
             existing = _read_existing(db_path)
@@ -180,34 +225,58 @@ def import_dataset(
                     f"the key in {key_path} is not the key {db_path} was built with, so the "
                     "people in this import could not be linked to earlier imports; use the original key"
                 )
+            if not unsaved_key:
+                check_key_is_private(key_path)
             known = existing.known_ids(pseudonymizer)
-            report, parsed = check_dataset(dataset, today=today, known=known)
+            # The raw cells are needed after validation only for the rejects file.
+            report, parsed = check_dataset(dataset, today=today, known=known,
+                                           keep_cells=skip_invalid)
             _raise_if_unusable(report, skip_invalid)
             batch_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
             tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
             try:
                 counts, new_covariates, early_events = _write_copy(
                     db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
-                    store_views,
+                    after_commit,
                 )
                 rejects_file = None
                 if skip_invalid:
-                    rejects_file = _write_rejects(Path(rejects), parsed, report)
-                _flush_to_disk(tmp)
+                    pending_rejects = write_rejects(rejects, parsed, report, force=force_rejects)
+                os.chmod(tmp, database_file_mode(db_path))
+                flush_to_disk(tmp)
                 if unsaved_key:
                     # Before the swap: a database must never exist without its key.
                     save_new_key(key_path, key)
-                os.replace(tmp, db_path)
-                _flush_directory(db_path.parent)
+                if pending_rejects is not None:
+                    rejects_file = pending_rejects.publish()
+                replace_atomically(tmp, db_path)
+                pending_rejects = None  # the import stands: keep the rejects file
+                flush_directory(db_path.parent)
             finally:
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                     leftover.unlink(missing_ok=True)
+    except DesistError:
+        raise
     except OSError as exc:
         # Disk full, no permission, a folder where a file should be: the user can fix it.
+        if is_no_space(exc):
+            raise no_space_error(exc.filename or db_path, action=f"cannot import into {db_path}"
+                                 ) from None
         where = f" ({exc.filename})" if exc.filename else ""
         raise DatabaseError(
             f"cannot import into {db_path}: {exc.strerror or exc}{where}; nothing was changed"
         ) from None
+    except Exception as exc:
+        # DuckDB reports a full disk or a damaged file as its own errors, from any step.
+        if is_no_space(exc):
+            raise no_space_error(file_named_in(exc) or db_path,
+                                 action=f"cannot import into {db_path}") from None
+        if is_damaged_database(exc):
+            raise damaged_database_error(db_path, exc) from None
+        raise
+    finally:
+        if pending_rejects is not None:
+            pending_rejects.discard()  # the import failed: no rejects file either
     return ImportReport(
         batch_id=batch_id,
         db=str(db_path),
@@ -222,28 +291,6 @@ def import_dataset(
 
 
 # ------------------------------------------------------------------------- plumbing
-
-
-@contextlib.contextmanager
-def _import_lock(db: Path) -> Iterator[None]:
-    lock_path = db.with_name(db.name + ".lock")
-    with lock_path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DesistError(
-                f"another import into {db} is running; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _remove_leftovers(db: Path) -> None:
-    """Delete temporary files of imports that were killed (we hold the lock)."""
-    for leftover in db.parent.glob(f"{db.name}.import-*.tmp*"):
-        leftover.unlink(missing_ok=True)
 
 
 def _absorb_wal(db: Path) -> None:
@@ -297,6 +344,7 @@ def known_ids_in(db: Path, key_file: str | os.PathLike[str] | None = None) -> Kn
     if pseudonymizer.fingerprint != existing.fingerprint:
         # With the wrong key every person would look unknown: say so instead.
         raise PseudonymKeyError(f"the key in {key_path} is not the key {db} was built with")
+    check_key_is_private(key_path)
     return existing.known_ids(pseudonymizer)
 
 
@@ -355,15 +403,18 @@ def _valid_rows(table: ParsedTable) -> tuple[pd.DataFrame, int]:
     if exact is not None:
         dropped = int((exact & keep).sum())
         keep &= ~exact
+    if keep.all():  # the usual case: no copy of a table of millions of rows
+        return table.frame.copy(deep=False), dropped
     return table.frame[keep].reset_index(drop=True), dropped
 
 
 def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
-                store_views):
+                after_commit):
     if db.exists():
         shutil.copyfile(db, tmp)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con = duckdb.connect(str(tmp))
+    spill = tmp.with_name(tmp.name + ".spill")
+    con = duckdb.connect(str(tmp), config=_duckdb_config(spill))
     try:
         con.execute("BEGIN TRANSACTION")
         migrate(con)
@@ -410,6 +461,11 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
                     rejected,
                 ],
             )
+            del frame
+            if not skip_invalid:
+                # Written: free the table before the next one (the rejects file, with
+                # --skip-invalid, still needs the parsed tables).
+                table.frame = table.frame.iloc[0:0]
         # Derived per-release facts (neighbouring releases, first events, custody-period
         # programmes) depend on every table: rebuild them in the same transaction.
         refresh_follow_up(con, batch_id)
@@ -445,31 +501,97 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         verify_follow_up(con)  # analyses read it positionally: refuse a misaligned copy
-        if store_views:
+        if after_commit is not None:
             # Views read committed data through their own cursors: compute them now,
             # still on the new file, which is swapped in only once they are stored.
-            store_default_views(con)
+            _run_after_commit(after_commit, con)
             con.execute("CHECKPOINT")
+    except duckdb.OutOfMemoryException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise DesistError(
+            f"the import needs more working memory than the {import_memory_mb():,} MB it may "
+            "use; nothing was changed. Raise the limit with the environment variable "
+            "DESIST_IMPORT_MEMORY_MB (in MB) if the machine has the memory"
+        ) from None
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return counts, new_covariates, early_events
+
+
+def import_memory_mb() -> int:
+    """DuckDB's working memory for an import, in MB: ``$DESIST_IMPORT_MEMORY_MB``, else half
+    of the machine's memory (DuckDB's own default is 80%). Beyond it DuckDB spills to a
+    folder beside the temporary copy (``<copy>.spill``, removed afterwards).
+
+    Raises
+    ------
+    DesistError
+        When the setting is not a whole number of at least 100.
+    """
+    raw = os.environ.get("DESIST_IMPORT_MEMORY_MB", "").strip()
+    if not raw:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return max(1000, physical // 2 // 1_000_000)
+    try:
+        megabytes = int(raw)
+    except ValueError:
+        megabytes = 0
+    if megabytes < 100:
+        raise DesistError(
+            f"DESIST_IMPORT_MEMORY_MB={raw!r} is not a whole number of megabytes of at least "
+            "100; unset it to use half of this machine's memory"
+        )
+    return megabytes
+
+
+def _duckdb_config(spill: Path) -> dict[str, str]:
+    return {"memory_limit": f"{import_memory_mb()}MB", "temp_directory": str(spill)}
+
+
+#: Up to this many new covariates are added one ALTER TABLE each; more rebuild the table
+#: once (DuckDB copies the table's definition for every ALTER of a transaction, so
+#: thousands of ALTERs cost minutes and gigabytes).
+_ALTER_AT_MOST = 16
 
 
 def _add_covariate_columns(con, covariates: dict[str, str], batch_id: str) -> dict[str, str]:
     existing = {r[0] for r in con.execute("SELECT name FROM covariates").fetchall()}
-    added = {}
-    for name, kind in covariates.items():
-        if name in existing:
-            continue
-        sql_type = "DOUBLE" if kind == "numeric" else "VARCHAR"
-        con.execute(f'ALTER TABLE releases ADD COLUMN "{name}" {sql_type}')
-        con.execute("INSERT INTO covariates VALUES (?, ?, ?)", [name, kind, batch_id])
-        added[name] = kind
+    added = {name: kind for name, kind in covariates.items() if name not in existing}
+    if not added:
+        return added
+    definitions = [f'"{name}" {"DOUBLE" if kind == "numeric" else "VARCHAR"}'
+                   for name, kind in added.items()]
+    if len(added) <= _ALTER_AT_MOST:
+        for definition in definitions:
+            con.execute(f"ALTER TABLE releases ADD COLUMN {definition}")
+    else:
+        _rebuild_releases_with(con, definitions)
+    con.executemany(
+        "INSERT INTO covariates VALUES (?, ?, ?)",
+        [[name, kind, batch_id] for name, kind in added.items()],
+    )
     return added
+
+
+def _rebuild_releases_with(con, definitions: list[str]) -> None:
+    """Recreate ``releases`` with extra columns, keeping its constraints and row order.
+
+    The row order matters: ``release_follow_up`` is aligned with it positionally.
+    """
+    ddl = con.execute(
+        "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'releases'"
+    ).fetchone()[0]
+    columns = ddl[ddl.index("(") + 1 : ddl.rindex(")")]
+    con.execute(f"CREATE TABLE releases_rebuilt ({columns}, {', '.join(definitions)})")
+    con.execute("INSERT INTO releases_rebuilt BY NAME SELECT * FROM releases ORDER BY rowid")
+    con.execute("DROP TABLE releases")
+    con.execute("ALTER TABLE releases_rebuilt RENAME TO releases")
 
 
 def _upsert(
@@ -487,7 +609,11 @@ def _upsert(
     casts += [f'"{c}"' for c in covariates] + ["batch_id"]
     compared = [c.name for c in table.columns if c.name not in key and c.name in present]
     compared += covariates
-    incoming = frame.replace({np.nan: None})
+    # Arrow, not object columns: NaN/NaT become NULL without a Python object per cell
+    # (a million rows x 15 columns of objects took seconds and a gigabyte).
+    plain = frame.copy(deep=False)
+    plain.attrs = {}  # validation's notes (exact duplicates) are not data
+    incoming = pa.Table.from_pandas(plain, preserve_index=False)
     con.register("incoming_frame", incoming)
     try:
         con.execute(
@@ -517,43 +643,16 @@ def _upsert(
     return int(written), int(updated)
 
 
-def _write_rejects(path: Path, parsed: dict[str, ParsedTable], report: ValidationReport) -> str:
-    """Write every rejected row with its reasons (atomically: temp file, then rename)."""
-    reasons: dict[tuple[str, int], list[str]] = {}
-    for problem in report.problems:
-        if problem.line is not None:
-            reasons.setdefault((problem.file, problem.line), []).append(str(problem))
-    columns: list[str] = []
-    for table in parsed.values():
-        for name in table.source.header:
-            if name.strip().lower() not in columns:
-                columns.append(name.strip().lower())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["table", "file", "line", "reasons", *columns])
-        for name, table in parsed.items():
-            header = [h.strip().lower() for h in table.source.header]
-            for row in np.flatnonzero(~table.row_ok):
-                line = int(table.source.lines[row])
-                cells = dict(zip(header, table.source.cells.iloc[row].tolist(), strict=False))
-                why = " | ".join(reasons.get((table.source.name, line), ["rejected"]))
-                writer.writerow(
-                    [name, table.source.name, line, why, *(cells.get(c, "") for c in columns)]
-                )
-    os.replace(tmp, path)
-    return str(path)
-
-
-def _flush_to_disk(path: Path) -> None:
-    with path.open("rb+") as handle:
-        os.fsync(handle.fileno())
-
-
-def _flush_directory(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
+def _run_after_commit(step: AfterCommit, con: duckdb.DuckDBPyConnection) -> None:
+    """Run the caller's post-commit step; the committed import stands whatever it does."""
     try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        step(con)
+    except Exception as exc:  # noqa: BLE001 - the import must stand
+        # A step that failed half-way must not leave its transaction open on the copy.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        if not isinstance(exc, AnalysisError):
+            # An AnalysisError means the data cannot give the result yet (e.g. no
+            # releases so far): whoever needs it computes it later and says so there.
+            name = getattr(step, "__qualname__", repr(step))
+            warnings.warn(f"the step after the import ({name}) failed: {exc}", stacklevel=3)

@@ -33,7 +33,26 @@ PROBLEM_KINDS: dict[str, str] = {
     "unknown_program": "program_id not in programs",
     "unknown_release": "release_id not in releases",
     "conflicting_covariate": "covariate type differs from earlier imports",
+    "over_limit": "file over a documented limit",
+    "outside_link": "link to a file outside the dataset folder",
+    "control_character": "invisible control character in a cell",
 }
+
+#: Kinds of warnings: worth a look, but the data are imported as they are.
+WARNING_KINDS: dict[str, str] = {
+    "mixed_scripts": "identifier mixes letters of several alphabets",
+    "look_alike_ids": "identifiers that look the same but differ",
+}
+
+
+def _visible(text: str) -> str:
+    """``text`` with control and other invisible characters written as escapes (``\\x00``),
+    so that a message shows them instead of passing them to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,7 @@ class Problem:
         text = f"{where}: {self.message}"
         if self.value is not None:
             shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
-            text += f" (found '{shown}')"
+            text += f" (found '{_visible(shown)}')"
         if self.expected:
             text += f"; expected {self.expected}"
         return text
@@ -93,6 +112,8 @@ class ValidationReport:
     events_before_first_release: int = 0
     #: exact duplicate event/participation rows dropped (same key, same values)
     duplicate_rows_dropped: dict[str, int] = field(default_factory=dict)
+    #: notices that do not stop an import (kinds in :data:`WARNING_KINDS`)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +144,22 @@ class ValidationReport:
                 lines.append(f"  ... and {count - len(shown)} more of this kind")
         return lines
 
+    def warn(self, notice: Problem) -> None:
+        """Record a notice that does not make the dataset invalid."""
+        self.warnings.append(notice)
+
+    def warning_lines(self, limit_per_kind: int = 20) -> list[str]:
+        """Human-readable warnings, as :meth:`summary_lines` gives problems."""
+        lines = []
+        counts = Counter(w.kind for w in self.warnings)
+        for kind, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            lines.append(f"warning: {count} x {WARNING_KINDS.get(kind, kind)} [{kind}]")
+            shown = [w for w in self.warnings if w.kind == kind][:limit_per_kind]
+            lines.extend(f"  - {w}" for w in shown)
+            if count > len(shown):
+                lines.append(f"  ... and {count - len(shown)} more of this kind")
+        return lines
+
     def as_dict(self, limit: int = 1000) -> dict:
         return {
             "dataset": self.dataset,
@@ -134,4 +171,6 @@ class ValidationReport:
             "problems_truncated": max(0, len(self.problems) - limit),
             "events_before_first_release": self.events_before_first_release,
             "duplicate_rows_dropped": self.duplicate_rows_dropped,
+            "warning_counts": dict(Counter(w.kind for w in self.warnings)),
+            "warnings": [w.as_dict() for w in self.warnings[:limit]],
         }

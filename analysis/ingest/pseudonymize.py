@@ -6,7 +6,8 @@ earlier ones; without the key nobody can test a guessed id against the database.
 
 The key comes from ``--key-file``, else ``DESIST_KEY_FILE``, else the file
 ``<database>.key`` beside the database, created on first import with owner-only
-permissions. The database stores a fingerprint of the key (never the key), so an
+permissions (mode 0600, whatever the umask). A key file that the group or other users
+can read or change is refused, with the ``chmod`` that fixes it. The database stores a fingerprint of the key (never the key), so an
 import with the wrong key is refused instead of silently breaking the links.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import shlex
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +86,40 @@ def save_new_key(path: Path, key: bytes) -> None:
         raise PseudonymKeyError(
             f"a key file appeared at {path} during the import; run the import again"
         ) from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(key.hex() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        # A half-written key (disk full) would make every later import fail: remove it.
+        path.unlink(missing_ok=True)
+        raise
+
+
+def check_key_is_private(path: Path) -> None:
+    """Refuse a key file that users other than its owner can read or change.
+
+    Whoever can read the key can test guessed raw ids against the database, and whoever
+    can change it can break the links between imports; the message gives the ``chmod``
+    that fixes it. Refusing (rather than warning) makes the problem impossible to miss.
+    The importer checks this once it knows the key is the database's own, so that a
+    wrong key is reported as wrong first.
+
+    Raises
+    ------
+    PseudonymKeyError
+        When the file's mode gives the group or others any access.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError as exc:
+        raise PseudonymKeyError(f"cannot read the key file {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise PseudonymKeyError(
+            f"the key file {path} can be read or changed by other users (mode {mode:04o}); "
+            f"make it private with: chmod 600 {shlex.quote(str(path))}"
+        )
 
 
 def key_fingerprint(key: bytes) -> str:

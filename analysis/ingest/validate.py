@@ -7,6 +7,7 @@ with a :class:`ValidationReport`. It never writes anything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.contract import (
     COVARIATE_NAME,
     PERSON_TABLES,
+    RESERVED_COVARIATE_NAMES,
     TABLE_ORDER,
     TABLES,
     Column,
@@ -27,11 +31,16 @@ from analysis.contract import (
 )
 from analysis.ingest.problems import Problem, ValidationReport
 from analysis.ingest.readers import TableFile, find_table_files, read_table_file
+from analysis.ingest.values import (
+    control_character_mask,
+    describe_control_character,
+    look_alike_findings,
+    normalise_text,
+    scripts_of,
+)
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _EARLIEST_DATE = pd.Timestamp("1900-01-01")
-#: Columns the importer adds to every table; a file cannot bring its own.
-_RESERVED_COLUMNS = frozenset({"batch_id"})
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,14 @@ def check_dataset(
     *,
     today: dt.date | None = None,
     known: KnownIds | None = None,
+    keep_cells: bool = True,
 ) -> tuple[ValidationReport, dict[str, ParsedTable]]:
-    """Like :func:`validate_dataset`, and also return the parsed tables for the importer."""
+    """Like :func:`validate_dataset`, and also return the parsed tables for the importer.
+
+    With ``keep_cells=False`` each table's raw text cells are let go once it is checked
+    (``source.cells`` is then empty): the typed frame is all an import without a rejects
+    file needs, and the cells would double the memory of a national dataset.
+    """
     folder = Path(dataset_dir)
     report = ValidationReport(dataset=str(folder))
     if not folder.is_dir():
@@ -147,6 +162,9 @@ def check_dataset(
         report.files[name] = source.name
         report.rows_read[name] = len(source.cells)
         result = _check_table(table, source, report, today_ts, known)
+        if result is not None and not keep_cells:
+            result.source = dataclasses.replace(source, cells=source.cells.iloc[0:0])
+        del source
         if result is not None:
             parsed[name] = result
             unusable.discard(name)
@@ -219,16 +237,17 @@ def _check_header(table: Table, source: TableFile, report: ValidationReport, kno
                 )
             )
             usable = False
-        elif name in _RESERVED_COLUMNS:
+        elif name in RESERVED_COVARIATE_NAMES:
             report.add(
                 Problem(
                     "bad_column_name",
                     source.name,
-                    f"extra column '{source.header[position]}' has a name the database "
-                    "uses for its own bookkeeping",
+                    f"extra column '{source.header[position]}' has a name the database uses "
+                    "for its own bookkeeping or the analyses for their own columns (reserved: "
+                    + ", ".join(sorted(RESERVED_COVARIATE_NAMES)) + ")",
                     line=1,
                     column=source.header[position],
-                    expected="another name for this column",
+                    expected=f"another name for this column, e.g. '{name}_value'",
                 )
             )
             usable = False
@@ -283,14 +302,17 @@ def _check_table(
     for column in table.columns:
         if column.name in positions:
             raw = source.cells[positions[column.name]].astype(str)
+            if column.kind in ("text", "code"):
+                raw = _check_text(column.name, raw, _is_identifier(column), flag)
         else:
             raw = pd.Series([""] * n, dtype=str)
         raw_columns[column.name] = raw
         typed[column.name] = _check_column(column, raw, today, flag)
+    _warn_look_alikes(table, source, typed, report)
 
     covariates: dict[str, str] = {}
     for name, position in covariate_positions.items():
-        raw = source.cells[position].astype(str)
+        raw = _check_text(name, source.cells[position].astype(str), False, flag)
         numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
         # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
         numbers = numbers.where(np.isfinite(numbers.astype("float64")))
@@ -315,6 +337,64 @@ def _check_table(
     frame = pd.DataFrame(typed)
     _check_rows(table, source, frame, raw_columns, flag)
     return ParsedTable(table.name, source, frame, ~bad, covariates)
+
+
+def _is_identifier(column: Column) -> bool:
+    """Identifiers and codes are matched exactly, so they get the strictest cleaning."""
+    return column.kind == "code" or column.name.endswith("_id")
+
+
+def _check_text(name: str, raw: pd.Series, identifier: bool, flag) -> pd.Series:
+    """Refuse control characters; return the cells in NFC (see :mod:`analysis.ingest.values`)."""
+    control = control_character_mask(raw, identifier=identifier)
+    if control.any():
+        flag(
+            "control_character",
+            control,
+            name,
+            raw,
+            lambda v: f"the cell holds the control character "
+            f"{describe_control_character(v, identifier=identifier)}, which screens do not show",
+            "text without control characters"
+            + ("" if identifier else " (a tab or a line break is allowed)"),
+        )
+    return normalise_text(raw, identifier=identifier)
+
+
+def _warn_look_alikes(table: Table, source: TableFile, typed: dict, report) -> None:
+    """Warn about identifiers that mix alphabets or read like another one (not an error)."""
+    for column in table.columns:
+        if not column.name.endswith("_id") or column.name not in typed:
+            continue
+        values = typed[column.name]
+        mixed, pairs = look_alike_findings(values)
+        for row in mixed:
+            value = values.iloc[row]
+            report.warn(
+                Problem(
+                    "mixed_scripts",
+                    source.name,
+                    f"{column.name} mixes letters of several alphabets ("
+                    + ", ".join(sorted(scripts_of(value))).lower()
+                    + "); a look-alike letter typed in another alphabet makes a different id",
+                    int(source.lines[row]),
+                    column.name,
+                    value,
+                )
+            )
+        for row, earlier in pairs:
+            report.warn(
+                Problem(
+                    "look_alike_ids",
+                    source.name,
+                    f"{column.name} reads like '{values.iloc[earlier]}' on line "
+                    f"{int(source.lines[earlier])} but differs in look-alike letters of another "
+                    "alphabet; the two are imported as different ids",
+                    int(source.lines[row]),
+                    column.name,
+                    values.iloc[row],
+                )
+            )
 
 
 def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> pd.Series:
@@ -361,7 +441,7 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
         if column.default is not None:
             result = result.where(~empty, column.default)
         return result
-    return raw.where(present)
+    return raw if bool(present.all()) else raw.where(present)
 
 
 def _check_rows(
@@ -484,24 +564,30 @@ def _check_references(
             )
 
 
-def _valid_ids(table: ParsedTable | None, column: str) -> np.ndarray:
-    """Distinct ids of the rows without problems, as an object array."""
+def _valid_ids(table: ParsedTable | None, column: str) -> pa.Array:
+    """Distinct ids of the rows without problems, as Arrow text (no Python string per id)."""
     if table is None:
-        return np.array([], dtype=object)
-    return pd.unique(table.frame[column][table.row_ok].dropna().astype(object).to_numpy())
+        return pa.array([], type=pa.string())
+    ids = table.frame[column][table.row_ok].dropna()
+    return pc.unique(pa.array(ids.astype(_TEXT), type=pa.string()))
+
+
+_TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 
 
 def _isin(values: pd.Series, *pools) -> pd.Series:
-    """``values.isin(union of pools)`` for large collections of ids.
+    """``values.isin(union of pools)`` for large collections of ids, by Arrow's hash set.
 
-    pandas' Arrow-backed ``str`` dtype converts the allowed values one at a time
-    (seconds for a million ids); the object-dtype hash table does it in C.
+    pandas' ``isin`` on text converts every id into a Python string first: seconds and
+    gigabytes for ten million ids. Missing values are never in a pool.
     """
     arrays = [
-        pool if isinstance(pool, np.ndarray) else np.fromiter(pool, dtype=object, count=len(pool))
+        pool if isinstance(pool, pa.Array) else pa.array(list(pool), type=pa.string())
         for pool in pools
     ]
-    return values.astype(object).isin(np.concatenate(arrays) if arrays else [])
+    value_set = pa.concat_arrays(arrays) if arrays else pa.array([], type=pa.string())
+    found = pc.is_in(pa.array(values.astype(_TEXT), type=pa.string()), value_set=value_set)
+    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=values.index)
 
 
 def _refuse(report, table: ParsedTable, kind, mask, column, message, expected) -> None:

@@ -6,14 +6,23 @@ writes the live file: it builds a new file beside it and swaps it in atomically
 (see :mod:`analysis.ingest.importer`).
 """
 
-from analysis.store.location import DEFAULT_DB, resolve_db_path
+from analysis.store.location import (
+    DEFAULT_DB,
+    NEW_DATABASE_MODE,
+    database_file_mode,
+    owner_only_new_files,
+    resolve_db_path,
+)
 from analysis.store.schema import SCHEMA_VERSION, connect_readonly, migrate, schema_version
 
 __all__ = [
     "DEFAULT_DB",
+    "NEW_DATABASE_MODE",
     "SCHEMA_VERSION",
     "connect_readonly",
+    "database_file_mode",
     "migrate",
+    "owner_only_new_files",
     "resolve_db_path",
     "schema_version",
 ]

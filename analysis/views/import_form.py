@@ -33,6 +33,7 @@ from analysis.contract import FILE_SUFFIXES, TABLE_ORDER
 from analysis.errors import DesistError, InvalidDatasetError
 from analysis.ingest import ImportReport, ValidationReport, import_dataset, validate_dataset
 from analysis.ingest.importer import known_ids_in
+from analysis.views.stored import store_default_views
 
 #: Environment variable that enables the import form.
 ALLOW_ENV_VAR = "DESIST_ALLOW_IMPORT"
@@ -172,8 +173,11 @@ def import_staged(staged: StagedDataset, db: str | os.PathLike[str], *,
     """
     rejects = staged.folder / "rejected_rows.csv" if skip_invalid else None
     try:
+        # The rejects file sits inside the staged folder on purpose (it is removed with
+        # it), which the importer refuses unless told that the caller chose the place.
         report = import_dataset(staged.folder, db, key_file=key_file,
-                                skip_invalid=skip_invalid, rejects=rejects, today=today)
+                                skip_invalid=skip_invalid, rejects=rejects, today=today,
+                                force_rejects=skip_invalid, after_commit=store_default_views)
     except InvalidDatasetError as exc:
         problems = problems_table(exc.report) if getattr(exc, "report", None) else None
         return ImportOutcome(False, f"Nothing was imported: {exc}", None, problems)

@@ -136,7 +136,8 @@ def test_import_skip_invalid_with_rejects(runner, tmp_path, db):
     assert result.exit_code == 0, result.stderr
     # The bad release plus that person's participation and event.
     assert f"3 rejected row(s) written to {rejects}" in result.output
-    assert rejects.read_text(encoding="utf-8").count("\n") == 4
+    # The confidentiality notice, the header and the three rows.
+    assert rejects.read_text(encoding="utf-8").count("\n") == 5
 
 
 def test_skip_invalid_without_rejects_exits_2(runner, dataset, db):

@@ -9,9 +9,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analysis.errors import DesistError, InvalidDatasetError
+from analysis.errors import DesistError, InvalidDatasetError, UnsafeOutputPathError
 from analysis.ingest import import_dataset
 from analysis.ingest.readers import sha256_of
+from analysis.ingest.rejects import csv_rows
 from tests.ingest.conftest import (
     PERSONS,
     TODAY,
@@ -271,8 +272,8 @@ def test_skip_invalid_loads_valid_rows_and_writes_every_rejected_row(tmp_path, d
     # The event of a person whose only release was rejected is rejected too.
     assert report.tables["events"].rejected == 1 and report.tables["events"].inserted == 3
     assert _row_counts(db)["releases"] == 4
-    with rejects.open(encoding="utf-8") as handle:
-        written = list(csv.DictReader(handle))
+    # csv_rows skips the confidentiality notice on the first line
+    written = csv_rows(rejects)
     assert [(r["table"], r["line"]) for r in written] == [
         ("releases", "6"),
         ("releases", "7"),
@@ -383,7 +384,8 @@ def test_unwritable_places_are_user_errors_and_change_nothing(tmp_path, dataset,
     import_dataset(dataset, db, today=TODAY)
     before = file_digest(db)
     bad = write_dataset(tmp_path / "bad", releases=replace_cell("releases", 0, "sex", "Q"))
-    with pytest.raises(DatabaseError, match="cannot import into"):
+    # A folder as the rejects file is refused before any work starts.
+    with pytest.raises(UnsafeOutputPathError, match="is a folder"):
         import_dataset(bad, db, skip_invalid=True, rejects=tmp_path, today=TODAY)
     assert file_digest(db) == before
     assert not list(db.parent.glob("*.tmp*"))
@@ -435,3 +437,89 @@ def test_columns_left_out_of_a_later_file_keep_their_stored_values(tmp_path, dat
     emptied = write_dataset(tmp_path / "emptied", tables={"releases": (header, rows)})
     assert import_dataset(emptied, db, today=TODAY).tables["releases"].updated == 1
     assert _query(db, "SELECT sex FROM releases WHERE release_id = 'R1'") == [(None,)]
+
+
+# ---------------------------------------------------------------- bounded memory paths
+
+
+def _stored_releases(db):
+    return _query(db, "SELECT * EXCLUDE (person_id, batch_id) FROM releases ORDER BY release_id")
+
+
+def test_quoted_and_plain_csv_files_import_alike(tmp_path, monkeypatch):
+    """Plain files are parsed by Arrow, quoted ones by pandas in blocks: same database."""
+    from analysis.ingest import readers
+
+    plain = write_dataset(tmp_path / "plain")
+    quoted = write_dataset(tmp_path / "quoted")
+    for path in quoted.glob("*.csv"):
+        rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 2)  # several blocks per file
+    import_dataset(plain, tmp_path / "a.duckdb", today=TODAY)
+    import_dataset(quoted, tmp_path / "b.duckdb", today=TODAY)
+    assert _stored_releases(tmp_path / "a.duckdb") == _stored_releases(tmp_path / "b.duckdb")
+
+
+def test_lines_stay_exact_when_pandas_reads_in_blocks(tmp_path, monkeypatch):
+    from analysis.ingest import readers
+    from analysis.ingest.validate import validate_dataset
+
+    header, rows = VALID["releases"]
+    rows = [list(r) for r in rows]
+    rows[0][header.index("facility")] = "North\nWing"  # a quoted line break: pandas path
+    rows[3][header.index("release_date")] = "2020-13-01"
+    folder = write_dataset(tmp_path / "d", releases=(header, rows))
+    monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 1)
+    [problem] = validate_dataset(folder, today=TODAY).problems
+    assert (problem.kind, problem.line, problem.column) == ("bad_date", 6, "release_date")
+
+
+def test_an_import_without_rejects_lets_the_raw_cells_go(tmp_path):
+    from analysis.ingest.validate import check_dataset
+
+    folder = write_dataset(tmp_path / "d")
+    _, kept = check_dataset(folder, today=TODAY)
+    _, light = check_dataset(folder, today=TODAY, keep_cells=False)
+    assert all(len(t.source.cells) == len(t.frame) for t in kept.values())
+    assert all(len(t.source.cells) == 0 for t in light.values())
+    assert {n: t.row_ok.tolist() for n, t in kept.items()} == {
+        n: t.row_ok.tolist() for n, t in light.items()}
+
+
+def test_duckdb_spills_beside_the_copy_and_leaves_nothing(tmp_path, dataset, db, monkeypatch):
+    monkeypatch.setenv("DESIST_IMPORT_MEMORY_MB", "100")
+    import_dataset(dataset, db, today=TODAY)
+    assert sorted(p.name for p in db.parent.iterdir()) == [
+        "study.duckdb", "study.duckdb.key", "study.duckdb.lock"]
+
+
+def test_a_killed_imports_spill_folder_is_removed_by_the_next_import(tmp_path, dataset, db):
+    leftover = db.parent / "study.duckdb.import-20250101T000000Z-dead.tmp.spill"
+    leftover.mkdir(parents=True)
+    (leftover / "duckdb_temp_block-1.block").write_bytes(b"x" * 10)
+    import_dataset(dataset, db, today=TODAY)
+    assert not leftover.exists()
+
+
+@pytest.mark.parametrize("value", ["lots", "50"])
+def test_an_import_memory_setting_that_is_not_usable_is_a_user_error(dataset, db, monkeypatch,
+                                                                     value):
+    monkeypatch.setenv("DESIST_IMPORT_MEMORY_MB", value)
+    with pytest.raises(DesistError, match="DESIST_IMPORT_MEMORY_MB"):
+        import_dataset(dataset, db, today=TODAY)
+    assert not db.exists()
+
+
+def test_duckdb_out_of_memory_is_a_user_error_naming_the_setting(dataset, db, monkeypatch):
+    import analysis.ingest.importer as importer
+
+    def exhausted(con, batch_id):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+
+    monkeypatch.setattr(importer, "refresh_follow_up", exhausted)
+    monkeypatch.setenv("DESIST_IMPORT_MEMORY_MB", "500")
+    with pytest.raises(DesistError, match="500 MB.*DESIST_IMPORT_MEMORY_MB"):
+        import_dataset(dataset, db, today=TODAY)
+    assert not db.exists() and not list(db.parent.glob("*.tmp*"))

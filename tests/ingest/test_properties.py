@@ -189,3 +189,47 @@ def test_random_headers(workspace, header, suffix):
             # The writer itself refuses (e.g. duplicate column names in Parquet).
             return
     _check_no_crash_no_partial_write(workspace, folder)
+
+
+# The Arrow CSV parser (fast, no Python string per cell) must read every plain file it
+# accepts exactly as pandas' parser reads the whole file; so must pandas reading it in
+# blocks (files with quotes or lone CRs). Refusals must stay refusals.
+_CSV_PIECES = st.lists(
+    st.sampled_from(["a", "b", "é", "1", " ", ",", ";", '"', '""', "\n", "\r\n", "\r", "\t",
+                     "x y", "\x00", "\ufeff", "\n\r", "\r\n\r"]),
+    min_size=1,
+    max_size=40,
+)
+
+
+@FAST
+@given(pieces=_CSV_PIECES)
+def test_block_and_arrow_parsing_read_every_csv_as_a_whole_file_read(pieces, monkeypatch):
+    import pandas as pd
+
+    from analysis.ingest import readers
+
+    text = "h1,h2\n" + "".join(pieces)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        try:
+            whole = pd.read_csv(path, encoding="utf-8-sig", sep=",", header=None, dtype=str,
+                                keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                                engine="c").astype(object).values.tolist()
+        except pd.errors.ParserError:
+            whole = "refused"
+        monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 2)
+        try:
+            blocks = readers._parse_with_pandas(path, ",").astype(object).values.tolist()
+        except pd.errors.ParserError:
+            blocks = "refused"
+        assert blocks == whole
+        facts = readers._scan_text(path)
+        if not isinstance(facts, readers._TextFacts):
+            return  # refused before parsing (binary)
+        if facts.lone_carriage_return or facts.has_quotes:
+            return  # read by pandas alone
+        arrow = readers._parse_with_arrow(path, ",", 2)
+        if arrow is not None:
+            assert arrow.astype(object).values.tolist() == whole

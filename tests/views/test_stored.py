@@ -84,7 +84,7 @@ def test_results_of_other_code_are_not_used(demo_con, monkeypatch):
 def copied_demo(demo_db, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(demo_db, db)
-    shutil.copyfile(f"{demo_db}.key", f"{db}.key")
+    shutil.copy(f"{demo_db}.key", f"{db}.key")  # keeps the key owner-only (else refused)
     return db
 
 
@@ -97,7 +97,7 @@ def _small_dataset(folder):
 
 
 def test_results_stored_before_a_later_import_are_not_used(copied_demo, tmp_path):
-    import_dataset(_small_dataset(tmp_path / "more"), copied_demo, store_views=False)
+    import_dataset(_small_dataset(tmp_path / "more"), copied_demo)
     con = connect_readonly(copied_demo)
     try:
         assert con.execute("SELECT count(*) FROM stored_views").fetchone()[0] > 0
