@@ -3,13 +3,25 @@
 Shared by the dashboard, the HTML reports and the notebooks. Colours are the
 Okabe–Ito palette (safe for colour-blind readers); fonts are large enough for a
 projector; axes always carry their unit.
+
+Every text in a figure is shown as text: plotly.js reads a subset of HTML (``<b>``,
+``<br>``, ``<a href>``, ``<span style>``, entities) in titles, legends, axis and tick
+labels, hover labels and annotations, and group names come from the data (facility,
+programme and covariate names). Each builder ends in :func:`_layout`, which escapes
+``<``, ``>`` and ``&`` in all of them once (:func:`plotly_text`), so a facility called
+``<b>North</b>`` is drawn as those characters.
 """
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from analysis.constants import DAYS_PER_MONTH
 
 #: Okabe & Ito (2008), "Color Universal Design".
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -21,7 +33,61 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def plotly_text(value: object) -> str:
+    """``value`` as a plotly label that reads exactly as written (``<``, ``>``, ``&`` escaped).
+
+    Examples
+    --------
+    >>> plotly_text("<b>North</b> & South")
+    '&lt;b&gt;North&lt;/b&gt; &amp; South'
+    """
+    return html.escape(str(value), quote=False)
+
+
+def _escaped_values(values: Iterable) -> list | None:
+    """The values with strings escaped, or ``None`` when none is a string."""
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "OUS":
+        return None  # numbers, dates: nothing to escape (and no loop over a long curve)
+    values = list(values)
+    if not any(isinstance(v, str) for v in values):
+        return None
+    # Category labels are strings; numbers and missing values stay as they are.
+    return [plotly_text(v) if isinstance(v, str) else v for v in values]
+
+
+def _as_plain_text(fig: go.Figure) -> go.Figure:
+    """Escape every text of ``fig`` for plotly, once (see the module docstring)."""
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = plotly_text(layout.title.text)
+    if layout.legend.title.text:
+        layout.legend.title.text = plotly_text(layout.legend.title.text)
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.title.text:
+            axis.title.text = plotly_text(axis.title.text)
+        for prop in ("ticktext", "categoryarray"):
+            escaped = None if axis[prop] is None else _escaped_values(axis[prop])
+            if escaped is not None:
+                axis[prop] = escaped
+    for annotation in layout.annotations:
+        if annotation.text:
+            annotation.text = plotly_text(annotation.text)
+    for trace in fig.data:
+        if getattr(trace, "name", None):
+            trace.name = plotly_text(trace.name)
+        for prop in ("x", "y", "text", "hovertext"):
+            values = getattr(trace, prop, None)
+            if isinstance(values, str):
+                setattr(trace, prop, plotly_text(values))
+            elif values is not None:
+                escaped = _escaped_values(values)
+                if escaped is not None:
+                    setattr(trace, prop, escaped)
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    # Called exactly once per figure, as its builder's last step: it escapes every text.
     fig.update_layout(
         title=title,
         font={"size": FONT_SIZE},
@@ -32,7 +98,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         margin={"l": 70, "r": 20, "t": 80, "b": 60},
         hovermode="x unified",
     )
-    return fig
+    return _as_plain_text(fig)
 
 
 def step_curves(
@@ -51,7 +117,8 @@ def step_curves(
     """Step curves (Kaplan–Meier, cumulative incidence) with shaded 95% CI bands.
 
     ``curves`` has one row per group and time; ``time`` is in days since release.
-    With ``time_unit="months"`` the axis shows months (days / 30.4375).
+    With ``time_unit="months"`` the axis shows months
+    (days / :data:`~analysis.constants.DAYS_PER_MONTH`).
 
     Examples
     --------
@@ -63,7 +130,7 @@ def step_curves(
     """
     fig = go.Figure()
     scale = 100.0 if percent else 1.0
-    divisor = 30.4375 if time_unit == "months" else 1.0
+    divisor = DAYS_PER_MONTH if time_unit == "months" else 1.0
     for index, (name, part) in enumerate(curves.groupby(group, sort=False)):
         colour = PALETTE[index % len(PALETTE)]
         x = part[time].to_numpy(dtype=float) / divisor

@@ -3,6 +3,11 @@
 Everything is inlined: the plotly.js library (from the installed plotly
 package, never a CDN), the charts' data, the styles. The file opens in a browser
 with no network and prints cleanly (tables and charts avoid page breaks).
+
+Every text is escaped: titles, headings, paragraphs and captions here, table cells and
+column names by pandas (``escape=True``), chart labels by :mod:`analysis.charts`, and
+the charts' JSON by plotly (``<`` and ``>`` as ``\u003c``/``\u003e``, so no name can
+close the ``<script>``). A programme or facility name is always shown as its characters.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ class Section:
 
 
 def _table(caption: str, frame: pd.DataFrame) -> str:
-    body = frame.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.3g}")
+    # escape=True (pandas' default, kept explicit): cells and column names are data text.
+    body = frame.to_html(index=False, border=0, na_rep="–", escape=True,
+                         float_format=lambda v: f"{v:,.3g}")
     # pandas escapes the cells; the caption goes right after the opening <table ...> tag.
     return body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
 

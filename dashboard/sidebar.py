@@ -14,10 +14,10 @@ import datetime as dt
 
 import streamlit as st
 
-from analysis.disclosure import DEFAULT_MIN_CELL
+from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.choices import FilterChoices
-from analysis.views.filters import MIN_CELL_CEILING, MIN_CELL_FLOOR, QUERY_KEYS, ViewFilters
+from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, ViewFilters
 from dashboard import cache
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
 

@@ -1,5 +1,9 @@
 """Desistance dashboard — the router (``streamlit run dashboard/streamlit_app.py``).
 
+Served only to this machine: when Streamlit listens on any other address (started other
+than the documented way, see :mod:`dashboard.serving`), the page says how to start it and
+shows no data — the database is not even opened.
+
 Sets the page up (titles in the language chosen in the sidebar or the URL's ``lang``:
 :mod:`dashboard.i18n`), draws the sidebar filters once (stored in
 ``st.session_state["filters"]`` for the pages), and runs the chosen page. A problem the
@@ -22,6 +26,8 @@ import streamlit as st  # noqa: E402
 from analysis.errors import DatabaseError, DesistError  # noqa: E402
 from dashboard import cache  # noqa: E402
 from dashboard.i18n import apply_direction, t  # noqa: E402
+from dashboard.safe_text import md_literal  # noqa: E402
+from dashboard.serving import REFUSAL_TITLE, is_loopback_address, refusal_markdown  # noqa: E402
 from dashboard.sidebar import language_selector, sidebar_filters  # noqa: E402
 
 # No page icons: a Material icon becomes the tab favicon, fetched from fonts.gstatic.com.
@@ -37,6 +43,12 @@ PAGES = [
 ]
 
 st.set_page_config(layout="wide", page_title="Desistance")
+# Before anything that reads the data: on a network address, nothing of the study is shown.
+address = st.get_option("server.address")
+if not is_loopback_address(address):
+    st.title(REFUSAL_TITLE)
+    st.markdown(refusal_markdown(address))
+    st.stop()
 page = st.navigation(PAGES)
 # Before the database check, so that its message is in the chosen language too.
 language_selector()
@@ -45,7 +57,7 @@ apply_direction()
 try:
     cache.connection()
 except DatabaseError as exc:
-    st.error(f"{exc}")
+    st.error(md_literal(exc))
     st.info(t("Set the DESIST_DB environment variable to your study database, or run "
               "`make demo` to build the demo database, then reload this page."))
     st.stop()
@@ -54,4 +66,5 @@ st.session_state["filters"] = sidebar_filters()
 try:
     page.run()
 except DesistError as exc:
-    st.warning(str(exc))
+    # Messages quote names and values from the data: shown as text.
+    st.warning(md_literal(exc))

@@ -1,11 +1,17 @@
-"""HTML reports are self-contained: no request leaves the file."""
+"""HTML reports are self-contained: no request leaves the file, no name becomes markup."""
 
 import re
+from html.parser import HTMLParser
 
 import pandas as pd
 
 from analysis.charts import step_curves
 from analysis.html_report import Section, render_html
+from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
+    FACILITIES,
+    hostile_db,
+    program_name,
+)
 
 EXTERNAL = re.compile(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", re.I)
 
@@ -48,3 +54,53 @@ def test_report_escapes_user_text_and_keeps_tables():
     assert "&lt;script&gt;x&lt;/script&gt;" in page
     assert "<caption>Rates</caption>" in page
     assert "@media print" in page
+
+
+class _Document(HTMLParser):
+    """The tags and the text of an HTML page, scripts and styles left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+#: Every tag the report itself writes; a name from the data must add none.
+REPORT_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "h1", "h2", "p",
+               "table", "caption", "thead", "tbody", "tr", "th", "td", "div", "footer"}
+
+
+def test_impact_report_of_a_study_with_markup_in_its_names(hostile_db):  # noqa: F811
+    from analysis.impact.evaluation import ImpactEvaluation
+    from analysis.impact.report import build_report_html
+    from analysis.store import connect_readonly
+    from analysis.survival.episodes import Outcome
+
+    con = connect_readonly(hostile_db)
+    try:
+        result = ImpactEvaluation(program="VOC-METAL", outcome=Outcome.named("rearrest")).fit(con)
+    finally:
+        con.close()
+    page = build_report_html(result)
+    document = _Document()
+    document.feed(page)
+    assert document.tags <= REPORT_TAGS, document.tags - REPORT_TAGS
+    text = "".join(document.text)
+    assert program_name("VOC-METAL", "Vocational training: metalwork") in text
+    eastfield = FACILITIES["Eastfield Prison"]
+    assert f"facility[{eastfield}]" in text  # the balance table, as characters
+    # The charts' data: plotly would read the name's markup unless it is escaped.
+    assert "facility[&lt;img src=" in page
+    assert "\\u003cimg" not in page

@@ -6,6 +6,7 @@ from analysis.store import resolve_db_path
 from analysis.views import import_form
 from dashboard import cache
 from dashboard.i18n import t
+from dashboard.safe_text import md_literal
 from dashboard.widgets import show_table
 
 filters = st.session_state["filters"]
@@ -56,10 +57,10 @@ with upload:
     db = resolve_db_path(None)
     st.markdown(t("Import a dataset in the data contract's format (`docs/data-contract.md`) "
                   "into `{db}`. Imports are all or nothing; pages show the new data right "
-                  "after.", db=db))
+                  "after.", db=str(db).replace("`", "'")))  # inside a code span: only ` could escape
     if not allowed:
         st.info(t("Importing is switched off. Start the dashboard with write access to enable "
-                  "it: `DESIST_ALLOW_IMPORT=1 streamlit run dashboard/streamlit_app.py`. You "
+                  "it: `DESIST_ALLOW_IMPORT=1 desist dashboard`. You "
                   "can still check files here."), icon=":material/lock:")
     uploads = {}
     for table in (*import_form.REQUIRED_TABLES, *import_form.OPTIONAL_TABLES):
@@ -73,7 +74,7 @@ with upload:
         prepared = import_form.prepare_upload(uploads, db)
         try:
             if prepared.error:
-                st.error(prepared.error)
+                st.error(md_literal(prepared.error))  # quotes file names and values
             elif prepared.ok:
                 st.success(t("The files meet the data contract."), icon=":material/check:")
             else:
@@ -87,10 +88,10 @@ with upload:
                 outcome = import_form.import_staged(prepared.staged, db, skip_invalid=skip)
                 if outcome.ok:
                     cache.clear()
-                    st.success(outcome.message)
+                    st.success(md_literal(outcome.message))
                     show_table(outcome.tables(), key="data-import-result")
                 else:
-                    st.error(outcome.message)
+                    st.error(md_literal(outcome.message))
         finally:
             if prepared.staged is not None:
                 import_form.discard(prepared.staged)

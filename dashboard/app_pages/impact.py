@@ -3,8 +3,10 @@
 import streamlit as st
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
+from analysis.constants import DEFAULT_HORIZONS
 from dashboard import cache
 from dashboard.i18n import current_language, t
+from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
@@ -22,7 +24,7 @@ left, right = st.columns([3, 1])
 subject = left.selectbox(t("Programme, project or funder"), subjects, key="impact-subject",
                          format_func=lambda s: s.label)
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
-horizons = {d: horizon_option(d) for d in (365, 730, 1095)}
+horizons = {d: horizon_option(d) for d in DEFAULT_HORIZONS}
 horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
                           format_func=horizons.get)
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
@@ -34,17 +36,19 @@ evaluated = cache.run_view("impact:impact_page", filters, **choice, language=lan
 result = evaluated.primary
 
 if not result.ok:
-    st.warning(result.error, icon=":material/info:")
+    st.warning(md_literal(result.error), icon=":material/info:")
     st.stop()
 
-st.subheader(t("Impact of {label}", label=result.label))
-st.markdown(f"### {result.headline}")
+# Programme, project and funder names come from the data: every sentence that quotes
+# them is shown as text (a name like "![t](http://elsewhere/x.png)" stays those characters).
+st.subheader(t("Impact of {label}", label=md_literal(result.label)))
+st.markdown(f"### {md_literal(result.headline)}")
 verdict = (t("Reportable") if result.reportable else t("Not reportable")) + " · " + (
     t("statistically significant") if result.significant
     else t("not statistically significant"))
 st.markdown(t("**Honesty rules:** {verdict}.", verdict=verdict))
 for reason in result.reasons:
-    st.warning(reason, icon=":material/rule:")
+    st.warning(md_literal(reason), icon=":material/rule:")
 if result.small_sample:
     small_sample_note(0, t("this comparison"))
 
@@ -61,7 +65,7 @@ if result.reportable:
 
 st.subheader(t("Cost per reoffence avoided"))
 if result.cost_statement:
-    st.markdown(result.cost_statement)
+    st.markdown(md_literal(result.cost_statement))
 elif result.reportable:
     st.info(t("No cost is recorded for this programme (or costs are in several currencies)."))
 else:
@@ -72,7 +76,7 @@ show_table(result.attrition, key="impact-attrition",
            caption=t("From every release to the compared sample, with the reasons for "
                      "exclusion."))
 for note in result.notes:
-    st.caption(note)
+    st.caption(md_literal(note))
 
 st.subheader(t("Balance and overlap"))
 columns = st.columns(2)
@@ -105,14 +109,14 @@ with st.form("impact-planning"):
     st.form_submit_button(t("Compute"))
 aid = cache.run_view("impact:planning", filters, participants=int(planned),
                      base_rate=float(base), comparison_ratio=float(ratio))
-st.info(aid.sentence(), icon=":material/calculate:")
+st.info(md_literal(aid.sentence()), icon=":material/calculate:")
 
 st.subheader(t("Sensitivity: inverse-probability weighting"))
 sensitivity = evaluated.sensitivity
 if sensitivity.error:
-    st.warning(sensitivity.error)
+    st.warning(md_literal(sensitivity.error))
 else:
-    st.markdown(sensitivity.headline)
+    st.markdown(md_literal(sensitivity.headline))
     if sensitivity.reportable:
         show_table(sensitivity.estimates, key="impact-sensitivity", formats=ESTIMATE_FORMATS,
                    caption=t("The same comparison, weighting every eligible release "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard.i18n import current_language, t
+from dashboard.safe_text import md_literal
 from dashboard.widgets import show_figure, show_table, small_sample_note, suppressed
 
 filters = st.session_state["filters"]
@@ -12,7 +13,8 @@ label = result.suppressed_label
 
 st.title(t("Overview"))
 # The outcome sentence is written by analysis/ in the page's language.
-st.markdown(t("**Outcome.** {definition}", definition=result.definition))
+# It names the event types of the data: shown as text.
+st.markdown(t("**Outcome.** {definition}", definition=md_literal(result.definition)))
 
 first = st.columns(3)
 first[0].metric(t("Releases"), suppressed(result.releases, label))
@@ -25,7 +27,7 @@ within = {"1 year": t("Reoffended within 1 year"), "2 years": t("Reoffended with
 rates = st.columns(3)
 for column, row in zip(rates, result.horizons.itertuples(), strict=True):
     column.metric(
-        within.get(row.horizon) or t("Reoffended within {horizon}", horizon=row.horizon),
+        within.get(row.horizon) or t("Reoffended within {horizon}", horizon=md_literal(row.horizon)),
         suppressed(row.recidivism, t("suppressed"), "{:.1%}"),
         help=t("1 − Kaplan–Meier survival, 95% CI in the table below."),
     )

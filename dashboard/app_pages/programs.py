@@ -3,8 +3,10 @@
 import streamlit as st
 
 from analysis.charts import forest_plot
+from analysis.constants import DEFAULT_HORIZONS
 from dashboard import cache
 from dashboard.i18n import t
+from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
@@ -12,6 +14,9 @@ label = f"<{filters.min_cell}"
 HR_FORMATS = {column: "%.3f" if column.endswith("p") else "%.2f"
               for column in ("hr", "hr_lower", "hr_upper", "p", "adj_hr", "adj_hr_lower",
                              "adj_hr_upper", "adj_p")}
+# standard errors of the log hazard ratio (se_type says which one the CIs use)
+HR_FORMATS.update(dict.fromkeys(("se_model", "se_robust", "adj_se_model", "adj_se_robust"),
+                                "%.4f"))
 
 st.title(t("Programmes"))
 
@@ -29,7 +34,7 @@ hazard_ratios = st.container()
 
 st.subheader(t("Completers and dropouts"))
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
-horizons = {d: horizon_option(d, since_release=True) for d in (365, 730, 1095)}
+horizons = {d: horizon_option(d, since_release=True) for d in DEFAULT_HORIZONS}
 horizon = st.selectbox(t("Horizon"), tuple(horizons), key="programs-horizon",
                        format_func=horizons.get)
 completion = cache.run_view("programs:completion_outcomes", filters, horizon_days=horizon)
@@ -38,15 +43,17 @@ show_table(completion.table, key="programs-completion",
                      "CI) of releases whose in-prison programme was completed, and of those "
                      "who took part without completing.", days=horizon))
 for note in completion.notes:
-    st.caption(note)
+    st.caption(md_literal(note))
 
 with hazard_ratios:
     st.subheader(t("Reoffending by programme: hazard ratios"))
     effects = cache.run_view("programs:program_effects", filters)
     st.caption(t("{releases} releases, {events} reoffended (outcome: {outcome}). A hazard "
                  "ratio below 1 means less reoffending among participants, at any time since "
-                 "release.", releases=f"{effects.n_releases:,}", events=f"{effects.n_events:,}",
-                 outcome=filters.outcome.name))
+                 "release.",
+                 releases=label if effects.n_releases is None else f"{effects.n_releases:,}",
+                 events=label if effects.n_events is None else f"{effects.n_events:,}",
+                 outcome=md_literal(filters.outcome.name)))
     small_sample_note(effects.n_releases, t("these hazard ratios"))
     if len(effects.forest):
         show_figure(forest_plot(effects.forest, series="model",
@@ -59,4 +66,4 @@ with hazard_ratios:
                          "participating releases, not estimated. 'not estimable': "
                          "participants all or none reoffended.", k=filters.min_cell))
     for note in effects.notes:
-        st.info(note, icon=":material/info:")
+        st.info(md_literal(note), icon=":material/info:")

@@ -6,6 +6,7 @@ from analysis.views.curves import METHODS, NOT_SHOWN
 from analysis.views.filters import ViewFilters
 from dashboard import cache
 from dashboard.i18n import t
+from dashboard.safe_text import md_literal
 from dashboard.widgets import breakdown_label, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
@@ -41,13 +42,13 @@ for key, value, default in (("by", by, ""), ("method", method, "km")):
 result = cache.run_view("curves:recidivism_curves", filters, breakdown=by, method=method)
 if result.hidden_groups:
     st.info(t("Not estimated (fewer than {k} releases): {groups}.", k=filters.min_cell,
-              groups=", ".join(result.hidden_groups)), icon=":material/visibility_off:")
+              groups=", ".join(map(md_literal, result.hidden_groups))), icon=":material/visibility_off:")
 if result.smallest_group is not None:
     small_sample_note(result.smallest_group, t("some of these curves"))
     show_figure(result.figure, key="recidivism-curves")
     st.caption(t("Each curve stops where fewer than {k} releases remain at risk. Shaded "
                  "bands: 95% confidence intervals.", k=filters.min_cell))
-st.markdown(f"**{result.test_note}**")
+st.markdown(f"**{md_literal(result.test_note)}**")
 
 st.subheader(t("Number at risk (months since release)"))
 show_table(result.at_risk, key="recidivism-at-risk")

@@ -3,6 +3,9 @@
 Starts ``streamlit run dashboard/streamlit_app.py`` on a free port against the demo
 database, drives Debian's chromium with Playwright (no browser is downloaded), and fails
 if the app tried to reach any other host (fonts, telemetry, CDNs) or showed an error.
+The same holds on a study whose names carry Markdown, HTML and plotly markup
+(:mod:`tests.dashboard.hostile`), served by ``desist dashboard`` from another folder:
+every name reads as its characters and no element is injected.
 Screenshots go to ``$DESIST_ARTIFACTS`` when it is set.
 """
 
@@ -15,6 +18,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,6 +27,13 @@ import pytest
 
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.conftest import DEMO_RELEASES
+from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
+    FACILITIES,
+    OTHER_HOST,
+    REGIONS,
+    hostile_db,
+    program_name,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -62,11 +74,22 @@ socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
 """
 
 
-@contextlib.contextmanager
-def streamlit_server(db: Path, workdir: Path, **env_extra: str):
-    """``streamlit run`` with the project's settings on a free port against ``db``.
+@dataclass(frozen=True)
+class Served:
+    """A running dashboard server: its URL, port, process and outside-hosts log."""
 
-    Yields ``(base URL, path of the log of outside hosts the server tried to reach)``.
+    base: str
+    port: int
+    process: subprocess.Popen
+    outside: Path
+
+
+@contextlib.contextmanager
+def serve(command: Callable[[int], list[str]], db: Path, workdir: Path, *, cwd: Path = ROOT,
+          **env_extra: str) -> Iterator[Served]:
+    """Run ``command(port)`` (a dashboard server) from ``cwd`` on a free port against ``db``.
+
+    The server process records every outside host it tries to reach (``NETWORK_GUARD``).
     """
     port = _free_port()
     log = workdir / "server.log"
@@ -77,11 +100,8 @@ def streamlit_server(db: Path, workdir: Path, **env_extra: str):
            "PYTHONPATH": os.pathsep.join([str(workdir), os.environ.get("PYTHONPATH", "")]),
            **env_extra}
     with open(log, "w") as out:
-        # no --server.address: the one in .streamlit/config.toml is part of what is tested
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py",
-             "--server.port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command(port), cwd=cwd, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -95,7 +115,7 @@ def streamlit_server(db: Path, workdir: Path, **env_extra: str):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not start:\n{log.read_text()}")
             time.sleep(0.3)
-        yield base, outside
+        yield Served(base, port, proc, outside)
     finally:
         proc.terminate()
         try:
@@ -104,6 +124,26 @@ def streamlit_server(db: Path, workdir: Path, **env_extra: str):
             proc.kill()
             proc.wait()
     assert proc.returncode is not None
+
+
+@contextlib.contextmanager
+def streamlit_server(db: Path, workdir: Path, **env_extra: str):
+    """``streamlit run`` with the project's settings on a free port against ``db``.
+
+    Yields ``(base URL, path of the log of outside hosts the server tried to reach)``.
+    """
+    def command(port: int) -> list[str]:
+        # no --server.address: the one in .streamlit/config.toml is part of what is tested
+        return [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py",
+                "--server.port", str(port)]
+
+    with serve(command, db, workdir, **env_extra) as served:
+        yield served.base, served.outside
+
+
+def desist_dashboard(port: int) -> list[str]:
+    """The documented way: ``desist dashboard`` (the database comes from DESIST_DB)."""
+    return [sys.executable, "-m", "analysis.cli.run", "dashboard", "--port", str(port)]
 
 
 @pytest.fixture(scope="module")
@@ -149,5 +189,78 @@ def test_every_page_renders_offline(browser, server):  # noqa: F811
                             full_page=True)
     assert not outside, outside
     assert server_outside.read_text() == "", "the server tried to reach other hosts"
+    assert not errors, errors
+    context.close()
+
+
+#: (url path, what the finished page must show, literal texts it must show as characters)
+HOSTILE_PAGES = (
+    ("", CHART, ()),
+    ("recidivism?by=education_level", CHART,
+     ("<b>primary</b>", f"![s](http://{OTHER_HOST}/secondary.png)")),
+    ("recidivism?by=facility", CHART, (FACILITIES["Northgate Prison"],)),
+    ("subgroups", CHART, (*FACILITIES.values(), REGIONS["Highlands"])),
+    ("programs", CHART, ()),
+    ("impact", CHART, (program_name("COMM-DRUG", "Community drug treatment (alternative to "
+                                    "custody)"),)),
+    ("data", TABLE, ()),
+)
+
+#: Elements the hostile names would create if they were rendered: anything that points
+#: at the other host, HTML formatting in the page's text, plotly's <b>/<i>/<br>/<a>.
+INJECTED = f"""() => {{
+    const main = document.querySelector('[data-testid="stMain"]');
+    const found = [...document.querySelectorAll(
+        '[src*="{OTHER_HOST}"], [href*="{OTHER_HOST}"], [style*="color:red"], '
+        + '[style*="color: red"]')].map(e => e.outerHTML.slice(0, 120));
+    found.push(...[...main.querySelectorAll('b, i, sup, sub, img, a[href^="http"]')]
+        .map(e => e.outerHTML.slice(0, 120)));
+    found.push(...[...document.querySelectorAll(
+        'svg a, svg tspan.line, svg [style*="font-weight:bold"], svg [style*="italic"]')]
+        .map(e => e.outerHTML.slice(0, 120)));
+    return found;
+}}"""
+#: Every text drawn: the page's text and the charts' SVG text (tick labels, legends).
+SHOWN_TEXT = """() => document.body.innerText + '\\n' + [...document.querySelectorAll('svg text')]
+    .map(t => t.textContent).join('\\n')"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, hostile_db):  # noqa: F811
+    # The documented way, from a folder with no .streamlit/config.toml.
+    workdir = tmp_path_factory.mktemp("hostile-streamlit")
+    with serve(desist_dashboard, hostile_db, workdir, cwd=workdir) as served:
+        yield served
+
+
+def test_names_with_markup_read_as_text_on_every_page(browser, hostile_server):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    for path, finished, literal in HOSTILE_PAGES:
+        page.goto(f"{hostile_server.base}/{path}")
+        page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
+        page.wait_for_selector(finished, state="attached", timeout=120_000)
+        page.wait_for_function(
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+        assert page.locator('[data-testid="stException"]').count() == 0, path
+        assert page.evaluate(INJECTED) == [], path
+        # Word joiners keep addresses from becoming links; the reader does not see them.
+        shown = page.evaluate(SHOWN_TEXT).replace("\u2060", "")
+        for text in literal:
+            assert text in shown, (path, text)
+    assert not outside, outside
+    assert hostile_server.outside.read_text() == "", "the server tried to reach other hosts"
     assert not errors, errors
     context.close()

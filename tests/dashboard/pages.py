@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from dashboard.safe_text import WORD_JOINER
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
 
@@ -18,6 +21,14 @@ def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 6
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def as_read(markdown: str) -> str:
+    """A Markdown source as the reader sees it: escapes resolved, word joiners gone.
+
+    Data text reaches Markdown through :func:`dashboard.safe_text.md_literal`.
+    """
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def frames(at: AppTest) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard.pages import frames, open_page
+from tests.dashboard.pages import as_read, frames, open_page
 
 
 @pytest.fixture(autouse=True)
@@ -19,13 +19,13 @@ def _choose(at, program: str):
 
 
 def _markdown(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    return "\n".join(as_read(m.value) for m in at.markdown)
 
 
 def test_matched_evaluation_of_a_programme():
     at = _choose(open_page("impact"), "VOC-METAL")
     assert not at.exception
-    assert any(h.value.startswith("Impact of VOC-METAL") for h in at.subheader)
+    assert any(as_read(h.value).startswith("Impact of VOC-METAL") for h in at.subheader)
     text = _markdown(at)
     assert "For every 100 participants" in text
     assert "Honesty rules" in text and "Reportable" in text

@@ -1,0 +1,125 @@
+"""The dashboard is served to this machine only, and silently, however it is started.
+
+Both ways start a real server from a folder that is not the repository (so no
+``.streamlit/config.toml`` applies):
+
+- ``desist dashboard`` (the documented way) listens on 127.0.0.1 only, makes no outside
+  lookup and shows the study;
+- a bare ``streamlit run /abs/path/dashboard/streamlit_app.py`` listens on every
+  interface: the page only says how to start the dashboard — no number at all, and the
+  database is never opened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+import psutil
+
+from tests.browser.test_dashboard import LOCAL_HOSTS, ROOT, desist_dashboard, serve
+from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
+from tests.conftest import DEMO_RELEASES
+
+APP = ROOT / "dashboard" / "streamlit_app.py"
+
+
+def listening_addresses(pid: int, port: int) -> set[str]:
+    """The addresses process ``pid`` (or its children) listens on at TCP ``port``."""
+    process = psutil.Process(pid)
+    found = set()
+    for proc in (process, *process.children(recursive=True)):
+        for conn in proc.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port:
+                found.add(conn.laddr.ip)
+    return found
+
+
+def other_local_address() -> str | None:
+    """An address of this machine that is not loopback (None when it has none)."""
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET:
+                if not ipaddress.ip_address(address.address).is_loopback:
+                    return address.address
+    return None
+
+
+def accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def open_files(pid: int) -> set[str]:
+    return {os.path.realpath(f.path) for f in psutil.Process(pid).open_files()}
+
+
+def bare_streamlit_run(port: int) -> list[str]:
+    """How the issue started it: the app's absolute path, no settings at all."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
+
+
+def _page_text(browser, url: str, ready: str) -> tuple[str, list[str]]:  # noqa: F811
+    """The page's text once ``ready`` (a selector) is drawn, and the outside requests."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def only_local(route):
+        from urllib.parse import urlparse
+
+        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
+    page.wait_for_selector(ready, timeout=60_000)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    text = page.inner_text("body")
+    context.close()
+    return text, outside
+
+
+def test_desist_dashboard_listens_on_loopback_only_and_stays_silent(
+        browser, demo_db, tmp_path):  # noqa: F811
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    with serve(desist_dashboard, demo_db, workdir, cwd=workdir) as served:
+        assert listening_addresses(served.process.pid, served.port) == {"127.0.0.1"}
+        other = other_local_address()
+        if other is not None:
+            assert not accepts(other, served.port), f"reachable on {other}"
+        text, outside = _page_text(browser, served.base, '[data-testid="stMetricValue"]')
+        assert f"{DEMO_RELEASES:,}" in text  # the study is shown
+        assert not outside, outside
+        assert served.outside.read_text() == "", "the server tried to reach other hosts"
+
+
+def test_bare_streamlit_run_elsewhere_shows_only_how_to_start(
+        browser, demo_db, tmp_path):  # noqa: F811
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    with serve(bare_streamlit_run, demo_db, workdir, cwd=workdir) as served:
+        addresses = listening_addresses(served.process.pid, served.port)
+        assert addresses and not any(ipaddress.ip_address(a).is_loopback for a in addresses)
+        # The instructions' command block, or (the old behaviour) the study's first number.
+        text, _ = _page_text(browser, served.base,
+                             '[data-testid="stCode"], [data-testid="stMetricValue"]')
+        assert "This dashboard is not served safely" in text
+        assert "desist dashboard --db" in text, repr(text)
+        # No number from the study (nor any other): the page holds instructions only.
+        assert not re.search(r"\d", text), text
+        assert str(Path(demo_db).resolve()) not in open_files(served.process.pid)
+

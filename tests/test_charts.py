@@ -1,0 +1,85 @@
+"""Chart text is text: names from the data never become plotly markup (issue 12).
+
+plotly.js reads ``<b>``, ``<br>``, ``<a href>``, ``<span style>`` and entities in titles,
+legends, tick and hover labels. Every builder escapes ``<``, ``>`` and ``&`` once.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis.charts import (
+    balance_plot,
+    forest_plot,
+    overlap_plot,
+    plotly_text,
+    rate_plot,
+    step_curves,
+)
+
+BOLD = "<b>Northgate</b> & Co"
+LINK = '<a href="http://other-host.invalid/">Riverside</a><br>Prison'
+ENTITY = "Marigold &amp; women"
+
+
+def _unmarked(text: str) -> bool:
+    """Whether plotly would draw ``text`` with no tag or entity of its own."""
+    return "<" not in text and ">" not in text and "&" not in text.replace("&amp;", "") \
+        .replace("&lt;", "").replace("&gt;", "")
+
+
+@given(st.text())
+def test_plotly_text_reads_back_as_written(text):
+    escaped = plotly_text(text)
+    assert "<" not in escaped and ">" not in escaped
+    assert html.unescape(escaped) == text
+
+
+def test_step_curve_legends_are_escaped():
+    curves = pd.DataFrame({"group": [BOLD] * 2 + [LINK] * 2, "time": [0, 30] * 2,
+                           "recidivism": [0, .1] * 2, "lower": [0, .05] * 2,
+                           "upper": [0, .15] * 2})
+    fig = step_curves(curves, value="recidivism", title=f"Curves of {ENTITY}")
+    assert [t.name for t in fig.data] == [
+        plotly_text(BOLD), plotly_text(f"{BOLD} 95% CI"), plotly_text(LINK),
+        plotly_text(f"{LINK} 95% CI")]
+    assert fig.layout.title.text == "Curves of Marigold &amp;amp; women"
+    assert list(fig.data[0].y) == [0.0, 10.0]  # numbers untouched
+
+
+def test_rate_plot_category_labels_are_escaped():
+    rates = pd.DataFrame({"facility": [BOLD, LINK, ENTITY], "recidivism": [.3, .2, .1],
+                          "lower": [.2, .1, .05], "upper": [.4, .3, .2]})
+    for horizontal in (True, False):
+        fig = rate_plot(rates, label="facility", horizontal=horizontal,
+                        label_title="<i>Facility</i>")
+        labels = fig.data[0].y if horizontal else fig.data[0].x
+        assert list(labels) == [plotly_text(v) for v in (BOLD, LINK, ENTITY)]
+        assert all(_unmarked(label) for label in labels)
+        axis = fig.layout.yaxis if horizontal else fig.layout.xaxis
+        assert axis.title.text == "&lt;i&gt;Facility&lt;/i&gt;"
+
+
+def test_forest_and_balance_labels_are_escaped():
+    terms = pd.DataFrame({"term": [BOLD, LINK], "hr": [.8, 1.1], "hr_lower": [.7, .9],
+                          "hr_upper": [.9, 1.3], "model": ["<b>crude</b>", "<b>crude</b>"]})
+    forest = forest_plot(terms, series="model")
+    assert list(forest.data[0].y) == [plotly_text(BOLD), plotly_text(LINK)]
+    assert forest.data[0].name == "&lt;b&gt;crude&lt;/b&gt;"
+    balance = pd.DataFrame({"covariate": [f"facility: {BOLD}"], "smd_before": [.3],
+                            "smd_after": [.01]})
+    fig = balance_plot(balance)
+    assert all(list(trace.y) == [plotly_text(f"facility: {BOLD}")] for trace in fig.data)
+
+
+def test_every_text_of_a_figure_is_unmarked():
+    overlap = pd.DataFrame({"score_from": [0, .5], "score_to": [.5, 1],
+                            "participants": [10, 20], "others": [30, 40]})
+    fig = overlap_plot(overlap)
+    texts = [fig.layout.title.text, fig.layout.xaxis.title.text,
+             fig.layout.yaxis.title.text, *(t.name for t in fig.data)]
+    assert all(_unmarked(text) for text in texts)
