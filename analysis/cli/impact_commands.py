@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
-from analysis.disclosure import DEFAULT_MIN_CELL, DisclosurePolicy
-from analysis.impact.evaluation import METHODS, ImpactEvaluation, ImpactResult
-from analysis.impact.report import build_report_html
-from analysis.store import connect_readonly
-from analysis.survival.episodes import Outcome, Selection
+from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
+from analysis.impact.evaluation import METHODS  # heavy, but --help shows them
+
+if TYPE_CHECKING:
+    from analysis.impact.evaluation import ImpactResult
 
 
 def _target(func):
@@ -65,6 +66,10 @@ def _split(values: str | None) -> tuple[str, ...]:
 
 def _evaluate(db, program, project, horizon, method, landmark, events, completed_only=False,
               sexes=None, age_bands=None) -> ImpactResult:
+    from analysis.impact.evaluation import ImpactEvaluation
+    from analysis.store import connect_readonly
+    from analysis.survival.episodes import Outcome, Selection
+
     con = connect_readonly(resolved_db(db))
     try:
         return ImpactEvaluation(
@@ -85,18 +90,35 @@ def _evaluate(db, program, project, horizon, method, landmark, events, completed
 @db_option
 @_target
 @_common
+@min_cell_option()
 @json_option
 @handle_errors
 def impact_command(db, program, project, horizon, method, landmark, events, completed_only,
-                   sexes, age_bands, as_json):
-    """Compare a programme's participants with similar people who did not take part."""
-    result = _evaluate(db, program, project, horizon, method, landmark, events,
-                       completed_only, sexes, age_bands)
+                   sexes, age_bands, min_cell, unsafe_analyst_output, as_json):
+    """Compare a programme's participants with similar people who did not take part.
+
+    Counts of 1 to --min-cell - 1 people, and numbers that would reveal them (along
+    the attrition chain, or as a rate), are hidden: null in --json, whose top-level
+    "disclosure" block says how.
+    """
+    from analysis.disclosure import DisclosurePolicy, disclosure_block
+    from analysis.impact.publication import for_publication, hidden_counts, published_dict
+
+    k = checked_min_cell(min_cell, unsafe_analyst_output)
+    policy = DisclosurePolicy(k=k)
+    raw = _evaluate(db, program, project, horizon, method, landmark, events,
+                    completed_only, sexes, age_bands)
     sub_analysis = {"sex": list(_split(sexes)), "age_band": list(_split(age_bands)),
                     "completed_only": completed_only}
     if as_json:
-        emit_json({**result.as_dict(), "sub_analysis": sub_analysis})
+        payload, withheld = published_dict(raw, policy, unsafe=unsafe_analyst_output)
+        emit_json({"disclosure": disclosure_block(k, unsafe=unsafe_analyst_output,
+                                                  hidden=withheld),
+                   **payload, "sub_analysis": sub_analysis})
         return
+    result = for_publication(raw, policy, unsafe=unsafe_analyst_output)
+    hidden = hidden_counts(raw, policy)
+    last = len(raw.attrition) - 1
     click.echo(f"Impact of {result.program} ({result.method}, {result.horizon_days} days)")
     if sub_analysis["sex"] or sub_analysis["age_band"] or completed_only:
         parts = [f"sex {', '.join(sub_analysis['sex'])}" if sub_analysis["sex"] else "",
@@ -107,16 +129,17 @@ def impact_command(db, program, project, horizon, method, landmark, events, comp
     click.echo(result.summary_text)
     for reason in result.verdict.reasons:
         click.echo(f"  note: {reason}")
-    c = result.counts
+    table = result.attrition
     click.echo(
-        f"participants {c['participants']}, eligible {c['eligible']}, matched {c['matched']}, "
-        f"comparison {c['comparison']}"
+        f"participants {table['participants'].iloc[0]}, eligible "
+        f"{table['participants'].iloc[last - 1]}, matched {table['participants'].iloc[last]}, "
+        f"comparison {table['comparison'].iloc[last]}"
     )
     hr = result.hazard_ratio
     click.echo(
         f"hazard ratio {hr.estimate:.2f} (95% CI {hr.lower:.2f}-{hr.upper:.2f}, p={hr.p:.3g})"
     )
-    if result.cost is not None:
+    if result.cost is not None and ("participants", last) not in hidden:
         click.echo(result.cost.statement)
 
 
@@ -131,21 +154,19 @@ def impact_command(db, program, project, horizon, method, landmark, events, comp
     required=True,
     help="HTML file to write (self-contained, works offline, prints cleanly).",
 )
-@click.option(
-    "--min-cell",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MIN_CELL,
-    show_default=True,
-    help="Counts of fewer people are shown as '<k'; curves stop below k at risk.",
-)
+@min_cell_option(unsafe=False)
 @handle_errors
 def report_command(db, program, project, horizon, method, landmark, events, completed_only,
                    sexes, age_bands, out, min_cell):
     """Write an offline, printable HTML impact report for a programme or project.
 
     The report is meant to leave the analyst's desk: every count of fewer than
-    --min-cell people is hidden.
+    --min-cell people is hidden, and --min-cell may not be below 5.
     """
+    from analysis.disclosure import DisclosurePolicy
+    from analysis.impact.report import build_report_html
+
+    min_cell = checked_min_cell(min_cell, published=True)  # before any work: a refused k writes nothing
     result = _evaluate(db, program, project, horizon, method, landmark, events,
                        completed_only, sexes, age_bands)
     path = Path(out)

@@ -6,6 +6,15 @@ than ``k`` people of a group. Curves are cut where fewer than ``k`` remain at ri
 chart code (:func:`analysis.disclosure.truncate_curve`). Rates and hazard ratios are
 only reported at all when the impact rules allow it (at least 60 participants).
 
+Complementary suppression (:func:`hidden_counts`): the attrition table is a chain —
+each step's ``before = after + removed`` (the removed count is in the step's note, or
+not shown at all), the eligible participants are the matched plus the unmatched, and
+the first step's two groups add up to the selection's releases. Those relations, and
+those between a group's size, the people with a known outcome and those who reoffended,
+are solved exactly (:func:`analysis.disclosure.linked_suppression`): a count hidden
+only to protect a smaller one reads ``"hidden"`` (:data:`SECONDARY_LABEL`). A rate is
+hidden with the count it would reveal (:func:`analysis.disclosure.rate_discloses`).
+
 Used by the HTML report (``desist report``) and by the dashboard's Impact page, so the
 two can never disagree about what is hidden.
 """
@@ -13,12 +22,17 @@ two can never disagree about what is hidden.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, truncate_curve
+from analysis.disclosure import (
+    DisclosurePolicy,
+    linked_suppression,
+    published_min_cell,
+    truncate_curve,
+)
 from analysis.impact.evaluation import ImpactResult
 from analysis.impact.wording import horizon_words
 from analysis.impact.wording_locales import WORDINGS, SmallCount
@@ -56,11 +70,12 @@ def suppress_numbers_in_text(text: str, policy: DisclosurePolicy) -> str:
                   lambda m: count_label(int(m.group(0)), policy), text)
 
 
-def hide_small_mentions(text: str, policy: DisclosurePolicy) -> str:
+def hide_small_mentions(text: str, policy: DisclosurePolicy, also=frozenset()) -> str:
     """Counts quoted in the rules' wording: "only 32 participants", "(32)".
 
     Thresholds in the same sentences ("at least 60") are rules, not people, so only the
-    count of participants and a number in parentheses are rewritten. Every language of
+    count of participants and a number in parentheses are rewritten (and counts in
+    ``also``, hidden to protect another). Every language of
     :mod:`analysis.impact.wording_locales` names its phrase; a hidden count takes the
     language's plural form whatever its value, so the noun cannot reveal a count of 1.
 
@@ -73,7 +88,7 @@ def hide_small_mentions(text: str, policy: DisclosurePolicy) -> str:
     """
     def hide(small: SmallCount):
         def replace_match(match: re.Match) -> str:
-            if 0 < int(match.group("n")) < policy.k:
+            if 0 < int(match.group("n")) < policy.k or int(match.group("n")) in also:
                 return small.hidden.format(label=policy.label)
             return match.group(0)
         return replace_match
@@ -84,51 +99,230 @@ def hide_small_mentions(text: str, policy: DisclosurePolicy) -> str:
     return re.sub(r"(?<=\()\d+(?=\))", lambda m: count_label(int(m.group(0)), policy), text)
 
 
-def safe_attrition(attrition: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
-    """The attrition table with small counts and the numbers in its notes hidden."""
-    table = attrition.copy()
-    for column in ("participants", "comparison"):
-        table[column] = table[column].map(lambda v: count_label(v, policy))
-    table["note"] = table["note"].map(lambda t: suppress_numbers_in_text(str(t), policy))
+#: Shown for a count hidden only so that a smaller hidden count cannot be recovered.
+SECONDARY_LABEL = "hidden"
+#: The attrition step whose note counts participants only (the unmatched).
+MATCHED_STEP = "matched"
+_LEADING_NUMBER = re.compile(r"^(\d+)(?=\s)")
+GROUPS = ("participants", "comparison")
+
+
+def _count(value) -> int | None:
+    """A count of an attrition cell, or None when it is hidden (a label)."""
+    if isinstance(value, str):
+        return int(value) if value.isdigit() else None
+    return int(value)
+
+
+def _note_number(note) -> int | None:
+    match = _LEADING_NUMBER.match(str(note))
+    return int(match.group(1)) if match else None
+
+
+def hidden_counts(result: ImpactResult, policy: DisclosurePolicy, *,
+                  releases: int | None = None) -> frozenset:
+    """Which counts of ``result`` must be hidden (complementary suppression included).
+
+    Names: ``("participants", i)`` / ``("comparison", i)`` for attrition row ``i``,
+    ``("note", i)`` for the number leading row ``i``'s note, and for each group
+    ``(group, "with_outcome")`` and ``(group, "reoffended")``; the group sizes of the
+    rates are the last attrition row. For a programme compared at release, the first
+    row's two groups add up to the selection's releases, a total other pages show:
+    ``releases`` (default: that sum) is treated as known to every reader.
+
+    Works on a raw result and on one already through :func:`for_publication` (then
+    the attrition's hidden cells are read from its labels).
+
+    Examples
+    --------
+    >>> attrition = pd.DataFrame({"step": ["eligible", "matched"],
+    ...     "participants": [3005, 3002], "comparison": [9000, 3002],
+    ...     "note": ["", "3 participants without a comparison person"]})
+    >>> sorted((k for k in hidden_counts(_stub(attrition), DisclosurePolicy(k=10))
+    ...         if k[0] != "note"), key=str)
+    [('comparison', 1), ('participants', 1)]
+
+    (3005 - 3002 would give the 3 unmatched away; the matched comparison group is as
+    large as the matched participants, so it goes too.)
+    """
+    attrition = result.attrition.reset_index(drop=True)
+    values: dict = {}
+    relations: list = []
+    already = set()
+    for i, row in attrition.iterrows():
+        for group in GROUPS:
+            if _count(row[group]) is not None:
+                values[(group, i)] = _count(row[group])
+            else:
+                already.add((group, i))
+        number = _note_number(row["note"])
+        if number is not None:
+            values[("note", i)] = number
+        elif str(row["note"]).startswith((policy.label, SECONDARY_LABEL)):
+            already.add(("note", i))
+    published = set(values)
+    if already or any(isinstance(v, str) for v in attrition["participants"]):
+        # Published already: only the outcome counts are left to decide, against the
+        # attrition's shown numbers.
+        last = len(attrition) - 1
+        values = {key: v for key, v in values.items() if key[1] == last}
+        relations = []
+        published = set(values)
+    else:
+        for i in range(1, len(attrition)):
+            for group in GROUPS:
+                values[(group, "removed", i)] = values[(group, i - 1)] - values[(group, i)]
+                relations.append(((group, i - 1), [(group, i), (group, "removed", i)]))
+            if ("note", i) in values:
+                removed = [("participants", "removed", i)]
+                if attrition.loc[i, "step"] != MATCHED_STEP:
+                    removed.append(("comparison", "removed", i))
+                relations.append((("note", i), removed))
+            if attrition.loc[i, "step"] == MATCHED_STEP:
+                # one comparison person per matched participant: a reader knows they agree
+                relations.append((("participants", i), [("comparison", i)]))
+        if result.landmark_days is None and len(attrition):
+            first = values[("participants", 0)] + values[("comparison", 0)]
+            values["releases"] = int(first if releases is None else releases)
+            relations.append(("releases", [("participants", 0), ("comparison", 0)]))
+    last = len(attrition) - 1
+    for group, outcome in ((GROUPS[0], result.participants), (GROUPS[1], result.comparison)):
+        size = (group, last)
+        values[(group, "with_outcome")] = int(outcome.with_outcome)
+        values[(group, "reoffended")] = int(outcome.reoffended)
+        values[(group, "censored")] = int(outcome.n) - int(outcome.with_outcome)
+        values[(group, "free")] = int(outcome.with_outcome) - int(outcome.reoffended)
+        published |= {(group, "with_outcome"), (group, "reoffended")}
+        if (group, last) in values:
+            relations.append((size, [(group, "with_outcome"), (group, "censored")]))
+        relations.append(((group, "with_outcome"), [(group, "reoffended"), (group, "free")]))
+    # A step that removes nobody from a group is seen as such (its count does not move).
+    known = ({"releases"} & set(values)) | {
+        key for key, value in values.items()
+        if value == 0 and len(key) == 3 and key[1] == "removed"}
+    hidden = linked_suppression(values, relations, policy, published=published,
+                                known=known, hidden=already & published)
+    return frozenset(hidden | already)
+
+
+def _stub(attrition: pd.DataFrame) -> _Stub:
+    """A result holding only an attrition table and large outcome counts (doctests)."""
+    from analysis.impact.evaluation import GroupOutcome
+
+    big = GroupOutcome(n=int(attrition["participants"].iloc[-1]), with_outcome=2000,
+                       reoffended=800, rate=0.4, lower=0.3, upper=0.5, se=0.01, rmst=300,
+                       rmst_se=5)
+    return _Stub(attrition, big)
+
+
+@dataclass(frozen=True)
+class _Stub:
+    attrition: pd.DataFrame
+    participants: object
+    comparison: object = None
+    landmark_days: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "comparison", self.participants)
+
+
+def _label(value: int, hidden: bool, policy: DisclosurePolicy) -> str:
+    if not hidden:
+        return str(int(value))
+    return policy.label if policy.hides(value) else SECONDARY_LABEL
+
+
+def safe_attrition(attrition: pd.DataFrame, policy: DisclosurePolicy,
+                   hidden: frozenset | None = None) -> pd.DataFrame:
+    """The attrition table with small counts, the counts that would reveal them by
+    subtraction (``hidden``, from :func:`hidden_counts`) and the numbers in its notes
+    hidden."""
+    table = attrition.copy().reset_index(drop=True)
+    hidden = frozenset() if hidden is None else hidden
+    for column in GROUPS:
+        table[column] = [value if isinstance(value, str)
+                         else _label(value, (column, i) in hidden or policy.hides(value), policy)
+                         for i, value in enumerate(table[column])]
+    notes = []
+    for i, note in enumerate(table["note"]):
+        number = _note_number(note)
+        if number is not None and (("note", i) in hidden or policy.hides(number)):
+            note = _label(number, True, policy) + str(note)[len(str(number)):]
+        notes.append(suppress_numbers_in_text(str(note), policy))
+    table["note"] = notes
     return table
 
 
 def safe_overlap(overlap: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
-    """Propensity-score bins: counts of 1 to ``k - 1`` people become missing (not drawn)."""
+    """Propensity-score bins: counts of 1 to ``k - 1`` people become missing (not drawn).
+
+    A group's bins add up to its eligible count, shown in the attrition table, so one
+    more bin goes missing where a single hidden bin could be recovered from it.
+    """
     overlap = overlap.copy()
     for column in ("participants", "others"):
         values = pd.to_numeric(overlap[column], errors="coerce").astype(float)
-        overlap[column] = values.mask((values > 0) & (values < policy.k), np.nan)
+        counts = {i: int(v) for i, v in enumerate(values) if np.isfinite(v)}
+        hidden = linked_suppression({**counts, "total": sum(counts.values())},
+                                    [("total", list(counts))], policy, known=["total"])
+        overlap[column] = [np.nan if i in hidden else v for i, v in enumerate(values)]
     return overlap
 
 
 def safe_curves(curves: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
-    """Each group's curve cut where fewer than ``k`` people remain at risk."""
-    if curves.empty:
+    """Each group's curve cut where fewer than ``k`` people remain at risk.
+
+    The numbers at risk are dropped once used: the first is the group's size and each
+    drop a count of people, which the attrition and rates tables control.
+    """
+    if curves.empty or "n_risk" not in curves:
         return curves
     parts = [truncate_curve(part, policy) for _, part in curves.groupby("group", sort=False)]
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True).drop(columns="n_risk")
 
 
-def rates_table(result: ImpactResult, policy: DisclosurePolicy) -> pd.DataFrame:
+def rate_hidden(result: ImpactResult, group: str, policy: DisclosurePolicy,
+                hidden: frozenset) -> bool:
+    """True when ``group``'s rate (and its CI and mean days free) must not be shown.
+
+    The rate is about the reoffenders among the people with a known outcome: hidden
+    when either side (those who reoffended, those who did not) numbers 1 to ``k - 1``
+    or the group is smaller than ``k``. A share of a group whose size is hidden reveals
+    no count by itself, so it stays; the number who reoffended goes instead (see
+    :func:`rates_table`).
+    """
+    outcome = result.participants if group == GROUPS[0] else result.comparison
+    free = int(outcome.with_outcome) - int(outcome.reoffended)
+    return (outcome.n < policy.k or policy.hides(outcome.reoffended) or policy.hides(free)
+            or (group, "reoffended") in hidden or (group, "with_outcome") in hidden)
+
+
+def rates_table(result: ImpactResult, policy: DisclosurePolicy,
+                hidden: frozenset | None = None) -> pd.DataFrame:
     """Both groups: people and reoffenders (text, ``"<k"`` below k), rate with CI, RMST.
 
     Columns ``group, people, reoffended <horizon>, rate, rate_lower, rate_upper,
-    days_free_mean``; rates are shares (0–1). The dashboard shows it as is; the HTML
-    report formats it.
+    days_free_mean``; rates are shares (0–1), missing when :func:`rate_hidden`. The
+    dashboard shows it as is; the HTML report formats it. ``hidden`` defaults to
+    :func:`hidden_counts` of ``result``.
     """
+    hidden = hidden_counts(result, policy) if hidden is None else hidden
+    last = len(result.attrition) - 1
     rows = []
     for name, group in (("participants", result.participants),
                         ("comparison", result.comparison)):
+        masked = rate_hidden(result, name, policy, hidden)
         rows.append({
             "group": name,
-            "people": count_label(group.n, policy),
-            f"reoffended {horizon_words(result.horizon_days)}": count_label(group.reoffended,
-                                                                            policy),
-            "rate": group.rate,
-            "rate_lower": group.lower,
-            "rate_upper": group.upper,
-            "days_free_mean": group.rmst,
+            "people": _label(group.n, (name, last) in hidden or policy.hides(group.n), policy),
+            # with the size hidden, reoffenders / rate would give the size back
+            f"reoffended {horizon_words(result.horizon_days)}": _label(
+                group.reoffended, (name, "reoffended") in hidden or (name, last) in hidden
+                or policy.hides(group.reoffended), policy),
+            "rate": np.nan if masked else group.rate,
+            "rate_lower": np.nan if masked else group.lower,
+            "rate_upper": np.nan if masked else group.upper,
+            "days_free_mean": np.nan if masked else group.rmst,
         })
     return pd.DataFrame(rows)
 
@@ -153,18 +347,112 @@ def estimates_table(result: ImpactResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "estimate", "lower", "upper", "p"])
 
 
-def for_publication(result: ImpactResult, policy: DisclosurePolicy) -> ImpactResult:
+def for_publication(result: ImpactResult, policy: DisclosurePolicy, *,
+                    releases: int | None = None, unsafe: bool = False) -> ImpactResult:
     """A copy of ``result`` whose words, tables and curves respect the minimum cell size.
 
-    Applying it twice changes nothing more.
+    ``releases`` is the selection's number of releases when it is shown elsewhere (see
+    :func:`hidden_counts`). The cost-effectiveness is dropped when the number of
+    participants is hidden. Applying it twice changes nothing more.
+
+    A ``policy`` with ``k`` below :data:`~analysis.disclosure.MIN_CELL_FLOOR` is refused
+    (:class:`~analysis.errors.AnalysisError`) unless ``unsafe`` (the analyst's own
+    screen: ``--unsafe-analyst-output``), so no report can be built below it.
     """
+    published_min_cell(policy.k, setting="the minimum cell size k", unsafe=unsafe,
+                       unsafe_option=None)
+    hidden = hidden_counts(result, policy, releases=releases)
+    also = ({result.participants.with_outcome}
+            if ("participants", "with_outcome") in hidden else set())
     return replace(
         result,
-        attrition=safe_attrition(result.attrition, policy),
+        # total cost = participants x cost per participant: it goes with a hidden size
+        cost=result.cost if cost_shown(result, policy, hidden) else None,
+        attrition=safe_attrition(result.attrition, policy, hidden),
         overlap=safe_overlap(result.overlap, policy),
         curves=safe_curves(result.curves, policy),
         notes=tuple(suppress_numbers_in_text(n, policy) for n in result.notes),
-        summary_text=hide_small_mentions(result.summary_text, policy),
+        summary_text=hide_small_mentions(result.summary_text, policy, also),
         verdict=replace(result.verdict, reasons=tuple(
-            hide_small_mentions(r, policy) for r in result.verdict.reasons)),
+            hide_small_mentions(r, policy, also) for r in result.verdict.reasons)),
     )
+
+
+def published_dict(result: ImpactResult, policy: DisclosurePolicy, *,
+                   unsafe: bool = False) -> tuple[dict, int]:
+    """``result.as_dict()`` with every hidden count, and every rate that would reveal
+    one, set to ``None`` (the ``desist impact --json`` contract); also how many values
+    were withheld.
+
+    The attrition rows keep their labels in ``note`` (``"<k"``/``"hidden"``) and have
+    ``None`` for hidden counts; the words (headline, rules, notes) are those of
+    :func:`for_publication`.
+    """
+    hidden = hidden_counts(result, policy)
+    shown = for_publication(result, policy, unsafe=unsafe)
+    payload = shown.as_dict()
+    withheld = 0
+    last = len(result.attrition) - 1
+    rows = []
+    for row in shown.attrition.to_dict("records"):
+        for group in GROUPS:
+            if not str(row[group]).isdigit():
+                row[group] = None
+                withheld += 1
+            else:
+                row[group] = int(row[group])
+        rows.append(row)
+    payload["attrition"] = rows
+    first = result.attrition.index[0] if len(result.attrition) else None
+    aliases = {"participants": ("participants", 0), "comparison_candidates": ("comparison", 0),
+               "eligible": ("participants", len(result.attrition) - 2),
+               "matched": ("participants", last), "comparison": ("comparison", last),
+               "participants_with_outcomes": ("participants", "with_outcome")}
+    counts = dict(payload["counts"])
+    for name, key in aliases.items():
+        value = counts.get(name)
+        if first is not None and value is not None and (key in hidden or policy.hides(value)):
+            counts[name] = None
+            withheld += 1
+    payload["counts"] = counts
+    for group in GROUPS:
+        outcome = dict(payload[group])
+        masked = rate_hidden(result, group, policy, hidden)
+        size_hidden = (group, last) in hidden
+        for name, key in (("n", (group, last)), ("with_outcome", (group, "with_outcome")),
+                          ("reoffended", (group, "reoffended"))):
+            if key in hidden or policy.hides(outcome[name]) or (
+                    size_hidden and name == "reoffended"):
+                outcome[name] = None
+                withheld += 1
+        if masked:
+            for name in ("rate", "lower", "upper", "se", "rmst", "rmst_se"):
+                outcome[name] = None
+                withheld += 1
+        payload[group] = outcome
+    naive = dict(payload["naive"])
+    eligible = len(result.attrition) - 2
+    for group in GROUPS:
+        entry = dict(naive.get(group) or {})
+        if entry and ((group, eligible) in hidden or policy.hides(entry.get("n", 0))):
+            entry["n"] = entry["rate"] = None
+            withheld += 2
+        naive[group] = entry
+    payload["naive"] = naive
+    frequency = dict(payload["frequency_per_100"])
+    if policy.hides(frequency.get("n_complete_follow_up") or 0):
+        frequency["n_complete_follow_up"] = None
+        withheld += 1
+    payload["frequency_per_100"] = frequency
+    if payload.get("cost") and not cost_shown(result, policy, hidden):
+        payload["cost"] = None
+        withheld += 1
+    return payload, withheld
+
+
+def cost_shown(result: ImpactResult, policy: DisclosurePolicy,
+               hidden: frozenset | None = None) -> bool:
+    """False when the cost statement would reveal a hidden number of participants
+    (total cost = participants × cost per participant)."""
+    hidden = hidden_counts(result, policy) if hidden is None else hidden
+    return ("participants", len(result.attrition) - 1) not in hidden

@@ -11,7 +11,9 @@ Disclosure control: groups with fewer than ``k`` releases are not estimated (lis
 ``hidden_groups``, their counts shown as ``"<k"``); each curve stops where fewer than
 ``k`` releases remain at risk (:func:`analysis.disclosure.truncate_curve`); numbers at
 risk below ``k`` are hidden with complementary suppression within each time point
-(their sum over groups is the overall number at risk).
+(their sum over groups is the overall number at risk) and along each row (the drop
+between two months is a count of people too: :func:`at_risk_mask`); a rate at a
+horizon is hidden when 1 to ``k - 1`` releases of the group reoffended by then.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.charts import step_curves
-from analysis.disclosure import suppression_mask, truncate_curve
+from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
+from analysis.disclosure import linked_suppression, rate_discloses, truncate_curve
 from analysis.errors import AnalysisError
 from analysis.survival.competing_risks import OUTCOME_STATE, CumulativeIncidence
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.logrank import logrank_from_day_table
 from analysis.views.estimates import (
-    DAYS_PER_MONTH,
-    HORIZONS,
+    events_by,
     format_rate,
     group_sizes,
     grouped_day_counts,
@@ -90,9 +92,38 @@ def _at_risk(day_table: pd.DataFrame, groups, policy) -> tuple[pd.DataFrame, pd.
          for m in AT_RISK_MONTHS},
         index=list(groups),
     )
-    mask = suppression_mask(counts, policy, totals="columns")
+    mask = at_risk_mask(counts, policy)
     text = counts.astype(str).mask(mask, policy.label)
     return counts, text
+
+
+def at_risk_mask(counts: pd.DataFrame, policy) -> pd.DataFrame:
+    """Cells of a numbers-at-risk table (groups × months) to hide.
+
+    Two kinds of relation let a reader subtract: each month's column adds up to the
+    overall number at risk (shown by the view without a breakdown), and along a row
+    the number at risk falls by the people who left the risk set in between
+    (``at 0 months = at 6 months + left in the first 6 months``), a count that must not
+    be 1 to ``k - 1`` either.
+    """
+    groups, months = list(range(counts.shape[0])), list(range(counts.shape[1]))
+    matrix = counts.to_numpy(dtype="int64")
+    values = {(g, m): int(matrix[g, m]) for g in groups for m in months}
+    relations = []
+    for m in months:
+        values[("total", m)] = int(matrix[:, m].sum())
+        relations.append((("total", m), [(g, m) for g in groups]))
+    for g in groups:
+        for m in months[:-1]:
+            values[("left", g, m)] = int(matrix[g, m] - matrix[g, m + 1])
+            relations.append(((g, m), [(g, m + 1), ("left", g, m)]))
+    cells = [(g, m) for g in groups for m in months]
+    hidden = linked_suppression(values, relations, policy, published=cells,
+                                known=[("total", m) for m in months])
+    mask = np.zeros(matrix.shape, dtype=bool)
+    for g, m in hidden:
+        mask[g, m] = True
+    return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
 
 
 def _fit(table: pd.DataFrame, method: str):
@@ -101,7 +132,7 @@ def _fit(table: pd.DataFrame, method: str):
         fitted = KaplanMeier().fit_day_table(table).result_
         curve = fitted.table.rename(columns={"recidivism_lower": "lo", "recidivism_upper": "hi"})
         curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
-        at = fitted.at(list(HORIZONS))[["group", "days", "recidivism", "recidivism_lower",
+        at = fitted.at(list(DEFAULT_HORIZONS))[["group", "days", "recidivism", "recidivism_lower",
                                         "recidivism_upper", "n_risk"]]
     else:
         long = table.melt(id_vars=["group", "time"], value_vars=["n_event", "n_competing",
@@ -113,7 +144,7 @@ def _fit(table: pd.DataFrame, method: str):
         curve = fitted.table[fitted.table["cause"] == OUTCOME_STATE].rename(
             columns={"cif": "recidivism", "lower": "lo", "upper": "hi"})
         curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
-        at = fitted.at(list(HORIZONS))
+        at = fitted.at(list(DEFAULT_HORIZONS))
         at = at[at["cause"] == OUTCOME_STATE][["group", "days", "cif", "lower", "upper",
                                                 "n_risk"]]
     curve = curve.rename(columns={"lo": "lower", "hi": "upper"})
@@ -168,11 +199,14 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     kept = table[table["group"].isin(shown)]
     curve, at = _fit(kept, method)
     curve = _truncated(curve, sizes, policy)
-    at.loc[at["n_risk"] < policy.k, ["recidivism", "lower", "upper"]] = np.nan
+    events = events_by(kept, DEFAULT_HORIZONS)
+    too_few = [n_risk < policy.k or rate_discloses(events.get((g, d), 0), sizes[g], policy)
+               for g, d, n_risk in zip(at["group"], at["days"], at["n_risk"], strict=True)]
+    at.loc[too_few, ["recidivism", "lower", "upper"]] = np.nan
     release_text = at_risk_text["0 months"]
     horizon_table = pd.DataFrame({"Group": [str(g) for g in sizes.index],
                                   "Releases": release_text.to_numpy()})
-    for days in HORIZONS:
+    for days in DEFAULT_HORIZONS:
         values = at[at["days"] == days].set_index("group")
         horizon_table[f"Within {horizon_label(days)} (95% CI)"] = [
             format_rate(values["recidivism"].get(g), values["lower"].get(g),

@@ -20,11 +20,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analysis.constants import DAYS_PER_YEAR
 from analysis.contract import TABLE_ORDER
+from analysis.disclosure import linked_suppression, rate_discloses
 from analysis.store.schema import SCHEMA_VERSION, schema_version
 from analysis.survival.episodes import episodes_query, quote_ident
 from analysis.views.filters import ViewFilters
-from analysis.views.programs import suppress_with_total
+from analysis.views.programs import SECONDARY_LABEL, suppress_with_total
 
 #: Documents whose sections the page shows as methodology, in order.
 METHOD_DOCUMENTS: tuple[str, ...] = ("metrics.md", "impact.md")
@@ -38,6 +40,12 @@ def _count_text(value: int, k: int) -> str:
     return f"<{k}" if 0 < int(value) < k else str(int(value))
 
 
+def _hidden_text(value: int, hidden: bool, k: int) -> str:
+    if not hidden:
+        return str(int(value))
+    return f"<{k}" if 0 < int(value) < k else SECONDARY_LABEL
+
+
 def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:
     """Rows and share of filled values of every column of the contract's tables.
 
@@ -45,10 +53,12 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
     -------
     DataFrame
         ``table, column, rows, missing, complete_pct``; ``rows`` and ``missing`` as text
-        (``"<k"`` below ``k``), ``complete_pct`` rounded to 0.1 and capped at 99.9 while
-        anything is missing (so "100.0" always means nothing missing).
+        (``"<k"`` below ``k``, ``"hidden"`` when hidden so that ``rows - missing`` cannot
+        reveal 1 to ``k - 1`` filled values), ``complete_pct`` rounded to 0.1 and capped
+        at 99.9 while anything is missing (so "100.0" always means nothing missing),
+        NaN when the filled or the missing values number 1 to ``k - 1``.
     """
-    k = filters.min_cell
+    k, policy = filters.min_cell, filters.policy
     frames = []
     for table in TABLE_ORDER:
         columns = [r[0] for r in con.execute(
@@ -62,8 +72,17 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
             pct = 100.0 if rows == 0 else 100.0 * int(filled) / rows
             if missing:
                 pct = min(pct, 99.9)
-            frames.append({"table": table, "column": column, "rows": _count_text(rows, k),
-                           "missing": _count_text(missing, k), "complete_pct": round(pct, 1)})
+            # rows = missing + filled: the share filled, or rows minus missing, would give
+            # away a count of 1 to k - 1 on either side
+            hidden = linked_suppression({"rows": rows, "missing": missing, "filled": int(filled)},
+                                        [("rows", ["missing", "filled"])], policy,
+                                        published=["rows", "missing"])
+            shown_pct = rows > 0 and not rate_discloses(int(filled), rows, policy)
+            frames.append({
+                "table": table, "column": column,
+                "rows": _hidden_text(rows, "rows" in hidden, k),
+                "missing": _hidden_text(missing, "missing" in hidden, k),
+                "complete_pct": round(pct, 1) if shown_pct or rows == 0 else float("nan")})
     return pd.DataFrame(frames, columns=["table", "column", "rows", "missing", "complete_pct"])
 
 
@@ -73,8 +92,10 @@ class FollowUpCoverage:
 
     ``bands``: ``years_available`` ("0", "1", ... "5+") and ``releases`` (text,
     suppressed). ``complete``: ``horizon`` ("1 year" ...), ``share_pct`` — share of the
-    selected releases whose ``follow_up_end`` is at least that long after release
-    (NaN when fewer than ``k`` releases are selected).
+    selected releases with at least that many whole years of follow-up available (the
+    bands from that one on)
+    (NaN when fewer than ``k`` releases are selected, or when the share, times the
+    shown total, would give away a hidden band or a count of 1 to ``k - 1``).
     """
 
     releases: str
@@ -91,7 +112,7 @@ def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
     """
     sql, params = episodes_query(
         con, (), filters.selection,
-        select="least(floor((follow_up_end - release_date) / 365.25), 5) AS years, "
+        select=f"least(floor((follow_up_end - release_date) / {DAYS_PER_YEAR}), 5) AS years, "
                "follow_up_end - release_date AS days")
     frame = con.execute(
         f"SELECT CAST(years AS INTEGER) AS years, count(*) AS releases, "
@@ -108,11 +129,38 @@ def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
         "releases": [bands_text[str(y)].iloc[0] for y in FOLLOW_UP_YEARS],
     })
     shares = []
-    for years, column in ((1, "y1"), (2, "y2"), (3, "y3")):
-        share = (100.0 * frame[column].sum() / total) if total >= filters.min_cell else float("nan")
+    hidden_bands = {f"b{y}" for y in FOLLOW_UP_YEARS
+                    if not bands_text[str(y)].iloc[0].isdigit()}
+    hidden_shares = _hidden_shares(counts.iloc[0], filters.policy, hidden_bands)
+    for years in (1, 2, 3):
+        reached = int(sum(counts[str(y)].iloc[0] for y in FOLLOW_UP_YEARS if y >= years))
+        # a share and its complement are counts of people once the total is shown
+        masked = years in hidden_shares or rate_discloses(reached, total, filters.policy)
+        share = 100.0 * reached / total if total and not masked else float("nan")
         shares.append({"horizon": f"{years} year" + ("s" if years > 1 else ""),
                        "share_pct": round(share, 1)})
     return FollowUpCoverage(_count_text(total, filters.min_cell), bands, pd.DataFrame(shares))
+
+
+def _hidden_shares(counts: pd.Series, policy, hidden_bands: set[str]) -> set[int]:
+    """Horizons (years) whose share of releases followed that long must be hidden.
+
+    A share times the shown total is a count (``reached_1 = band 1 + reached_2``...), so
+    the shares and the bands form one linked table (:func:`linked_suppression`).
+    """
+    values = {"total": int(counts["total"]), **{f"b{y}": int(counts[str(y)])
+                                                for y in FOLLOW_UP_YEARS}}
+    for years in (1, 2, 3):
+        values[f"reached{years}"] = int(sum(values[f"b{y}"] for y in FOLLOW_UP_YEARS
+                                            if y >= years))
+    relations = [("total", ["b0", "reached1"]), ("reached1", ["b1", "reached2"]),
+                 ("reached2", ["b2", "reached3"]), ("reached3", ["b3", "b4", "b5"])]
+    if values["total"] < policy.k:
+        return {1, 2, 3}
+    hidden = linked_suppression(values, relations, policy, hidden=hidden_bands,
+                                known=[v for v in values if v == "total"
+                                       or (v.startswith("b") and v not in hidden_bands)])
+    return {int(v[len("reached"):]) for v in hidden if v.startswith("reached")}
 
 
 @dataclass(frozen=True)
@@ -120,7 +168,9 @@ class ImportHistory:
     """The import log (one row per import) and the files of each import.
 
     Row counts are suppressed below ``k``; ``rows_read`` is the published total of
-    inserted + updated + unchanged + rejected, so complementary suppression applies.
+    inserted + updated + unchanged + rejected, and an import's counts the sums of its
+    files', so complementary suppression applies across both tables (a count hidden only
+    to protect another reads ``"hidden"``).
     """
 
     batches: pd.DataFrame
@@ -139,9 +189,38 @@ def import_history(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Impo
         "rows_unchanged, rows_rejected FROM import_files ORDER BY batch_id DESC, table_name"
     ).df()
     parts = ["rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected"]
-    policy = filters.policy
-    return ImportHistory(suppress_with_total(batches, "rows_read", parts, policy),
-                         suppress_with_total(files, "rows_read", parts, policy))
+    return ImportHistory(*_suppressed_log(batches, files, parts, filters.policy))
+
+
+def _suppressed_log(batches: pd.DataFrame, files: pd.DataFrame, parts: list[str], policy
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both import tables as text, suppressed together.
+
+    Each row's ``rows_read`` is the sum of its parts, and each import's counts are the
+    sums of its files' (a file's 3 rejected rows would be the import's 43 minus another
+    file's 40), so the two tables form one set of relations.
+    """
+    columns = ["rows_read", *parts]
+    values, relations = {}, []
+    for name, frame in (("batch", batches), ("file", files)):
+        for i, row in enumerate(frame.itertuples(index=False)):
+            for column in columns:
+                values[(name, i, column)] = int(getattr(row, column) or 0)
+            relations.append(((name, i, "rows_read"), [(name, i, c) for c in parts]))
+    for b, batch_id in enumerate(batches["batch_id"]):
+        mine = [i for i, f in enumerate(files["batch_id"]) if f == batch_id]
+        if mine:
+            relations += [(("batch", b, c), [("file", i, c) for i in mine]) for c in columns]
+    hidden = linked_suppression(values, relations, policy)
+    tables = []
+    for name, frame in (("batch", batches), ("file", files)):
+        out = frame.copy()
+        for column in columns:
+            out[column] = [_hidden_text(values[(name, i, column)],
+                                        (name, i, column) in hidden, policy.k)
+                           for i in range(len(frame))]
+        tables.append(out)
+    return tables[0], tables[1]
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,12 @@ Suppression rules applied here (see :mod:`analysis.disclosure`):
   and its rates are missing;
 - counts of groups that add up to a published total get complementary suppression;
 - a Kaplan–Meier value at a horizon is shown only while at least ``k`` releases are
-  still at risk there (the curve itself stops at that point);
+  still at risk there (the curve itself stops at that point), and only when the number
+  who reoffended by then is 0 or at least ``k`` (a rate of 3 people out of a shown
+  group size would name them; see :func:`analysis.disclosure.rate_discloses`);
 - a fixed-horizon rate is shown only when at least ``k`` releases have complete
-  follow-up to the horizon.
+  follow-up to the horizon and neither its numerator nor its complement is between
+  1 and ``k - 1``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, suppression_mask
+from analysis.disclosure import DisclosurePolicy, rate_discloses, suppression_mask
 from analysis.survival.episodes import CachedEpisodes, day_counts, materialize_episodes
 from analysis.survival.grouping import resolve_grouping
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.filters import ViewFilters
-
-#: Horizons of the headline rates (days) and their labels.
-HORIZONS: tuple[int, ...] = (365, 730, 1095)
-DAYS_PER_MONTH = 30.4375
 
 
 def horizon_label(days: int) -> str:
@@ -88,7 +87,8 @@ def count_labels(sizes: pd.Series, policy: DisclosurePolicy) -> pd.Series:
     ['<10', '<10', '50']
     """
     row = sizes.to_frame().T
-    hidden = suppression_mask(row, policy).iloc[0]
+    # one row: its total is the published total; a column "total" would be the cell itself
+    hidden = suppression_mask(row, policy, totals="rows").iloc[0]
     return pd.Series([policy.label if hidden[g] else f"{int(n)}" for g, n in sizes.items()],
                      index=sizes.index, dtype=object)
 
@@ -99,7 +99,8 @@ def km_at_horizons(day_table: pd.DataFrame, horizons, policy: DisclosurePolicy,
 
     Returns ``group, days, recidivism, lower, upper, n_risk`` (shares 0–1): missing when
     the group is in ``hidden_groups`` or has fewer than ``k`` releases, when fewer than
-    ``k`` remain at risk at the horizon, or when follow-up does not reach it.
+    ``k`` remain at risk at the horizon, when 1 to ``k - 1`` releases reoffended by the
+    horizon (:func:`events_by`), or when follow-up does not reach it.
     """
     columns = ["group", "days", "recidivism", "lower", "upper", "n_risk"]
     sizes = group_sizes(day_table)
@@ -109,6 +110,22 @@ def km_at_horizons(day_table: pd.DataFrame, horizons, policy: DisclosurePolicy,
     fitted = KaplanMeier().fit_day_table(day_table[day_table["group"].isin(keep)])
     at = fitted.at(list(horizons)).drop(columns=["lower", "upper"]).rename(
         columns={"recidivism_lower": "lower", "recidivism_upper": "upper"})
-    too_few = at["n_risk"] < policy.k
+    events = events_by(day_table, horizons)
+    too_few = [n_risk < policy.k or rate_discloses(events.get((g, d), 0), sizes[g], policy)
+               for g, d, n_risk in zip(at["group"], at["days"], at["n_risk"], strict=True)]
     at.loc[too_few, ["recidivism", "lower", "upper"]] = np.nan
     return at[columns].reset_index(drop=True)
+
+
+def events_by(day_table: pd.DataFrame, horizons) -> dict:
+    """Outcome events on or before each horizon, per group: ``{(group, days): count}``.
+
+    The numerator of a Kaplan–Meier rate at a horizon, for the rate rule of
+    :func:`analysis.disclosure.rate_discloses`.
+    """
+    out = {}
+    for group, part in day_table.groupby("group", sort=False):
+        times, events = part["time"].to_numpy(), part["n_event"].to_numpy()
+        for days in horizons:
+            out[(group, int(days))] = int(events[times <= days].sum())
+    return out

@@ -15,8 +15,9 @@ Query parameters
 ``events``
     Event types that count as reoffending (default: every type present).
 ``k``
-    Minimum cell size, between :data:`MIN_CELL_FLOOR` and :data:`MIN_CELL_CEILING`.
-    A link can raise ``k`` but never switch disclosure control off.
+    Minimum cell size, between :data:`~analysis.disclosure.MIN_CELL_FLOOR` and
+    :data:`MIN_CELL_CEILING`. A link can raise ``k`` but never switch disclosure control
+    off; a :class:`ViewFilters` made in code refuses ``k`` below the floor too.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 from analysis.contract import EVENT_TYPES
-from analysis.disclosure import DEFAULT_MIN_CELL, DisclosurePolicy
+from analysis.disclosure import (
+    DEFAULT_MIN_CELL,
+    MIN_CELL_FLOOR,
+    DisclosurePolicy,
+    published_min_cell,
+)
 from analysis.survival.episodes import AGE_BANDS, UNKNOWN, Outcome, Selection
 
-#: Smallest minimum cell size the dashboard accepts (from the sidebar or a URL).
-MIN_CELL_FLOOR = 5
 #: Largest minimum cell size (beyond it nearly everything would be hidden).
 MIN_CELL_CEILING = 1000
 AGE_BAND_LABELS: tuple[str, ...] = (*(band[0] for band in AGE_BANDS), UNKNOWN)
@@ -122,8 +126,10 @@ class ViewFilters:
                 for name, _ in (*_TEXT_PARAMS, ("release_years", "year"))}
         object.__setattr__(self, "selection", replace(self.selection, **tidy))
         object.__setattr__(self, "outcome", Outcome.from_types(self.outcome.event_types))
-        object.__setattr__(self, "min_cell", int(self.min_cell))
-        DisclosurePolicy(k=self.min_cell)  # refuses k < 1
+        # Every view is published (screen, downloads, links): never below the floor,
+        # however the filters are made (URL, sidebar or code).
+        object.__setattr__(self, "min_cell", published_min_cell(
+            self.min_cell, setting="the minimum cell size k", unsafe_option=None))
 
     @property
     def policy(self) -> DisclosurePolicy:

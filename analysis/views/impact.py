@@ -16,7 +16,10 @@ participants; see :mod:`analysis.impact.cohort`).
 Disclosure control
 ------------------
 Counts between 1 and ``k - 1`` are shown as ``"<k"`` (attrition, group sizes, numbers who
-reoffended, numbers inside the attrition notes); curves stop where fewer than ``k``
+reoffended, numbers inside the attrition notes), and a count that would reveal one by
+subtraction along the attrition chain reads ``"hidden"``
+(:func:`analysis.impact.publication.hidden_counts`); a group's rate is hidden when its
+reoffenders or non-reoffenders number 1 to ``k - 1``; curves stop where fewer than ``k``
 remain at risk; propensity-score bins holding fewer than ``k`` people of a group are not
 drawn. Results from fewer than 60 participants with outcomes follow the impact rules of
 :mod:`analysis.impact.rules` (no result reported), and results from fewer than 100
@@ -34,8 +37,10 @@ from analysis.errors import AnalysisError
 from analysis.impact.evaluation import ImpactEvaluation, ImpactResult, PreparedEvaluation
 from analysis.impact.power import DetectableEffect, minimum_detectable_effect
 from analysis.impact.publication import (
+    cost_shown,
     estimates_table,
     for_publication,
+    hidden_counts,
     hide_small_mentions,
     rates_table,
     suppress_numbers_in_text,
@@ -45,8 +50,6 @@ from analysis.impact.rules import Verdict, judge
 from analysis.impact.wording import impact_sentence
 from analysis.views.filters import ViewFilters
 
-#: Follow-up horizons offered on the page (days).
-HORIZONS: tuple[int, ...] = (365, 730, 1095)
 SUBJECT_KINDS: tuple[str, ...] = ("program", "project", "funder")
 
 
@@ -104,7 +107,7 @@ class ImpactView:
     cost_statement: str | None
     cost: dict | None
     comparison_rate: float | None
-    participants_with_outcomes: int
+    participants_with_outcomes: int | None  # None when hidden (disclosure control)
     error: str | None = None
 
     @property
@@ -160,7 +163,8 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
         ``("program", "VOC-METAL")``, ``("project", "Skills for Work")`` or
         ``("funder", "Global Fund")``.
     horizon_days
-        Follow-up horizon of the headline rate: one of :data:`HORIZONS`.
+        Follow-up horizon of the headline rate: one of
+        :data:`~analysis.constants.DEFAULT_HORIZONS`.
     language
         Language of the headline and of the rules' reasons: ``en`` (default), ``fr``,
         ``ar``, ``ru`` or ``sr`` (:mod:`analysis.impact.wording_locales`). Tables, notes
@@ -189,9 +193,10 @@ def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filter
     if isinstance(result, AnalysisError):
         return _empty(subject.label, horizon_days, str(result))
     reportable = result.reportable
-    cost = result.cost
     headline, verdict = _in_language(result, language)
     shown = for_publication(replace(result, summary_text=headline, verdict=verdict), policy)
+    hidden = hidden_counts(result, policy)
+    cost = result.cost if cost_shown(result, policy, hidden) else None
     return ImpactView(
         label=result.program,
         horizon_days=result.horizon_days,
@@ -203,7 +208,7 @@ def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filter
         reasons=shown.verdict.reasons,
         small_sample=policy.is_small(result.counts["eligible"]),
         notes=shown.notes,
-        rates=rates_table(result, policy) if reportable else pd.DataFrame(),
+        rates=rates_table(result, policy, hidden) if reportable else pd.DataFrame(),
         estimates=estimates_table(result) if reportable else pd.DataFrame(),
         curves=shown.curves if reportable else pd.DataFrame(),
         balance=result.balance[["covariate", "smd_before", "smd_after"]].copy(),
@@ -212,7 +217,8 @@ def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filter
         cost_statement=cost.statement if cost is not None else None,
         cost={k: v for k, v in cost.as_dict().items() if k != "statement"} if cost else None,
         comparison_rate=result.comparison.rate if reportable else None,
-        participants_with_outcomes=result.counts["participants_with_outcomes"],
+        participants_with_outcomes=None if ("participants", "with_outcome") in hidden
+        else result.counts["participants_with_outcomes"],
     )
 
 

@@ -13,7 +13,9 @@ Definitions
   (:mod:`analysis.survival.kaplan_meier`), shown while at least ``k`` releases are at
   risk at the horizon. Beside it, the *complete follow-up* rate
   (:mod:`analysis.survival.fixed_horizon`): the share reoffending among releases that
-  could be watched for the whole period, with an exact CI.
+  could be watched for the whole period, with an exact CI. Its count of releases is
+  hidden when it, or the releases left out (selected minus complete), is from 1 to
+  ``k - 1``; its rate when the reoffenders or the non-reoffenders among them are.
 - *Trend by release cohort*: the 1-year Kaplan–Meier rate per release year; cohorts
   with fewer than ``k`` releases are suppressed (with complementary suppression of
   their counts); recent cohorts not yet followed for a year have no rate.
@@ -29,15 +31,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.charts import rate_plot
+from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
 from analysis.contract import COMPETING_END_REASONS
-from analysis.disclosure import SMALL_SAMPLE
+from analysis.disclosure import SMALL_SAMPLE, linked_suppression, rate_discloses
 from analysis.errors import AnalysisError
 from analysis.survival.episodes import episodes_sql
 from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import (
-    DAYS_PER_MONTH,
-    HORIZONS,
     count_labels,
     episodes_cache,
     format_rate,
@@ -47,6 +48,9 @@ from analysis.views.estimates import (
     km_at_horizons,
 )
 from analysis.views.filters import ViewFilters
+
+#: Shown for a count hidden only so that a smaller hidden count cannot be recovered.
+SECONDARY_LABEL = "hidden"
 
 
 @dataclass(frozen=True)
@@ -195,13 +199,36 @@ def reverse_km_median_days(day_table: pd.DataFrame) -> float:
     return float(KaplanMeier().fit_day_table(reverse).summary["median"].iloc[0])
 
 
+def complete_counts_hidden(complete: pd.DataFrame, releases: int, policy) -> set:
+    """Horizons whose count of releases with complete follow-up must be hidden.
+
+    Each horizon splits the selected releases (a published total) into those with
+    complete follow-up (shown) and those excluded (not shown): ``releases = n + excluded``.
+    """
+    values = {"releases": int(releases)}
+    relations = []
+    for row in complete.itertuples():
+        values[("n", row.days)] = int(row.n)
+        values[("excluded", row.days)] = int(row.excluded)
+        relations.append(("releases", [("n", row.days), ("excluded", row.days)]))
+    published = ["releases", *(("n", d) for d in complete["days"])]
+    hidden = linked_suppression(values, relations, policy, published=published)
+    return {key[1] for key in hidden if key != "releases"}
+
+
 def _horizon_frames(day_table, complete, policy):
-    km = km_at_horizons(day_table, HORIZONS, policy)
+    km = km_at_horizons(day_table, DEFAULT_HORIZONS, policy)
+    releases = int(group_sizes(day_table).sum())
+    hidden_n = complete_counts_hidden(complete, releases, policy)
     rows = []
-    for days in HORIZONS:
+    for days in DEFAULT_HORIZONS:
         k_row = km[km["days"] == days]
         c_row = complete[complete["days"] == days].iloc[0]
-        shown = c_row["n"] >= policy.k
+        # "41.2% of 17" names the 7 who reoffended: the rate rule hides it
+        shown = not rate_discloses(c_row["events"], c_row["n"], policy) and (
+            days not in hidden_n)
+        n_text = (policy.label if policy.hides(c_row["n"]) else SECONDARY_LABEL
+                  ) if days in hidden_n else f"{int(c_row['n'])}"
         rows.append({
             "horizon": horizon_label(days),
             "recidivism": float(k_row["recidivism"].iloc[0]) if len(k_row) else np.nan,
@@ -210,7 +237,7 @@ def _horizon_frames(day_table, complete, policy):
             "complete_rate": float(c_row["rate"]) if shown else np.nan,
             "complete_lower": float(c_row["lower"]) if shown else np.nan,
             "complete_upper": float(c_row["upper"]) if shown else np.nan,
-            "complete_n": f"{int(c_row['n'])}" if shown or c_row["n"] == 0 else policy.label,
+            "complete_n": n_text,
         })
     frame = pd.DataFrame(rows)
     table = pd.DataFrame({
@@ -272,7 +299,7 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                                select="count(*), count(DISTINCT person_id)",
                                source=cached.table)
     releases, people = con.execute(sql, params).fetchone()
-    complete = fixed_horizon_rates_from_db(con, HORIZONS, selection=filters.selection,
+    complete = fixed_horizon_rates_from_db(con, DEFAULT_HORIZONS, selection=filters.selection,
                                            cached=cached)
     horizons, horizon_table = _horizon_frames(day_table, complete, policy)
     cohorts, cohort_table, figure = _cohort_frames(

@@ -30,7 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, primary_suppression, suppression_mask
+from analysis.disclosure import (
+    DisclosurePolicy,
+    model_counts,
+    primary_suppression,
+    rate_discloses,
+    suppression_mask,
+)
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import CATEGORICAL_COVARIATES, DEFAULT_COVARIATES
 from analysis.impact.rules import MULTIPLE_COMPARISONS_NOTE
@@ -52,6 +58,15 @@ MODEL_NOTE = (
     "other programmes fixed; the adjusted one also accounts for age, sex, prior "
     "convictions, offense category, sentence length, facility and release year. "
     "Programmes after release are time-varying exposures (exposed only from their start)."
+)
+#: Columns of each model's estimates: hazard ratio, its interval and p-value, and both
+#: standard errors of the log hazard ratio with the kind behind the interval (se_type).
+EFFECT_COLUMNS = ["hr", "hr_lower", "hr_upper", "p", "se_type", "se_model", "se_robust"]
+SE_NOTE = (
+    "se_model and se_robust are standard errors of the log hazard ratio: model-based (as "
+    "R coxph) and robust, clustered by person because people have several releases (as R "
+    "coxph(cluster = person_id)). The confidence intervals and p-values use the se_type "
+    "one: robust."
 )
 
 
@@ -77,8 +92,8 @@ def suppress_with_total(counts: pd.DataFrame, total: str, parts: list[str],
     values = counts[parts].fillna(0).astype("int64")
     primary = primary_suppression(values, policy)
     # suppression_mask on a one-row table is exactly row-wise complementary suppression
-    hidden = pd.concat([suppression_mask(values.iloc[[i]], policy) for i in range(len(values))]
-                       ) if len(values) else primary
+    hidden = pd.concat([suppression_mask(values.iloc[[i]], policy, totals="rows")
+                        for i in range(len(values))]) if len(values) else primary
     for column in parts:
         text = values[column].astype(str).mask(hidden[column], SECONDARY_LABEL)
         out[column] = text.mask(primary[column], policy.label)
@@ -138,16 +153,17 @@ class ProgramEffects:
 
     ``table`` has one row per programme: ``program_id, name, setting, exposure,
     participants`` (text, suppressed), ``status`` (``estimated``, ``suppressed``,
-    ``not estimable``), then ``hr, hr_lower, hr_upper, p`` for the unadjusted model and
-    ``adj_hr, adj_hr_lower, adj_hr_upper, adj_p`` for the adjusted one (NaN when not
-    estimated). ``forest`` is the tidy frame for :func:`analysis.charts.forest_plot`
-    (``term, hr, hr_lower, hr_upper, model``).
+    ``not estimable``), then :data:`EFFECT_COLUMNS` (``hr, hr_lower, hr_upper, p,
+    se_type, se_model, se_robust``) for the unadjusted model and the same prefixed
+    ``adj_`` for the adjusted one (NaN when not estimated; see :data:`SE_NOTE`).
+    ``forest`` is the tidy frame for :func:`analysis.charts.forest_plot` (``term``,
+    :data:`EFFECT_COLUMNS`, ``model``).
     """
 
     table: pd.DataFrame
     forest: pd.DataFrame
-    n_releases: int
-    n_events: int
+    n_releases: int | None  # None when hidden (fewer than k)
+    n_events: int | None  # None when it, or the releases without one, number 1 to k - 1
     small_sample: bool
     notes: tuple[str, ...] = field(default=())
 
@@ -179,12 +195,12 @@ def _usable_covariates(frame: pd.DataFrame) -> list[str]:
 def _fit(frame, data, covariates, programs) -> pd.DataFrame:
     categorical = [c for c in covariates if c in CATEGORICAL_COVARIATES]
     # Newton: the same maximum as PHReg, and fast at every size (PHReg loops in Python)
-    model = CoxModel(ties="efron", solver="newton").fit(
+    model = CoxModel(ties="efron", solver="newton", robust=True).fit(
         frame, data.duration_col, data.event_col, [*covariates, *programs],
         categorical=categorical, entry_col=data.entry_col, cluster_col="_person",
     )
     summary = model.summary.set_index("term")
-    return summary.loc[programs, ["hr", "hr_lower", "hr_upper", "p"]]
+    return summary.loc[programs, EFFECT_COLUMNS]
 
 
 def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> ProgramEffects:
@@ -221,7 +237,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
             status[program] = "estimated"
     fitted = [p for p in programs if status[p] == "estimated"]
     notes = [MODEL_NOTE]
-    crude = adjusted = pd.DataFrame(columns=["hr", "hr_lower", "hr_upper", "p"])
+    crude = adjusted = pd.DataFrame(columns=EFFECT_COLUMNS)
     if fitted:
         try:
             crude = _fit(frame, data, [], fitted)
@@ -230,10 +246,14 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
             notes.append(f"The models could not be fitted on this selection: {exc}")
             status.update(dict.fromkeys(fitted, "not estimable"))
             crude = adjusted = crude.iloc[0:0]
+    if len(crude):
+        notes.append(SE_NOTE)
     if len(fitted) > 1:
         notes.append(MULTIPLE_COMPARISONS_NOTE)
     if data.dropped_zero_time:
-        notes.append(f"{data.dropped_zero_time} releases followed for zero days are left out "
+        dropped = (policy.label if policy.hides(data.dropped_zero_time)
+                   else f"{data.dropped_zero_time}")
+        notes.append(f"{dropped} releases followed for zero days are left out "
                      "of the models with time-varying programmes.")
     table = catalogue.assign(
         exposure=np.where(catalogue["setting"].isin(BASELINE_SETTINGS), "at release",
@@ -249,12 +269,13 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
         [part.reset_index(names="term").assign(model=name)
          for name, part in (("unadjusted", crude), ("adjusted", adjusted)) if len(part)],
         ignore_index=True,
-    ) if len(crude) else pd.DataFrame(columns=["term", "hr", "hr_lower", "hr_upper", "p", "model"])
+    ) if len(crude) else pd.DataFrame(columns=["term", *EFFECT_COLUMNS, "model"])
+    counts = model_counts(n_releases, int(episodes["event"].sum()), policy)
     return ProgramEffects(
         table=table.reset_index(drop=True),
         forest=forest,
-        n_releases=n_releases,
-        n_events=int(episodes["event"].sum()),
+        n_releases=counts["n"],
+        n_events=counts["events"],
         small_sample=policy.is_small(n_releases),
         notes=tuple(notes),
     )
@@ -268,7 +289,9 @@ class CompletionOutcomes:
     completed_upper, not_completed_n, not_completed_rate, not_completed_lower,
     not_completed_upper, note``. Counts are text (``"<k"`` when suppressed); rates are
     NaN when a group has fewer than ``k`` releases (both groups are then hidden, so one
-    cannot be recovered from the other and the programme's total).
+    cannot be recovered from the other and the programme's total), and a group's rate
+    is NaN when 1 to ``k - 1`` of its releases, or all but 1 to ``k - 1``, reoffended by
+    the horizon (:func:`analysis.disclosure.rate_discloses`).
     """
 
     table: pd.DataFrame
@@ -322,6 +345,9 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
             if hide:
                 continue
             part = episodes[mask]
+            reoffended = int((part["event"].astype(bool) & (part["time"] <= horizon_days)).sum())
+            if rate_discloses(reoffended, sizes[group], policy):
+                continue  # the rate beside the group size would name 1 to k - 1 people
             at = KaplanMeier().fit(part["time"], part["event"]).at([horizon_days]).iloc[0]
             row[f"{group}_rate"] = at["recidivism"]
             row[f"{group}_lower"] = at["recidivism_lower"]

@@ -45,7 +45,8 @@ def test_km_json_has_the_documented_shape(db):
     code, out = run("km", "--db", db, "--by", "sex", "--json")
     assert code == 0, out
     payload = json.loads(out)
-    assert set(payload) == {"event_types", "groups", "logrank"}
+    assert set(payload) == {"disclosure", "event_types", "groups", "logrank"}
+    assert payload["disclosure"]["min_cell"] == 10 and payload["disclosure"]["suppressed"]
     assert payload["event_types"] == ["rearrest", "reconviction"]
     assert [g["group"] for g in payload["groups"]] == ["F", "M"]
     for g in payload["groups"]:
@@ -61,8 +62,9 @@ def test_km_json_has_the_documented_shape(db):
 
 
 def test_km_json_values_equal_the_library(db):
+    # k = 5: the 7 rearrests by day 100 may be shown (at k = 10 that rate is hidden)
     code, out = run("km", "--db", db, "--events", "rearrest", "--horizons", "100,400",
-                    "--json")
+                    "--json", "--min-cell", "5")
     payload = json.loads(out)
     assert payload["logrank"] is None and payload["event_types"] == ["rearrest"]
     group = payload["groups"][0]
@@ -119,3 +121,91 @@ def test_user_errors_exit_2(db, command, args, message):
 def test_missing_database_exits_2(tmp_path):
     code, out = run("km", "--db", str(tmp_path / "none.duckdb"))
     assert code == 2 and "no database" in out
+
+
+def _far_horizon(db) -> int:
+    """A horizon at which 1 to 9 releases are still at risk (near the end of follow-up)."""
+    con = connect_readonly(db)
+    lib = kaplan_meier_from_db(con).result
+    con.close()
+    at = lib.at(list(range(1500, 2200, 5)))
+    small = at[(at["n_risk"] > 0) & (at["n_risk"] < 10)]
+    return int(small["days"].iloc[0])
+
+
+def test_km_json_hides_a_small_number_at_risk(db):
+    # Regression: `desist km --json` printed n_risk 4 (and the survival beside it).
+    days = _far_horizon(db)
+    code, out = run("km", "--db", db, "--json", "--horizons", f"365,{days}")
+    assert code == 0, out
+    payload = json.loads(out)
+    far = payload["groups"][0]["horizons"][-1]
+    assert far["days"] == days
+    assert far["n_risk"] is None and far["survival"] is None and far["recidivism"] is None
+    assert payload["disclosure"]["hidden_values"] >= 6
+    assert payload["disclosure"]["unsafe_analyst_output"] is False
+    for group in payload["groups"]:
+        for h in group["horizons"]:
+            assert h["n_risk"] is None or h["n_risk"] >= 10
+
+
+def test_km_text_output_hides_a_small_number_at_risk(db):
+    days = _far_horizon(db)
+    code, out = run("km", "--db", db, "--horizons", f"{days}")
+    assert code == 0, out
+    row = next(line for line in out.splitlines() if line.strip().startswith(str(days)))
+    assert "<10" in row
+
+
+def test_unsafe_analyst_output_is_said_in_the_json(db):
+    days = _far_horizon(db)
+    result = CliRunner().invoke(main, ["km", "--db", db, "--json", "--horizons", f"{days}",
+                                       "--min-cell", "1", "--unsafe-analyst-output"])
+    assert result.exit_code == 0
+    payload = json.loads(result.stdout)
+    assert payload["disclosure"]["unsafe_analyst_output"] is True
+    assert payload["disclosure"]["suppressed"] is False
+    assert 0 < payload["groups"][0]["horizons"][0]["n_risk"] < 10
+    assert "unsafe analyst output" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["km", "cif", "cox"])
+@pytest.mark.parametrize("option", ["--min-cell", "--min-group-size"])
+def test_min_cell_below_5_is_refused(db, command, option):
+    # Regression: `km --min-group-size 1` was accepted.
+    if command == "cox" and option == "--min-group-size":
+        option = "--min-cell"
+    code, out = run(command, "--db", db, option, "4", "--json")
+    assert code == 2
+    assert "--min-cell must be at least 5, not 4" in out
+
+
+def test_cif_json_hides_small_counts(db):
+    days = _far_horizon(db)
+    code, out = run("cif", "--db", db, "--json", "--horizons", f"365,{days}")
+    assert code == 0, out
+    payload = json.loads(out)
+    assert payload["disclosure"]["min_cell"] == 10
+    group = payload["groups"][0]
+    assert group["horizons"][-1]["n_risk"] is None
+    assert group["horizons"][-1]["cif"]["reoffence"]["estimate"] is None
+    # 5 deaths end follow-up before any reoffence: hidden; the reoffences stay shown
+    # (the rest of the group is not published, so nothing can be subtracted)
+    assert group["events"]["competing"] is None
+    assert group["events"]["reoffence"] >= 10
+    unsafe = CliRunner().invoke(main, ["cif", "--db", db, "--json", "--min-cell", "1",
+                                       "--unsafe-analyst-output"])
+    assert json.loads(unsafe.stdout)["groups"][0]["events"]["competing"] == 5
+
+
+def test_cox_json_has_the_disclosure_block(db):
+    code, out = run("cox", "--db", db, "--covariates", "sex", "--json")
+    assert code == 0, out
+    payload = json.loads(out)
+    assert payload["disclosure"]["min_cell"] == 10 and payload["disclosure"]["suppressed"]
+    assert payload["n"] == 300 and payload["events"] >= 10
+    # a k larger than the releases without an event hides the events (300 - events < k)
+    code, out = run("cox", "--db", db, "--covariates", "sex", "--json", "--min-cell", "295")
+    payload = json.loads(out)
+    assert payload["n"] == 300 and payload["events"] is None
+    assert payload["disclosure"]["hidden_values"] == 1

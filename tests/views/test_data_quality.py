@@ -86,3 +86,23 @@ def test_method_sections_come_from_the_docs(tmp_path):
     (tmp_path / "metrics.md").write_text("# M\nintro\n## One\nfirst\n## Two\nsecond\n")
     custom = method_sections(None, ViewFilters(), folder=str(tmp_path))
     assert [(s.title, s.markdown) for s in custom] == [("One", "first"), ("Two", "second")]
+
+
+def test_a_file_count_cannot_be_recovered_from_its_import():
+    # one import of two files: 3 rejected rows in one file, 40 in the other; the import's
+    # 43 minus the 40 would give the 3 away
+    import pandas as pd
+
+    from analysis.disclosure import DisclosurePolicy
+    from analysis.views.data_quality import _suppressed_log
+
+    parts = ["rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected"]
+    batches = pd.DataFrame({"batch_id": ["b1"], "rows_read": [1043], "rows_inserted": [1000],
+                            "rows_updated": [0], "rows_unchanged": [0], "rows_rejected": [43]})
+    files = pd.DataFrame({"batch_id": ["b1", "b1"], "rows_read": [503, 540],
+                          "rows_inserted": [500, 500], "rows_updated": [0, 0],
+                          "rows_unchanged": [0, 0], "rows_rejected": [3, 40]})
+    shown_batches, shown_files = _suppressed_log(batches, files, parts, DisclosurePolicy(k=10))
+    assert shown_files["rows_rejected"].tolist()[0] == "<10"
+    assert not (shown_batches["rows_rejected"].iloc[0].isdigit()
+                and shown_files["rows_rejected"].iloc[1].isdigit())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.contract import EVENT_TYPES
 from analysis.disclosure import DEFAULT_MIN_CELL
+from analysis.errors import AnalysisError
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.filters import (
     AGE_BAND_LABELS,
@@ -74,3 +76,22 @@ def test_disclosure_cannot_be_switched_off_from_a_link():
     assert ViewFilters.from_query({"k": "25"}).min_cell == 25
     assert ViewFilters.from_query({"events": "rearrest,bogus", "age_band": "55+,old"}) == (
         ViewFilters(Selection(age_bands=("55+",)), Outcome.named("rearrest")))
+
+
+@pytest.mark.parametrize("k", [0, 1, 4])
+def test_filters_made_in_code_refuse_k_below_the_floor(k):
+    # Regression: ViewFilters(min_cell=1) was accepted by every view (only a link and
+    # the sidebar were bounded), so an API caller could switch suppression off.
+    with pytest.raises(AnalysisError, match="at least 5"):
+        ViewFilters(min_cell=k)
+    assert ViewFilters.from_query({"k": str(k)}).min_cell == DEFAULT_MIN_CELL
+    assert ViewFilters(min_cell=MIN_CELL_FLOOR).min_cell == 5
+
+
+def test_one_constant_names_the_minimum_cell_size():
+    from analysis import disclosure
+    from analysis.survival import kaplan_meier
+    from analysis.views import filters
+
+    assert kaplan_meier.DEFAULT_MIN_GROUP_SIZE == disclosure.DEFAULT_MIN_CELL
+    assert filters.MIN_CELL_FLOOR is disclosure.MIN_CELL_FLOOR

@@ -92,3 +92,25 @@ def test_overview_definition_follows_the_language(demo_con):
     assert russian.definition.startswith("Повторное правонарушение")
     assert russian.releases == english.releases
     assert english.definition.startswith("Reoffending means the first ")
+
+
+def test_a_rate_whose_numerator_is_below_k_is_hidden():
+    # Regression: "41.2% of 17" was shown, naming the 7 who reoffended (17 >= k = 10).
+    import pandas as pd
+
+    from analysis.disclosure import DisclosurePolicy
+    from analysis.views.overview import _horizon_frames
+
+    day_table = pd.DataFrame({"group": "all", "time": [100, 400, 800, 1200],
+                              "n_event": [20, 10, 10, 0], "n_competing": 0,
+                              "n_censored": [0, 0, 0, 160]})
+    complete = pd.DataFrame({
+        "group": "all", "days": [365, 730, 1095], "n": [17, 190, 120],
+        "events": [7, 95, 115], "excluded": [183, 10, 80],
+        "rate": [7 / 17, 0.5, 115 / 120], "lower": 0.1, "upper": 0.9})
+    frame, table = _horizon_frames(day_table, complete, DisclosurePolicy(k=10))
+    assert np.isnan(frame["complete_rate"].iloc[0])  # 7 of 17 reoffended
+    assert frame["complete_rate"].iloc[1] == 0.5  # 95 of 190: nothing small
+    assert np.isnan(frame["complete_rate"].iloc[2])  # all but 5 of 120 reoffended
+    assert "41.2%" not in table.to_string()
+    assert frame["complete_n"].iloc[0] == "17"
