@@ -43,6 +43,8 @@ covariates = ["age_at_release", "sex", "prior_convictions", "offense_category", 
               "facility", "release_year"]
 adjusted = ds.fit_cox(con, covariates, programs=in_prison, outcome=rearrest)
 terms = adjusted.model.summary
+# se is the se_type one behind the CIs and p: robust, clustered by person (R coxph(cluster =
+# person_id)); se_model is what R's coxph prints without cluster
 terms[terms["term"].isin(in_prison)].round(3)
 
 # %%

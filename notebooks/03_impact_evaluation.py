@@ -66,12 +66,15 @@ pd.DataFrame(
 ds.step_curves(matched.curves, value="recidivism", title=f"{PROGRAM}: share re-arrested")
 
 # %%
-pd.DataFrame(
+# one row per measure; the hazard ratio also carries both standard errors of its log
+# (se_model, se_robust) and which one its CI and p use (se_type)
+pd.DataFrame.from_dict(
     {
         "difference in rate": matched.difference.as_dict(),
         "hazard ratio": matched.hazard_ratio.as_dict(),
         "difference in days free": matched.rmst_difference.as_dict(),
-    }
+    },
+    orient="index",
 ).round(4)
 
 # %% [markdown]

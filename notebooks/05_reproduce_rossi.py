@@ -59,7 +59,9 @@ published = pd.DataFrame(
         "published_se": [0.19138, 0.02200, 0.30799, 0.21222, 0.38187, 0.19576, 0.02865],
     }
 )
-side_by_side = published.merge(model.summary[["term", "coef", "se", "hr", "p"]], on="term")
+# the published SEs are model-based (se_type "model", as R coxph); se_robust for comparison
+side_by_side = published.merge(model.summary[["term", "coef", "se", "se_type", "se_robust", "hr", "p"]],
+                               on="term")
 side_by_side.round(5)
 
 # %%

@@ -17,7 +17,8 @@ Method (documented for donors in ``docs/impact.md``):
    reoffending, the frequency of reoffending per 100 people with complete
    follow-up, and a covariate-adjusted Cox hazard ratio (in the matched sample,
    robust SEs clustered by matched pair; with weighting, in the whole eligible
-   sample, robust SEs clustered by person).
+   sample, robust SEs clustered by person). Its CI and p use the robust SE; the
+   model-based one is reported beside it (:class:`HazardRatio`).
 4. The Justice Data Lab rules (:mod:`analysis.impact.rules`) decide what may be
    reported and called significant; the plain-words text is generated from the numbers.
 """
@@ -34,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from analysis.constants import DEFAULT_HORIZONS
 from analysis.errors import AnalysisError
 from analysis.impact.balance import att_weights, balance_table
 from analysis.impact.cohort import (
@@ -52,8 +54,8 @@ from analysis.impact.rules import Verdict, judge
 from analysis.impact.wording import impact_sentence
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import Outcome, Selection
+from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.restricted_mean import restricted_mean
-from analysis.survival.weighted_km import weighted_km
 
 METHODS = ("match", "iptw")
 PARTICIPANTS, COMPARISON = "participants", "comparison"
@@ -68,6 +70,32 @@ class Estimate:
 
     def as_dict(self) -> dict:
         return {"estimate": self.estimate, "lower": self.lower, "upper": self.upper, "p": self.p}
+
+
+@dataclass(frozen=True)
+class HazardRatio(Estimate):
+    """A Cox hazard ratio with both standard errors of its logarithm.
+
+    ``lower``, ``upper`` and ``p`` use the ``se_type`` one: ``se_robust`` (clustered
+    by ``se_robust_cluster``, as R ``coxph(cluster=)``) or ``se_model`` (as R ``coxph``).
+    """
+
+    se_type: str = "robust"
+    se_model: float = math.nan
+    se_robust: float = math.nan
+    se_robust_cluster: str | None = None
+
+    @classmethod
+    def of_term(cls, model: CoxModel, term: str) -> HazardRatio:
+        """The hazard ratio of ``term`` in a fitted model."""
+        row = model.summary.set_index("term").loc[term]
+        return cls(float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"]),
+                   float(row["p"]), str(row["se_type"]), float(row["se_model"]),
+                   float(row["se_robust"]), model.result_.cluster)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "se_type": self.se_type, "se_model": self.se_model,
+                "se_robust": self.se_robust, "se_robust_cluster": self.se_robust_cluster}
 
 
 @dataclass(frozen=True)
@@ -101,7 +129,7 @@ class ImpactResult:
     participants: GroupOutcome
     comparison: GroupOutcome
     difference: Estimate
-    hazard_ratio: Estimate
+    hazard_ratio: HazardRatio
     rmst_difference: Estimate
     frequency: dict
     later_horizons: pd.DataFrame
@@ -354,8 +382,8 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     horizon = spec.horizon_days
     # One Kaplan-Meier table per group serves the headline, the later horizons and the curves.
     tables = {
-        flag: weighted_km(time[group == flag], event[group == flag],
-                          analysed_weights[group == flag])
+        flag: KaplanMeier().fit(time[group == flag], event[group == flag],
+                                weights=analysed_weights[group == flag]).table
         for flag in (True, False)
     }
     part = _group_outcome(tables[True], time[group], event[group], horizon)
@@ -497,12 +525,13 @@ def _adjustment(prepared: PreparedEvaluation, rows: np.ndarray) -> pd.DataFrame:
 def _hazard_ratio(
     prepared: PreparedEvaluation, rows: np.ndarray, design: pd.DataFrame, cluster: str,
     clusters: np.ndarray,
-) -> Estimate:
+) -> HazardRatio:
     """Covariate-adjusted hazard ratio of taking part in the compared cohort ``rows``.
 
     ``design`` holds their adjustment covariates, row for row: the propensity model's
     design columns (indicators already made, redundant ones dropped), so both models
-    adjust for exactly the same things. Robust SEs are clustered by ``clusters``.
+    adjust for exactly the same things. The CI and p use robust SEs clustered by
+    ``clusters`` (named ``cluster``); the model-based SE is reported beside them.
     """
     values = design.to_numpy(dtype=float)
     event = prepared.event[rows]
@@ -529,14 +558,11 @@ def _hazard_ratio(
             "programme": prepared.treated[rows].astype(int),
         }
     )
-    model = CoxModel(ties="efron").fit(
+    model = CoxModel(ties="efron", robust=True).fit(
         model_frame, "time", "event", ["programme", *(name for name, _ in adjust)],
         cluster_col=cluster,
     )
-    row = model.summary.set_index("term").loc["programme"]
-    return Estimate(
-        float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"]), float(row["p"])
-    )
+    return HazardRatio.of_term(model, "programme")
 
 
 def _frequency(events: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> dict:
@@ -600,9 +626,7 @@ def _naive(prepared: PreparedEvaluation, horizon: int) -> dict:
     out = {}
     for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
         chosen = treated == flag
-        table = weighted_km(
-            prepared.time[chosen], prepared.event[chosen], np.ones(int(chosen.sum()))
-        )
+        table = KaplanMeier().fit(prepared.time[chosen], prepared.event[chosen]).table
         out[name] = {"n": int(chosen.sum()), "rate": 1 - _at(table, horizon, "survival")}
     model_frame = pd.DataFrame(
         {
@@ -612,22 +636,20 @@ def _naive(prepared: PreparedEvaluation, horizon: int) -> dict:
             "person_id": prepared.person,
         }
     )
-    model = CoxModel(ties="efron").fit(
+    model = CoxModel(ties="efron", robust=True).fit(
         model_frame, "time", "event", ["programme"], cluster_col="person_id"
     )
-    row = model.summary.set_index("term").loc["programme"]
-    out["hazard_ratio"] = {
-        "estimate": float(row["hr"]),
-        "lower": float(row["hr_lower"]),
-        "upper": float(row["hr_upper"]),
-    }
+    hazard_ratio = HazardRatio.of_term(model, "programme").as_dict()
+    del hazard_ratio["p"]  # the naive comparison reports no p-value
+    out["hazard_ratio"] = hazard_ratio
     return out
 
 
 def _later_horizons(tables: dict, time: np.ndarray, treated: np.ndarray, horizon: int) -> pd.DataFrame:
-    """Rates at 2 and 3 years where at least 10 people per group are still followed."""
+    """Rates at the later default horizons (2 and 3 years) where at least 10 people per
+    group are still followed."""
     rows = []
-    for days in (730, 1095):
+    for days in DEFAULT_HORIZONS[1:]:
         if days <= horizon:
             continue
         row = {"days": days}

@@ -9,6 +9,9 @@
   exactly at an event time is not in that risk set;
 * its robust SEs are wrong when rows span no event time — such rows are dropped
   before fitting, and the sandwich is computed from R-style score residuals;
+* its summary has one unlabelled standard error — every fit here carries both the
+  model-based SE (R ``coxph``) and the robust one (R ``coxph(cluster=)``), and says
+  which of them (``se_type``) drives the intervals and p-values;
 * its baseline cumulative hazard lags one event time — the baseline is recomputed
   (Efron increments as R ``survfit.coxph``).
 
@@ -21,7 +24,9 @@ Examples
 ...                    "age": [30, 45, 22, 50, 41, 28, 36, 60]})
 >>> fit = CoxModel().fit(df, "time", "event", ["age"])
 >>> list(fit.summary.columns)
-['term', 'coef', 'se', 'hr', 'hr_lower', 'hr_upper', 'p']
+['term', 'coef', 'se', 'se_type', 'se_model', 'se_robust', 'hr', 'hr_lower', 'hr_upper', 'p']
+>>> fit.result_.se_type
+'model'
 """
 
 from __future__ import annotations
@@ -37,7 +42,13 @@ from scipy import sparse, stats
 from analysis.errors import AnalysisError
 from analysis.survival import cox_diagnostics, cox_riskset
 
-SUMMARY_COLUMNS = ("term", "coef", "se", "hr", "hr_lower", "hr_upper", "p")
+#: ``se`` is the standard error behind ``hr_lower``, ``hr_upper`` and ``p``: the
+#: ``se_type`` one of ``se_model`` (inverse information, R ``coxph``) and ``se_robust``
+#: (sandwich, R ``coxph(cluster=)``). All are standard errors of ``coef`` (log HR).
+SUMMARY_COLUMNS = ("term", "coef", "se", "se_type", "se_model", "se_robust", "hr",
+                   "hr_lower", "hr_upper", "p")
+#: Values of ``se_type``.
+SE_TYPES = ("robust", "model")
 
 #: Above this many rows ``solver="auto"`` uses the vectorised Newton solver, because
 #: PHReg builds its risk sets with Python loops over rows and event times.
@@ -93,9 +104,16 @@ class CoxFit:
 
     design: Design
     coef: np.ndarray
+    #: covariance behind the summary's ``se``, intervals and p-values (``se_type``)
     cov: np.ndarray
+    #: model-based covariance, the inverse information (R ``coxph``: ``fit$var``)
     naive_cov: np.ndarray
+    #: sandwich covariance (R ``coxph(cluster=)``: ``fit$var``), computed for every fit
+    robust_cov: np.ndarray
+    #: whether ``cov`` is ``robust_cov`` (else ``naive_cov``)
     robust: bool
+    #: column whose values cluster ``robust_cov``; None: each row is its own cluster
+    cluster: str | None
     alpha: float
     loglik: float
     loglik_null: float
@@ -113,8 +131,24 @@ class CoxFit:
     _km_rows: tuple = field(repr=False)
 
     @property
+    def se_type(self) -> str:
+        """``"robust"`` or ``"model"``: which standard error the summary's ``se`` is."""
+        return "robust" if self.robust else "model"
+
+    @property
     def se(self) -> np.ndarray:
+        """Standard errors of the ``se_type`` kind (behind the intervals and p-values)."""
         return np.sqrt(np.diag(self.cov))
+
+    @property
+    def se_model(self) -> np.ndarray:
+        """Model-based standard errors, as R ``coxph`` without ``cluster``."""
+        return np.sqrt(np.diag(self.naive_cov))
+
+    @property
+    def se_robust(self) -> np.ndarray:
+        """Robust standard errors clustered by :attr:`cluster`, as R ``coxph(cluster=)``."""
+        return np.sqrt(np.diag(self.robust_cov))
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -125,6 +159,9 @@ class CoxFit:
                 "term": list(self.design.columns),
                 "coef": self.coef,
                 "se": se,
+                "se_type": self.se_type,
+                "se_model": self.se_model,
+                "se_robust": self.se_robust,
                 "hr": np.exp(self.coef),
                 "hr_lower": np.exp(self.coef - z * se),
                 "hr_upper": np.exp(self.coef + z * se),
@@ -142,10 +179,13 @@ class CoxModel:
     ties : {"efron", "breslow"}
         Handling of tied event times; R and lifelines default to Efron.
     robust : bool or None
-        Sandwich (robust) standard errors. ``None`` (default) means robust exactly
-        when there is a cluster: ``cluster_col`` or, failing that, a ``person_id``
-        column (people have several releases). ``True`` without a cluster treats each
-        row as its own cluster, as R ``coxph(robust=TRUE)``.
+        Which standard error drives the intervals and p-values (the summary's ``se``
+        and ``se_type``); both ``se_model`` and ``se_robust`` are always reported.
+        ``True``: the sandwich (robust) SE, clustered by ``cluster_col`` or, failing
+        that, a ``person_id`` column; with neither, each row is its own cluster (R
+        ``coxph(robust=TRUE)``). ``False``: the model-based SE (R ``coxph``).
+        ``None`` (default): robust exactly when there is a cluster column (people have
+        several releases).
     alpha : float
         1 - confidence level of the hazard-ratio intervals.
     solver : {"auto", "phreg", "newton"}
@@ -191,7 +231,8 @@ class CoxModel:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Tidy table: ``term, coef, se, hr, hr_lower, hr_upper, p``."""
+        """Tidy table: ``term, coef, se, se_type, se_model, se_robust, hr, hr_lower,
+        hr_upper, p`` (see :data:`SUMMARY_COLUMNS`)."""
         return self._fitted().summary
 
     @property
@@ -246,7 +287,8 @@ class CoxModel:
         weights_col : str, optional
             Refused: PHReg silently ignores case weights.
         cluster_col : str, optional
-            Cluster for robust SEs (default ``person_id`` when present).
+            Cluster of the robust SEs (default ``person_id`` when present, else each
+            row is its own cluster).
         """
         if weights_col is not None:
             raise AnalysisError(
@@ -258,12 +300,16 @@ class CoxModel:
                                                  else list(strata))
         categorical = set(categorical or ())
         reference = dict(reference or {})
-        if cluster_col is None and self.robust is not False and "person_id" in df.columns:
+        # A model-SE fit only reports the robust SE: its implicit person_id cluster must
+        # not drop rows whose person is unknown (they are clusters of their own there).
+        cluster_required = cluster_col is not None or self.robust is not False
+        if cluster_col is None and "person_id" in df.columns:
             cluster_col = "person_id"
         robust = bool(self.robust) or (self.robust is None and cluster_col is not None)
 
         needed = [duration_col, event_col, *covariates, *strata_cols]
-        needed += [c for c in (entry_col, cluster_col) if c is not None]
+        needed += [c for c in (entry_col, cluster_col if cluster_required else None)
+                   if c is not None]
         missing_cols = [c for c in dict.fromkeys(needed) if c not in df.columns]
         if missing_cols:
             raise AnalysisError(
@@ -357,21 +403,10 @@ class CoxModel:
         # iterations can stop "converged"; its standard error then dwarfs the estimate.
         if np.any(np.sqrt(np.diag(naive_cov)) > INFINITE_SE_RATIO * np.maximum(1, np.abs(beta))):
             raise AnalysisError(cox_riskset.NOT_CONVERGED)
-        cov = naive_cov
-        if robust:
-            residuals = cox_riskset.score_residuals(rs, sums)
-            if cluster_col is not None:
-                groups = pd.factorize(data[cluster_col].to_numpy()[keep])[0]
-                if groups.max() + 1 < len(groups):  # some cluster has several rows
-                    # sum residuals per cluster (linear, so before the product with the
-                    # covariance): one sparse cluster-by-row indicator product reads the
-                    # row-major residuals once, with no sorting
-                    membership = sparse.csr_array(
-                        (np.ones(len(groups)), (groups, np.arange(len(groups)))),
-                        shape=(groups.max() + 1, len(groups)))
-                    residuals = membership @ residuals
-            dfbeta = cox_riskset.rows_dot(residuals, naive_cov)
-            cov = cox_riskset.cross(dfbeta, dfbeta)
+        clusters = None
+        if cluster_col is not None:
+            clusters = df[cluster_col].to_numpy()[complete.to_numpy()][keep]
+        robust_cov = _robust_cov(rs, sums, naive_cov, clusters)
 
         hz = cox_riskset.baseline_hazard_increments(rs, sums)
         baseline = pd.DataFrame({"time": rs.times,
@@ -380,7 +415,8 @@ class CoxModel:
         baseline["cumhaz"] = baseline.groupby("stratum", sort=False)["hazard"].cumsum()
 
         self.result_ = CoxFit(
-            design=design, coef=beta, cov=cov, naive_cov=naive_cov, robust=robust,
+            design=design, coef=beta, cov=robust_cov if robust else naive_cov,
+            naive_cov=naive_cov, robust_cov=robust_cov, robust=robust, cluster=cluster_col,
             alpha=self.alpha, loglik=sums.loglik, loglik_null=null, n=len(data),
             events=int(event.sum()), n_missing=n_missing, ties=self.ties, solver=solver,
             strata=tuple(strata_cols), baseline=baseline, _rs=rs, _sums=sums,
@@ -429,6 +465,31 @@ class CoxModel:
             cumhaz = np.concatenate([[0.0], base["cumhaz"].to_numpy()])[idx]
             out[profiles.index[i]] = np.exp(-cumhaz * r)
         return pd.DataFrame(out, index=pd.Index(times, name="time"))
+
+
+def _robust_cov(rs, sums, naive_cov, clusters) -> np.ndarray:
+    """Sandwich covariance ``D'D`` of the dfbeta residuals ``D`` summed per cluster.
+
+    ``clusters`` holds the cluster of each kept row (None: every row is its own; a
+    missing value is a cluster of its own). As R ``coxph(cluster=)``: no small-sample
+    factor.
+    """
+    residuals = cox_riskset.score_residuals(rs, sums)
+    if clusters is not None:
+        groups = pd.factorize(clusters)[0]
+        unknown = groups < 0
+        if unknown.any():
+            groups[unknown] = groups.max() + 1 + np.arange(unknown.sum())
+        if groups.max() + 1 < len(groups):  # some cluster has several rows
+            # sum residuals per cluster (linear, so before the product with the
+            # covariance): one sparse cluster-by-row indicator product reads the
+            # row-major residuals once, with no sorting
+            membership = sparse.csr_array(
+                (np.ones(len(groups)), (groups, np.arange(len(groups)))),
+                shape=(groups.max() + 1, len(groups)))
+            residuals = membership @ residuals
+    dfbeta = cox_riskset.rows_dot(residuals, naive_cov)
+    return cox_riskset.cross(dfbeta, dfbeta)
 
 
 def _make_design(data, covariates, categorical, reference) -> Design:

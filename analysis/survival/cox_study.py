@@ -10,18 +10,25 @@ Covariates may be contract fields of ``releases``, the derived ``age``, ``age_ba
 ``release_year``, or extra covariates imported from ``releases.csv`` (listed in the
 ``covariates`` table). Text fields, ``age_band``, ``release_year`` and covariates of kind
 ``categorical`` enter as indicators against their most frequent level; the others are
-numeric. Robust standard errors are clustered by person (people have several releases).
+numeric.
+
+Standard errors: every term carries both ``se_model`` (R ``coxph``) and ``se_robust``
+(R ``coxph(cluster=person_id)``: clustered by person, because people have several
+releases and time-varying programmes split a release into several rows). ``se="robust"``
+(the default) or ``se="model"`` chooses which one is ``se`` and drives the intervals and
+p-values (``se_type``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.cox import CoxModel
+from analysis.survival.cox import SE_TYPES, CoxModel
 from analysis.survival.episodes import Outcome, build_episodes, release_columns
 from analysis.survival.exposures import add_exposures
 
@@ -29,6 +36,12 @@ from analysis.survival.exposures import add_exposures
 NOT_COVARIATES = ("release_id", "person_id", "release_date", "follow_up_end", "batch_id")
 #: Numeric-looking fields that are better treated as categories.
 CATEGORICAL_FIELDS = ("age_band", "release_year")
+#: Choices of ``se``: which standard error drives the intervals and p-values.
+SE_CHOICES = SE_TYPES
+#: The default: robust, clustered by person.
+DEFAULT_SE = "robust"
+#: What the robust standard errors are clustered by.
+CLUSTER = "person_id"
 
 
 @dataclass(frozen=True)
@@ -44,13 +57,25 @@ class StudyCox:
     baseline_programs: tuple[str, ...]
     dropped_zero_time: int
 
+    @property
+    def se_type(self) -> str:
+        """``"robust"`` or ``"model"``: the standard error behind the CIs and p-values."""
+        return self.model.result_.se_type
+
     def as_dict(self) -> dict:
-        """The ``desist cox --json`` payload."""
+        """The ``desist cox --json`` payload.
+
+        Each term has ``se`` (the ``se_type`` one, behind ``hr_lower``, ``hr_upper``
+        and ``p``), ``se_model`` and ``se_robust``; ``se_robust_cluster`` names what
+        the robust SEs are clustered by.
+        """
         return {
             "n": self.n_releases,
             "events": self.model.events,
             "ties": self.model.result_.ties,
             "loglik": self.model.loglik,
+            "se_type": self.se_type,
+            "se_robust_cluster": self.model.result_.cluster,
             "terms": self.model.summary.to_dict("records"),
             "ph_test": self.ph_test.to_dict("records"),
         }
@@ -85,6 +110,7 @@ def fit_study_cox(
     ties: str = "efron",
     reference: dict[str, str] | None = None,
     solver: str = "auto",
+    se: Literal["robust", "model"] = DEFAULT_SE,
 ) -> StudyCox:
     """Fit a Cox model of time to the outcome after release.
 
@@ -109,7 +135,13 @@ def fit_study_cox(
         Reference level per categorical covariate.
     solver : {"auto", "phreg", "newton"}
         See :class:`analysis.survival.cox.CoxModel`.
+    se : {"robust", "model"}
+        Which standard error gives the intervals and p-values: ``robust`` (default),
+        clustered by person as R ``coxph(cluster=person_id)``, or ``model`` as R
+        ``coxph``. Both are reported either way.
     """
+    if se not in SE_CHOICES:
+        raise AnalysisError(f"se must be one of {', '.join(SE_CHOICES)}, not {se!r}")
     covariates = list(dict.fromkeys(covariates))
     programs = list(dict.fromkeys(programs))
     if not covariates and not programs:
@@ -142,10 +174,10 @@ def fit_study_cox(
             )
     categorical = [c for c in covariates if known[c] == "categorical"
                    or c in CATEGORICAL_FIELDS]
-    model = CoxModel(ties=ties, solver=solver).fit(
+    model = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
         frame, data.duration_col, data.event_col, covariates + programs,
         categorical=categorical, reference=reference, strata=strata,
-        entry_col=data.entry_col, cluster_col="person_id",
+        entry_col=data.entry_col, cluster_col=CLUSTER,
     )
     return StudyCox(
         model=model,

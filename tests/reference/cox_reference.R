@@ -9,7 +9,12 @@
 # R survival 3.5.3 datasets (lung, heart, ovarian) with write.csv; cox_rossi is the
 # Rossi recidivism data shipped with lifelines; cox_ties (heavy ties, strata, clusters,
 # a 3-level factor) and cox_trunc (left truncation, entries equal to event times,
-# clusters) are synthetic (numpy seed 20261123).
+# clusters) are synthetic (numpy seed 20261123). cox_study is the counting-process frame
+# `desist cox` fits on the synthetic study database of tests/reference/cox_study.py
+# (several releases per person, a time-varying programme; numpy seed 20261201).
+# The pairs lung / lung_robust, heart_model / heart and study_model / study are a plain
+# coxph fit (model-based SE) and a cluster= or robust = TRUE fit (robust SE) of the same
+# data, so both kinds of standard error are checked against their own R fit.
 # Only base R and survival are used (no jsonlite), so the JSON writer is hand-made.
 
 suppressPackageStartupMessages(library(survival))
@@ -136,3 +141,21 @@ trunc <- read("trunc")
 fit <- coxph(Surv(start, stop, event) ~ x1 + x2, data = trunc, cluster = id)
 write_case("trunc", describe(fit, cox.zph(fit),
   newdata = data.frame(x1 = c(0, 1), x2 = c(0, 1)), times = c(2, 5, 9)))
+
+# Model and robust SEs named as such: plain coxph (model-based SE, `se`) beside
+# coxph(cluster=) / robust = TRUE (`robust_se`), time-varying exposures included.
+fit <- coxph(Surv(time, event) ~ age + sex + ph.ecog, data = lung, robust = TRUE)
+write_case("lung_robust", describe(fit, cox.zph(fit)))
+fit <- coxph(Surv(start, stop, event) ~ age + year + surgery + transplant, data = heart)
+write_case("heart_model", describe(fit, cox.zph(fit)))
+
+# The study database as `desist cox --covariates age_at_release,sex --programs VOC,JOB`
+# fits it (tests/reference/cox_study.py): several releases per person, an in-prison
+# programme (VOC) and a time-varying post-release one (JOB); reference level of sex "M"
+study <- read("study")
+study$sex <- factor(study$sex, levels = c("M", "F"))
+fit <- coxph(Surv(start, stop, event) ~ age_at_release + sex + VOC + JOB, data = study)
+write_case("study_model", describe(fit, cox.zph(fit)))
+fit <- coxph(Surv(start, stop, event) ~ age_at_release + sex + VOC + JOB, data = study,
+             cluster = person_id)
+write_case("study", describe(fit, cox.zph(fit)))

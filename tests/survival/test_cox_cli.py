@@ -86,14 +86,17 @@ def test_json_payload(db):
                  "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert list(out) == ["n", "events", "ties", "loglik", "terms", "ph_test"]
+    assert list(out) == ["disclosure", "n", "events", "ties", "loglik", "se_type",
+                         "se_robust_cluster", "terms", "ph_test"]
+    assert (out["se_type"], out["se_robust_cluster"]) == ("robust", "person_id")
     assert out["n"] == 1200 and out["ties"] == "efron"
     terms = {t["term"]: t for t in out["terms"]}
     names = list(terms)
     assert names[:2] == ["age_at_release", "sex[F]"] and names[-2:] == ["VOC", "JOB"]
     assert len(names) == 6 and all(n.startswith("school[") for n in names[2:4])
-    assert all(list(t) == ["term", "coef", "se", "hr", "hr_lower", "hr_upper", "p"]
-               for t in out["terms"])
+    assert all(list(t) == ["term", "coef", "se", "se_type", "se_model", "se_robust", "hr",
+                           "hr_lower", "hr_upper", "p"] for t in out["terms"])
+    assert all(t["se_type"] == "robust" and t["se"] == t["se_robust"] for t in out["terms"])
     assert terms["VOC"]["hr_upper"] < 0.7  # true HR 0.5
     assert terms["JOB"]["hr_lower"] < 1 < terms["JOB"]["hr_upper"]  # no immortal-time gain
     assert [r["term"] for r in out["ph_test"]][-1] == "GLOBAL"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis.survival.cox import CoxModel
 
@@ -26,6 +27,12 @@ def _data(name: str) -> pd.DataFrame:
 ROSSI = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 TIES = dict(duration_col="time", event_col="event", covariates=["x1", "x2", "grp"],
             reference={"grp": "a"}, strata="stratum", cluster_col="id")
+LUNG = dict(duration_col="time", event_col="event", covariates=["age", "sex", "ph.ecog"])
+HEART = dict(duration_col="stop", event_col="event", entry_col="start",
+             covariates=["age", "year", "surgery", "transplant"])
+#: what ``desist cox --covariates age_at_release,sex --programs VOC,JOB`` fits
+STUDY = dict(duration_col="stop", event_col="event", entry_col="start",
+             covariates=["age_at_release", "sex", "VOC", "JOB"], cluster_col="person_id")
 
 #: case -> (data, model options, fit keywords, prediction profiles, golden term names)
 CASES = {
@@ -55,7 +62,13 @@ CASES = {
     "trunc": ("trunc", {}, dict(duration_col="stop", event_col="event", entry_col="start",
                                 covariates=["x1", "x2"], cluster_col="id"),
               pd.DataFrame({"x1": [0, 1], "x2": [0, 1]})),
+    "lung_robust": ("lung", {"robust": True}, LUNG, None),
+    "heart_model": ("heart", {"robust": False}, {**HEART, "cluster_col": "id"}, None),
+    "study": ("study", {}, STUDY, None),
+    "study_model": ("study", {"robust": False}, STUDY, None),
 }
+#: (R coxph fit: model SE, R coxph(cluster=) or robust = TRUE fit: robust SE) of one data
+SE_PAIRS = [("lung", "lung_robust"), ("heart_model", "heart"), ("study_model", "study")]
 
 
 def r_term(term: str) -> str:
@@ -67,6 +80,10 @@ def fit_case(case: str, solver: str = "phreg") -> tuple[CoxModel, dict]:
     data, options, kw, _ = CASES[case]
     golden = json.loads((GOLDEN / f"cox_{case}.json").read_text())
     return CoxModel(solver=solver, **options).fit(_data(data), **kw), golden
+
+
+def golden(case: str) -> dict:
+    return json.loads((GOLDEN / f"cox_{case}.json").read_text())
 
 
 def rel_err(actual, expected) -> float:
@@ -92,6 +109,27 @@ def test_matches_r_coxph(case, solver):
         assert not model.result_.robust
         assert rel_err(s["se"], list(golden["se"].values())) < RTOL
     assert rel_err([model.result_.loglik_null, model.loglik], golden["loglik"]) < 1e-8
+
+
+@pytest.mark.parametrize("solver", ["phreg", "newton"])
+@pytest.mark.parametrize(("model_case", "robust_case"), SE_PAIRS)
+def test_both_standard_errors_match_their_r_fit(model_case, robust_case, solver):
+    """Whichever SE drives the CIs, se_model is R coxph's and se_robust coxph(cluster=)'s."""
+    model_se = list(golden(model_case)["se"].values())
+    robust_se = list(golden(robust_case)["robust_se"].values())
+    coef = np.array(list(golden(model_case)["coef"].values()))
+    z = 1.959963984540054
+    for case, se_type, expected_se in ((model_case, "model", model_se),
+                                       (robust_case, "robust", robust_se)):
+        s = fit_case(case, solver)[0].summary
+        assert (s["se_type"] == se_type).all()
+        assert rel_err(s["se_model"], model_se) < RTOL
+        assert rel_err(s["se_robust"], robust_se) < RTOL
+        assert rel_err(s["se"], expected_se) < RTOL
+        # R's summary(fit)$conf.int and p-values use fit$var: the chosen kind
+        assert rel_err(s["hr_lower"], np.exp(coef - z * np.array(expected_se))) < RTOL
+        assert rel_err(s["hr_upper"], np.exp(coef + z * np.array(expected_se))) < RTOL
+        assert rel_err(s["p"], 2 * stats.norm.sf(np.abs(coef) / expected_se)) < RTOL
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
