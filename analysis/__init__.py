@@ -16,7 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+#: The distribution whose metadata holds the version (``[project] version`` in
+#: pyproject.toml, the one place it is written).
+_DISTRIBUTION = "desistance"
+
+__version__: str  # no value here: read on first use by __getattr__ (_read_version)
 
 #: Public name -> "module:attribute".
 _API: dict[str, str] = {
@@ -60,7 +64,34 @@ _API: dict[str, str] = {
 __all__ = sorted(_API)
 
 
+def _read_version() -> str:
+    """The version of the installed distribution, else of this source tree's pyproject.toml.
+
+    A source tree run without being installed (``PYTHONPATH=. python ...``) has no
+    metadata, but its pyproject.toml holds the same single definition; without
+    either, the version is ``0+unknown`` (PEP 440: "0, local build").
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_DISTRIBUTION)
+    except PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+    return project["version"] if project.get("name") == _DISTRIBUTION else "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read on first use: the metadata machinery is slow to import
+        globals()["__version__"] = _read_version()
+        return globals()["__version__"]
     target = _API.get(name)
     if target is None:
         raise AttributeError(f"module 'analysis' has no attribute {name!r}")
@@ -71,7 +102,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | {"__version__"})
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only

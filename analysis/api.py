@@ -7,6 +7,7 @@ import os
 import duckdb
 import pandas as pd
 
+from analysis.constants import DEFAULT_HORIZONS
 from analysis.store import connect_readonly, resolve_db_path
 from analysis.survival.episodes import Outcome, Selection
 
@@ -29,7 +30,7 @@ def open_study(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConne
 
 def fixed_horizon_rates(
     con: duckdb.DuckDBPyConnection,
-    horizons=(365, 730, 1095),
+    horizons=DEFAULT_HORIZONS,
     by: str | None = None,
     outcome: Outcome | None = None,
     selection: Selection | None = None,

@@ -6,8 +6,7 @@ import click
 
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
-from analysis.demo.build import build_demo
-from analysis.demo.generator import DEFAULT_RELEASES, DEFAULT_SEED
+from analysis.demo.generator import DEFAULT_RELEASES, DEFAULT_SEED  # heavy, but --help shows them
 
 
 @main.command("demo")
@@ -28,6 +27,8 @@ def demo_command(db, releases, seed, out, replace, as_json):
     truth.json (kept only with --out). Exit status 0 on success, 2 on a problem
     you can fix (e.g. the database already exists).
     """
+    from analysis.demo.build import build_demo
+
     db_path = resolved_db(db)
     built = build_demo(db_path, releases=releases, seed=seed, out=out, replace=replace)
     summary, report = built.summary, built.report

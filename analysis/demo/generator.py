@@ -20,15 +20,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
-from analysis.contract import PROGRAMS
-from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
-from analysis.demo.simulate import (
-    END_REASONS,
-    EVENT_CODES,
-    STATUS_CODES,
-    Chunk,
-    simulate_chunk,
+from analysis.contract import (
+    EVENT_TYPES,
+    FOLLOW_UP_END_REASONS,
+    PARTICIPATION_STATUSES,
+    PROGRAMS,
+    SEX_CODES,
 )
+from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
+from analysis.demo.simulate import Chunk, simulate_chunk
 from analysis.demo.truth import write_truth
 from analysis.errors import AnalysisError
 
@@ -240,14 +240,15 @@ class DemoGenerator:
                 "facility": _codes([f.name for f in model.facilities], col("facility")),
                 "follow_up_end": _dates(col("follow_up_end")),
                 "release_region": _codes(model.population.regions, col("region")),
-                "sex": _codes(("M", "F"), col("female").astype(np.int64)),
+                "sex": _codes(SEX_CODES, np.where(col("female"), SEX_CODES.index("F"),
+                                                  SEX_CODES.index("M"))),
                 "birth_year": pa.array(col("birth_year"), pa.int32()),
                 "age_at_release": pa.array(col("age"), pa.float64()),
                 "offense_category": _codes(OFFENSES, col("offense")),
                 "sentence_months": pa.array(col("sentence"), pa.float64()),
                 "prior_convictions": pa.array(col("priors"), pa.int32()),
                 "release_type": _codes(RELEASE_TYPES, col("release_type")),
-                "follow_up_end_reason": _codes(END_REASONS, col("end_reason")),
+                "follow_up_end_reason": _codes(FOLLOW_UP_END_REASONS, col("end_reason")),
                 "education_level": _codes(EDUCATION_LEVELS, col("education")),
                 "employment_before": _codes(("no", "yes"), col("employed").astype(np.int64)),
             },
@@ -268,7 +269,7 @@ class DemoGenerator:
                                      part["program"][p_sel]),
                 "start_date": _dates(part["start"][p_sel]),
                 "end_date": _dates(end, missing=end < 0),
-                "status": _codes(STATUS_CODES, part["status"][p_sel]),
+                "status": _codes(PARTICIPATION_STATUSES, part["status"][p_sel]),
                 "hours": pa.array(part["hours"][p_sel].astype(np.float64), pa.float64()),
                 "release_id": release_ids.take(pa.array(p_rows)),
             },
@@ -283,7 +284,7 @@ class DemoGenerator:
             {
                 "person_id": _ids("P", person_number[ev["person"][e_sel]], width),
                 "event_date": _dates(ev["day"][e_sel]),
-                "event_type": _codes(EVENT_CODES, ev["type"][e_sel]),
+                "event_type": _codes(EVENT_TYPES, ev["type"][e_sel]),
                 "offense_category": _codes(OFFENSES, ev["offense"][e_sel], missing=-1),
             },
             schema=EVENT_SCHEMA,

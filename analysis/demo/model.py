@@ -26,6 +26,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from analysis.contract import PROGRAM_CATEGORIES, PROGRAM_SETTINGS
+from analysis.errors import AnalysisError
+
 OFFENSES: tuple[str, ...] = (
     "drug",
     "property",
@@ -210,6 +213,14 @@ class Program:
     #: Post-release programmes: days from release to the start (uniform range).
     start_delay_days: tuple[int, int] = (0, 0)
     hours: float = 100.0
+
+    def __post_init__(self):
+        # The demo writes these into programs.csv, which the importer checks against the
+        # contract's codes: refuse a demo model the importer would reject.
+        for field_name, codes in (("category", PROGRAM_CATEGORIES), ("setting", PROGRAM_SETTINGS)):
+            if getattr(self, field_name) not in codes:
+                raise AnalysisError(f"programme {self.program_id}: {field_name} "
+                                    f"{getattr(self, field_name)!r} is not one of {codes}")
 
     @property
     def time_varying(self) -> bool:

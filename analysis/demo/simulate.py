@@ -14,20 +14,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.constants import DAYS_PER_MONTH, DAYS_PER_YEAR
+from analysis.contract import EVENT_TYPES, FOLLOW_UP_END_REASONS, PARTICIPATION_STATUSES
 from analysis.demo.model import OFFENSES, RELEASE_TYPES, DemoModel, Program
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 #: Stands in for "never" in day arithmetic (keeps sums finite).
 _NEVER = 1.0e9
-_DAYS_PER_MONTH = 365.25 / 12
 
+# Integer codes of the simulated columns: positions in the demo model's tuples (release
+# types) and in the data contract's (event types, participation statuses, end reasons),
+# looked up by name so that the demo cannot drift from the contract.
 NON_CUSTODIAL = RELEASE_TYPES.index("non_custodial")
 CONDITIONAL = RELEASE_TYPES.index("conditional")
 END_OF_SENTENCE = RELEASE_TYPES.index("end_of_sentence")
-EVENT_CODES: tuple[str, ...] = ("rearrest", "reconviction", "reincarceration", "violation")
-STATUS_CODES: tuple[str, ...] = ("completed", "dropped_out", "ongoing", "other")
-#: Codes of follow_up_end_reason used by the generator.
-END_REASONS: tuple[str, ...] = ("data_cutoff", "death", "deportation", "emigration")
+REARREST, RECONVICTION, REINCARCERATION, VIOLATION = (
+    EVENT_TYPES.index(t) for t in ("rearrest", "reconviction", "reincarceration", "violation"))
+COMPLETED, DROPPED_OUT, ONGOING, OTHER_STATUS = (
+    PARTICIPATION_STATUSES.index(s) for s in ("completed", "dropped_out", "ongoing", "other"))
+DATA_CUTOFF = FOLLOW_UP_END_REASONS.index("data_cutoff")
+#: End-reason codes of the competing exits, in the column order of :func:`_exit_times`.
+_EXIT_CODES = np.array([FOLLOW_UP_END_REASONS.index(r)
+                        for r in ("death", "deportation", "emigration")])
 
 
 def day_number(date: dt.date) -> int:
@@ -44,7 +52,8 @@ class Chunk:
     """Simulated rows of one chunk; ``person`` columns index the chunk's people.
 
     Codes index the tuples of :mod:`analysis.demo.model` (offenses, release types,
-    facilities, programmes) and of this module (events, statuses, end reasons).
+    facilities, programmes) and of :mod:`analysis.contract` (``EVENT_TYPES``,
+    ``PARTICIPATION_STATUSES``, ``FOLLOW_UP_END_REASONS``).
     """
 
     n_persons: int
@@ -118,7 +127,7 @@ def _draw_people(model: DemoModel, rng: np.random.Generator, n: int) -> _People:
     )
     return _People(
         female=female,
-        birth_day=first_day - np.round(age * 365.25).astype(np.int64),
+        birth_day=first_day - np.round(age * DAYS_PER_YEAR).astype(np.int64),
         region=_choice(rng, pop.region_shares, n),
         education=_choice(rng, pop.education_shares, n),
         employed=rng.random(n) < pop.employed_before_share,
@@ -261,7 +270,7 @@ def _exit_times(model, rng, age, drug_dependent, foreign):
     ex = model.exits
     n = len(age)
     rate = (
-        ex.death_rate_per_year / 365.25
+        ex.death_rate_per_year / DAYS_PER_YEAR
         * np.exp(ex.death_log_hr_per_year_of_age * (age - ex.death_reference_age))
         * np.where(drug_dependent, ex.death_hr_drug_dependent, 1.0)
     )
@@ -272,10 +281,10 @@ def _exit_times(model, rng, age, drug_dependent, foreign):
     lo, hi = ex.deportation_delay_days
     deported = foreign & (rng.random(n) < ex.p_deported_if_foreign)
     deport = np.where(deported, rng.integers(lo, hi + 1, n).astype(float), _NEVER)
-    emigrate = rng.exponential(365.25 / ex.emigration_rate_per_year, n)
+    emigrate = rng.exponential(DAYS_PER_YEAR / ex.emigration_rate_per_year, n)
     times = np.column_stack([death, deport, emigrate])
     which = times.argmin(axis=1)
-    return times[np.arange(n), which], which + 1  # codes into END_REASONS
+    return times[np.arange(n), which], _EXIT_CODES[which]
 
 
 def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -> Chunk:
@@ -291,7 +300,7 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
     cutoff = day_number(model.calendar.cutoff)
     people = _draw_people(model, rng, n_persons)
     end_day = np.full(n_persons, cutoff, dtype=np.int64)
-    end_reason = np.zeros(n_persons, dtype=np.int64)
+    end_reason = np.full(n_persons, DATA_CUTOFF, dtype=np.int64)
 
     releases = _Sink(("person", "day", "facility", "age", "offense", "sentence", "priors",
                       "release_type"))
@@ -302,7 +311,7 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
     person = np.arange(n_persons)
     offense = people.first_offense
     mean_priors = pop.priors_mean_base + pop.priors_mean_per_year_of_age * (
-        (people.first_day - people.birth_day) / 365.25 - pop.age_min
+        (people.first_day - people.birth_day) / DAYS_PER_YEAR - pop.age_min
     )
     r_ = pop.priors_dispersion
     priors = rng.negative_binomial(r_, r_ / (r_ + mean_priors)).astype(np.int64)
@@ -312,13 +321,13 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
     release_type = np.where(non_custodial, NON_CUSTODIAL,
                             np.where(conditional, CONDITIONAL, END_OF_SENTENCE))
     day = people.first_day
-    custody_start = day - np.round(sentence * _DAYS_PER_MONTH).astype(np.int64)
+    custody_start = day - np.round(sentence * DAYS_PER_MONTH).astype(np.int64)
     offset = 0
 
     while len(person):
         n = len(person)
         female = people.female[person]
-        age = np.round((day - people.birth_day[person]) / 365.25, 1)
+        age = np.round((day - people.birth_day[person]) / DAYS_PER_YEAR, 1)
         year = year_of(day)
         facility = _assign_facility(model, rng, female, offense, sentence, release_type)
         releases.add(person=person, day=day, facility=facility, age=age, offense=offense,
@@ -362,7 +371,7 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
                 participation.add(
                     release=row[take], program=np.full(int(take.sum()), j),
                     start=start[take], end=(start + length)[take],
-                    status=dropped[take].astype(np.int64),
+                    status=np.where(dropped[take], DROPPED_OUT, COMPLETED),
                     hours=np.round(program.hours * share[take]),
                 )
             else:
@@ -402,10 +411,10 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
                     & (v_offset < t) & (v_offset < exit_t) & (day + v_offset <= cutoff))
 
         for kind, mask, when, what in (
-            (0, rearrested, rearrest_day, new_offense),
-            (1, convicted, conviction_day, new_offense),
-            (2, reincarcerated, reinc_day, new_offense),
-            (3, violated, day + v_offset, np.full(n, -1)),
+            (REARREST, rearrested, rearrest_day, new_offense),
+            (RECONVICTION, convicted, conviction_day, new_offense),
+            (REINCARCERATION, reincarcerated, reinc_day, new_offense),
+            (VIOLATION, violated, day + v_offset, np.full(n, -1)),
         ):
             events.add(person=person[mask], day=when[mask],
                        type=np.full(int(mask.sum()), kind), offense=what[mask])
@@ -421,15 +430,15 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
             began = take & (start < t) & (start < exit_t) & (day + start <= cutoff)
             s = day + start.astype(np.int64)
             e = s + length.astype(np.int64)
-            status = dropped.astype(np.int64)
+            status = np.where(dropped, DROPPED_OUT, COMPLETED)
             cut_by_custody = reincarcerated & (reinc_day < e)
             e = np.where(cut_by_custody, reinc_day, e)
-            status = np.where(cut_by_custody, 1, status)
+            status = np.where(cut_by_custody, DROPPED_OUT, status)
             cut_by_exit = leaves & (exit_day < e)
             e = np.where(cut_by_exit, exit_day, e)
-            status = np.where(cut_by_exit, 3, status)
+            status = np.where(cut_by_exit, OTHER_STATUS, status)
             ongoing = e > cutoff
-            status = np.where(ongoing, 2, status)
+            status = np.where(ongoing, ONGOING, status)
             attended = (np.minimum(e, cutoff) - s) / planned
             participation.add(
                 release=row[began], program=np.full(int(began.sum()), j),
@@ -445,7 +454,7 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
         sentence = _served_months(model, rng, offense, conditional)
         release_type = np.where(conditional, CONDITIONAL, END_OF_SENTENCE)
         custody_start = reinc_day[back]
-        day = custody_start + np.round(sentence * _DAYS_PER_MONTH).astype(np.int64)
+        day = custody_start + np.round(sentence * DAYS_PER_MONTH).astype(np.int64)
         # People still in custody at the cutoff have no further release.
         keep = day < cutoff
         person, offense, priors = person[keep], offense[keep], priors[keep]

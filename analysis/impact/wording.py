@@ -9,6 +9,7 @@ used by the CLI, JSON and report), French, Arabic, Russian and Serbian: see
 
 from __future__ import annotations
 
+from analysis.constants import DAYS_PER_MONTH
 from analysis.impact.rules import FEW_OUTCOMES_REASONS, MIN_PARTICIPANTS, Verdict
 from analysis.impact.wording_locales import Wording, wording
 
@@ -26,7 +27,7 @@ def horizon_words(days: int, *, language: str = "en") -> str:
     words = wording(language)
     if days in words.years:
         return words.years[days]
-    months = days / 30.4375
+    months = days / DAYS_PER_MONTH
     if days >= 120 and abs(months - round(months)) < 0.05:
         return words.months(round(months))
     return words.days(days)

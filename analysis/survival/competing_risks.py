@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.disclosure import DEFAULT_MIN_CELL
 from analysis.errors import AnalysisError
 from analysis.survival.episodes import (
     GROUP_KEY,
@@ -248,7 +249,8 @@ def cif_counts(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
 def cumulative_incidence_from_db(con, by: str | None = None, outcome: Outcome | None = None,
                                  selection: Selection | None = None, *,
                                  by_reason: bool = False, conf_level: float = 0.95,
-                                 min_group_size: int = 10, cached: CachedEpisodes | None = None
+                                 min_group_size: int = DEFAULT_MIN_CELL,
+                                 cached: CachedEpisodes | None = None
                                  ) -> tuple[CumulativeIncidenceResult, tuple[str, ...]]:
     """Cumulative incidence per group of a study database; returns (result, event types)."""
     from analysis.survival.grouping import resolve_grouping

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from analysis.survival.episodes import (
     GROUP_KEY,
@@ -50,7 +50,11 @@ RATE_COLUMNS = ("group", "days", "n", "events", "excluded", "rate", "lower", "up
 
 
 def clopper_pearson(events: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
-    """Exact binomial CI for ``events / n`` (NaN when ``n == 0``).
+    """Exact (Clopper–Pearson) binomial CI for ``events / n``; NaN when ``n == 0``.
+
+    Computed by statsmodels' ``proportion_confint(method="beta")``: the beta quantiles,
+    with the lower bound 0 when ``events == 0`` and the upper bound 1 when
+    ``events == n``.
 
     Examples
     --------
@@ -59,9 +63,7 @@ def clopper_pearson(events: int, n: int, conf_level: float = 0.95) -> tuple[floa
     """
     if n == 0:
         return float("nan"), float("nan")
-    alpha = 1 - conf_level
-    lower = 0.0 if events == 0 else stats.beta.ppf(alpha / 2, events, n - events + 1)
-    upper = 1.0 if events == n else stats.beta.ppf(1 - alpha / 2, events + 1, n - events)
+    lower, upper = proportion_confint(events, n, alpha=1 - conf_level, method="beta")
     return float(lower), float(upper)
 
 

@@ -15,6 +15,17 @@ so millions of releases cost no more than a few thousand rows in Python.
   their CIs are read the same way off the CI curves.
 * Competing ends (death, deportation, emigration) are censorings here; see
   :mod:`analysis.survival.competing_risks` for cumulative incidence.
+* Weights (``KaplanMeier().fit(..., weights=w)``, for inverse-probability-weighted
+  comparisons): weighted numbers at risk and of events replace the counts, so S(t) is
+  R's ``survfit(weights=)`` and lifelines' ``KaplanMeierFitter(weights=)``. The
+  variance is the adjusted Greenwood formula of Xie & Liu (2005, *Statistics in
+  Medicine* 24:3089), which uses the effective size of each risk set,
+  M_j = (sum w)^2 / sum w^2 over the people at risk at t_j:
+  Var(S(t)) = S(t)^2 sum_{t_j <= t} d_j / (M_j (n_j - d_j)) (n_j, d_j weighted).
+  It does not change when every weight is multiplied by the same number, and with all
+  weights equal it is Greenwood's. (R's default for non-integer weights is the
+  infinitesimal jackknife, and its ``robust = FALSE`` Greenwood treats weights as
+  frequencies; neither is this variance.)
 """
 
 from __future__ import annotations
@@ -25,10 +36,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.disclosure import DEFAULT_MIN_CELL
 from analysis.errors import AnalysisError
 
 CONF_TYPES = ("log-log", "log", "plain")
-#: Columns of :attr:`KaplanMeierResult.table`.
+#: Columns of :attr:`KaplanMeierResult.table` (a weighted fit adds ``effective_n``).
 TABLE_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor", "survival", "se",
                  "lower", "upper", "recidivism", "recidivism_lower", "recidivism_upper")
 #: Columns of :meth:`KaplanMeierResult.at`.
@@ -99,14 +111,19 @@ def _findq(x, y, p, tol=_TOL):
     return (x[i1] + x[i2]) / 2
 
 
-def km_curve(times, n_risk, n_event, conf_level=0.95, conf_type="log-log"):
-    """Survival, SE of S, SE of log S and CI at each row of a per-time count table."""
+def km_curve(times, n_risk, n_event, conf_level=0.95, conf_type="log-log", effective_n=None):
+    """Survival, SE of S, SE of log S and CI at each row of a per-time count table.
+
+    ``effective_n`` (weighted fits) replaces the number at risk outside ``n - d`` in the
+    Greenwood term (Xie & Liu); without it the term is Greenwood's ``d / (n (n - d))``.
+    """
     n = np.asarray(n_risk, dtype=float)
     d = np.asarray(n_event, dtype=float)
+    m = n if effective_n is None else np.asarray(effective_n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1 - d / n, 1.0)
         surv = np.cumprod(factor)
-        term = np.where(d > 0, d / (n * (n - d)), 0.0)
+        term = np.where(d > 0, d / (m * (n - d)), 0.0)
     var_log = np.cumsum(term)
     se_log = np.sqrt(var_log)
     with np.errstate(invalid="ignore"):
@@ -122,10 +139,13 @@ class KaplanMeierResult:
     Attributes
     ----------
     table : DataFrame
-        One row per group and distinct time, columns :data:`TABLE_COLUMNS`.
+        One row per group and distinct time, columns :data:`TABLE_COLUMNS`; a weighted
+        fit's counts are sums of weights and it adds ``effective_n`` (the risk set's
+        effective size, (sum w)^2 / sum w^2).
     summary : DataFrame
         One row per group: ``group, n, events, median, median_lower, median_upper``
-        (days; NaN when not reached).
+        (days; NaN when not reached). A weighted fit's ``n`` and ``events`` are sums of
+        weights.
     conf_level, conf_type
         The CI settings used.
     """
@@ -186,11 +206,8 @@ class KaplanMeierResult:
         return pd.DataFrame(rows, columns=["group", "p", "time", "lower", "upper"])
 
 
-def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFrame:
-    """Per-time count table (``group, time, n_risk, n_event, n_censor``) from raw data.
-
-    ``entry`` gives left-truncation times: a record is at risk at t when entry < t <= time.
-    """
+def _records(durations, events, groups):
+    """Checked per-record arrays: time (float), event (bool), group label (object)."""
     time = np.asarray(durations, dtype=float)
     event = np.asarray(events).astype(bool)
     if time.shape != event.shape:
@@ -199,6 +216,15 @@ def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFra
         raise AnalysisError("durations must be non-negative numbers")
     group = (np.full(len(time), "all", dtype=object) if groups is None
              else np.asarray(groups).astype(str).astype(object))
+    return time, event, group
+
+
+def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFrame:
+    """Per-time count table (``group, time, n_risk, n_event, n_censor``) from raw data.
+
+    ``entry`` gives left-truncation times: a record is at risk at t when entry < t <= time.
+    """
+    time, event, group = _records(durations, events, groups)
     start = None if entry is None else np.asarray(entry, dtype=float)
     if start is not None and (start >= time).any():
         raise AnalysisError("entry times must be smaller than durations")
@@ -218,6 +244,47 @@ def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFra
         agg.insert(0, "group", g)
         agg.insert(2, "n_risk", n_risk.astype(int))
         parts.append(agg)
+    return pd.concat(parts, ignore_index=True)
+
+
+def weighted_counts_from_arrays(durations, events, weights, groups=None) -> pd.DataFrame:
+    """Per-time table of weighted counts from raw data, with each risk set's effective size.
+
+    Columns ``group, time, n_risk, n_event, n_censor, effective_n``: the counts are sums
+    of ``weights`` (floats) and ``effective_n`` is (sum w)^2 / sum w^2 over the records
+    at risk.
+
+    Examples
+    --------
+    >>> weighted_counts_from_arrays([5, 8, 8], [1, 1, 0], [1.0, 2.0, 2.0]).to_dict("list")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'group': ['all', 'all'], 'time': [5.0, 8.0], 'n_risk': [5.0, 4.0],
+     'n_event': [1.0, 2.0], 'n_censor': [0.0, 2.0], 'effective_n': [2.7777777777777777, 2.0]}
+    """
+    time, event, group = _records(durations, events, groups)
+    weight = np.asarray(weights, dtype=float)
+    if weight.shape != time.shape:
+        raise AnalysisError("weights must have one value per duration")
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise AnalysisError("weights must be finite and non-negative")
+    parts = []
+    for g in pd.unique(group):
+        mask = group == g
+        order = np.argsort(time[mask], kind="stable")
+        t, e, w = time[mask][order], event[mask][order], weight[mask][order]
+        distinct, first = np.unique(t, return_index=True)
+        # weighted sums per distinct time; risk sets as reverse cumulative sums
+        w_at = np.add.reduceat(w, first)
+        w2_at = np.add.reduceat(w**2, first)
+        d_at = np.add.reduceat(w * e, first)
+        n_risk = np.cumsum(w_at[::-1])[::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            effective = n_risk**2 / np.cumsum(w2_at[::-1])[::-1]
+        parts.append(pd.DataFrame({
+            "group": np.full(len(distinct), g, dtype=object), "time": distinct,
+            "n_risk": n_risk, "n_event": d_at, "n_censor": w_at - d_at,
+            "effective_n": effective,
+        }))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -256,6 +323,13 @@ class KaplanMeier:
     {'time': [5.0, 8.0, 12.0, 20.0], 'n_risk': [5, 4, 2, 1], 'survival': [0.8, 0.6, 0.3, 0.3]}
     >>> float(km.summary["median"].iloc[0])
     12.0
+
+    Weighted (e.g. inverse-probability weights), as lifelines' ``fit(weights=)``:
+
+    >>> weighted = KaplanMeier().fit([5, 8, 8, 12, 20], [1, 1, 0, 1, 0],
+    ...                              weights=[2.0, 1.0, 1.0, 0.5, 0.5])
+    >>> weighted.table[["n_risk", "survival"]].round(3).to_dict("list")
+    {'n_risk': [5.0, 3.0, 1.0, 0.5], 'survival': [0.6, 0.4, 0.2, 0.2]}
     """
 
     def __init__(self, conf_level: float = 0.95, conf_type: str = "log-log"):
@@ -267,42 +341,73 @@ class KaplanMeier:
         self.conf_type = conf_type
         self.result_: KaplanMeierResult | None = None
 
-    def fit(self, durations, events, groups=None, entry=None) -> KaplanMeier:
-        """Fit from raw arrays (one value per record); ``entry`` for left truncation."""
-        counts = counts_from_arrays(durations, events, groups, entry)
-        return self.fit_counts(counts)
+    def fit(self, durations, events, groups=None, entry=None, weights=None) -> KaplanMeier:
+        """Fit from raw arrays (one value per record) and return the fitted estimator.
+
+        Parameters
+        ----------
+        durations : array-like
+            Days from the start of follow-up to the event or censoring.
+        events : array-like
+            1 (or True) for an event, 0 for a censoring.
+        groups : array-like, optional
+            One label per record; one curve per label (``"all"`` without).
+        entry : array-like, optional
+            Left-truncation times: a record is at risk at t when entry < t <= duration.
+        weights : array-like, optional
+            Non-negative weight per record (see the module notes for the variance).
+            Cannot be combined with ``entry``.
+
+        Returns
+        -------
+        KaplanMeier
+            ``self``, with :attr:`result_` set.
+        """
+        if weights is None:
+            return self.fit_counts(counts_from_arrays(durations, events, groups, entry))
+        if entry is not None:
+            raise AnalysisError("weights cannot be combined with entry (left truncation)")
+        return self.fit_counts(weighted_counts_from_arrays(durations, events, weights, groups))
 
     def fit_day_table(self, day_table: pd.DataFrame) -> KaplanMeier:
         """Fit from the per-day aggregate of :func:`~analysis.survival.episodes.day_counts`."""
         return self.fit_counts(counts_from_day_table(day_table))
 
     def fit_counts(self, counts: pd.DataFrame) -> KaplanMeier:
-        """Fit from a count table with ``group, time, n_risk, n_event, n_censor``."""
+        """Fit from a count table with ``group, time, n_risk, n_event, n_censor``.
+
+        A weighted table (:func:`weighted_counts_from_arrays`) also has ``effective_n``.
+        """
         if counts.empty:
             raise AnalysisError("no releases to analyse: the selection is empty")
+        weighted = "effective_n" in counts
         # numpy per group, one DataFrame at the end: per-group frames cost more than the
         # estimate itself on a 10-group day table
         time_all = counts["time"].to_numpy()
-        columns = {k: counts[k].to_numpy() for k in ("n_risk", "n_event", "n_censor")}
-        parts = {k: [] for k in ("group", "time", "n_risk", "n_event", "n_censor",
+        count_columns = ("n_risk", "n_event", "n_censor") + (("effective_n",) if weighted else ())
+        columns = {k: counts[k].to_numpy() for k in count_columns}
+        parts = {k: [] for k in ("group", "time", *count_columns,
                                  "survival", "se", "lower", "upper")}
+        total = float if weighted else int
         summary = []
         for group, rows in counts.groupby("group", sort=True).indices.items():
             rows = rows[np.argsort(time_all[rows], kind="stable")]
             c = {k: v[rows] for k, v in columns.items()}
             surv, se, _, lower, upper = km_curve(
-                time_all[rows], c["n_risk"], c["n_event"], self.conf_level, self.conf_type)
+                time_all[rows], c["n_risk"], c["n_event"], self.conf_level, self.conf_type,
+                effective_n=c.get("effective_n"))
             for k, v in (("group", np.full(len(rows), group, dtype=object)),
                          ("time", time_all[rows]), *c.items(), ("survival", surv),
                          ("se", se), ("lower", lower), ("upper", upper)):
                 parts[k].append(v)
-            summary.append({"group": group, "n": int(c["n_event"].sum() + c["n_censor"].sum()),
-                            "events": int(c["n_event"].sum())})
+            summary.append({"group": group,
+                            "n": total(c["n_event"].sum() + c["n_censor"].sum()),
+                            "events": total(c["n_event"].sum())})
         table = pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
         table["recidivism"] = 1 - table["survival"]
         table["recidivism_lower"] = 1 - table["upper"]
         table["recidivism_upper"] = 1 - table["lower"]
-        table = table[list(TABLE_COLUMNS)]
+        table = table[list(TABLE_COLUMNS) + (["effective_n"] if weighted else [])]
         summary = pd.DataFrame(summary)
         provisional = KaplanMeierResult(table, summary, self.conf_level, self.conf_type)
         med = provisional.quantiles((0.5,))
@@ -332,8 +437,11 @@ class KaplanMeier:
         return self._fitted().quantiles(probs)
 
 
-#: Default smallest group (releases) the database entry points accept.
-DEFAULT_MIN_GROUP_SIZE = 10
+#: Old name of :data:`analysis.disclosure.DEFAULT_MIN_CELL`, the smallest group the
+#: database entry points accept. Kept only so that code written against it (and the test
+#: that the two names are one number) still runs; nothing in ``analysis`` uses it and it
+#: is not part of the public API. Import ``DEFAULT_MIN_CELL`` instead.
+DEFAULT_MIN_GROUP_SIZE = DEFAULT_MIN_CELL
 
 
 @dataclass(frozen=True)
@@ -368,13 +476,13 @@ def check_group_sizes(sizes: pd.Series, min_group_size: int, by: str | None) -> 
         where = f"by {by}: " if by else ""
         raise AnalysisError(
             f"groups too small to estimate ({where}{listing}; at least {min_group_size} "
-            "releases needed). Narrow the selection, choose another breakdown, or lower "
-            "--min-group-size."
+            "releases needed). Narrow the selection or choose another breakdown "
+            "(--min-cell is the minimum cell size k)."
         )
 
 
 def kaplan_meier_from_db(con, by: str | None = None, outcome=None, selection=None, *,
-                         conf_level: float = 0.95, min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+                         conf_level: float = 0.95, min_group_size: int = DEFAULT_MIN_CELL,
                          fh: tuple[float, float] = (0.0, 0.0), cached=None
                          ) -> DatabaseKaplanMeier:
     """Kaplan–Meier per group of a study database, plus a log-rank test between groups.
@@ -388,7 +496,8 @@ def kaplan_meier_from_db(con, by: str | None = None, outcome=None, selection=Non
     outcome, selection
         See :mod:`analysis.survival.episodes`.
     min_group_size
-        Groups with fewer releases raise :class:`AnalysisError`.
+        Groups with fewer releases raise :class:`AnalysisError`; default the minimum
+        cell size :data:`~analysis.disclosure.DEFAULT_MIN_CELL`.
     fh
         Fleming–Harrington ``(p, q)`` weights of the test; ``(0, 0)`` is the log-rank.
     cached

@@ -18,8 +18,8 @@ def restricted_mean(curve: pd.DataFrame, tau: float) -> tuple[float, float]:
     """RMST up to ``tau`` and its standard error, from one group's KM table.
 
     ``curve`` has ``time, n_risk, n_event, survival`` sorted by time (the
-    ``table`` of :class:`~analysis.survival.kaplan_meier.KaplanMeier`, or of
-    :func:`~analysis.survival.weighted_km.weighted_km`, whose ``effective_n`` is used).
+    ``table`` of :class:`~analysis.survival.kaplan_meier.KaplanMeier`; a weighted fit's
+    ``effective_n`` is used).
 
     Examples
     --------
