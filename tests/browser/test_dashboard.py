@@ -37,6 +37,22 @@ from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def local_only_context(chromium):
+    """A browser context that aborts, and lists, every request to a host not on this machine."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def only_local(route):
+        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    return context, outside
 CHART = ".js-plotly-plot .main-svg"
 TABLE = '[data-testid="stDataFrame"]'
 #: (url path, what the finished page must show)
@@ -155,17 +171,7 @@ def server(tmp_path_factory, request):
 
 def test_every_page_renders_offline(browser, server):  # noqa: F811
     server, server_outside = server
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside: list[str] = []
-
-    def only_local(route):
-        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    context, outside = local_only_context(browser)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -234,17 +240,7 @@ def hostile_server(tmp_path_factory, hostile_db):  # noqa: F811
 
 
 def test_names_with_markup_read_as_text_on_every_page(browser, hostile_server):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside: list[str] = []
-
-    def only_local(route):
-        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    context, outside = local_only_context(browser)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

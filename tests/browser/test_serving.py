@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.browser.test_dashboard import LOCAL_HOSTS, ROOT, desist_dashboard, serve
+from tests.browser.test_dashboard import ROOT, desist_dashboard, local_only_context, serve
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.conftest import DEMO_RELEASES
 
@@ -68,19 +68,7 @@ def bare_streamlit_run(port: int) -> list[str]:
 
 def _page_text(browser, url: str, ready: str) -> tuple[str, list[str]]:  # noqa: F811
     """The page's text once ``ready`` (a selector) is drawn, and the outside requests."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    outside: list[str] = []
-
-    def only_local(route):
-        from urllib.parse import urlparse
-
-        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    context, outside = local_only_context(browser)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
