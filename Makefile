@@ -50,8 +50,12 @@ system-packages:
 test: system-packages install-dev
 	$(BIN)/python -m pytest -n $(WORKERS) --timeout=900
 
+# Style, the layer contracts and the type checks ([tool.importlinter], [tool.mypy] in
+# pyproject.toml); `make test` runs the last two too (tests/test_layers.py).
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install-dev
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

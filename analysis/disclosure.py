@@ -215,7 +215,7 @@ def _complement_for(leak, values, relations, unknown: set, visible: set):
     return ranked[0] if ranked else None
 
 
-def linked_suppression(values: Mapping[Hashable, int],
+def linked_suppression(values: Mapping[Hashable, float],
                        relations: Sequence[tuple[Hashable, Sequence]],
                        policy: DisclosurePolicy, *, published: Iterable | None = None,
                        known: Iterable = (), hidden: Iterable = ()) -> set:
@@ -320,7 +320,7 @@ def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy,
     # The line rule above is the classic heuristic; a pattern of hidden cells can still
     # let one be solved from the totals (a "bridge" between two blocks), so the result
     # is checked exactly and completed where needed.
-    cells = {(i, j): float(values[i, j]) for i in range(values.shape[0])
+    cells: dict[Hashable, float] = {(i, j): float(values[i, j]) for i in range(values.shape[0])
              for j in range(values.shape[1])}
     relations = []
     if totals in ("both", "rows"):
@@ -332,7 +332,7 @@ def suppression_mask(counts: pd.DataFrame, policy: DisclosurePolicy,
                       for j in range(values.shape[1])]
         cells.update({("col", j): float(values[:, j].sum()) for j in range(values.shape[1])})
     already = {(i, j) for i, j in zip(*np.nonzero(hidden), strict=True)}
-    margins = {v for v in cells if isinstance(v[0], str)}
+    margins = {v for v in cells if isinstance(v, tuple) and isinstance(v[0], str)}
     for i, j in linked_suppression(cells, relations, policy, known=margins, hidden=already):
         hidden[i, j] = True
     return pd.DataFrame(hidden, index=counts.index, columns=counts.columns)
@@ -379,16 +379,18 @@ def group_summary_hidden(n: int, events: Mapping[str, int], n_risk: Sequence[int
     >>> group_summary_hidden(200, {"reoffence": 4}, [150, 146], DisclosurePolicy(k=10))
     ({'reoffence'}, {1})
     """
-    values = {"n": int(n), "others": int(n) - sum(int(v) for v in events.values())}
+    values: dict[Hashable, int] = {
+        "n": int(n), "others": int(n) - sum(int(v) for v in events.values())}
     values.update({("events", c): int(v) for c, v in events.items()})
-    relations = [("n", [("events", c) for c in events] + ["others"])]
-    previous = "n"
+    relations: list[tuple[Hashable, list[Hashable]]] = [
+        ("n", [("events", c) for c in events] + ["others"])]
+    previous: Hashable = "n"
     for i, at_risk in enumerate(n_risk):
         values[("at_risk", i)] = int(at_risk)
         values[("left", i)] = values[previous] - int(at_risk)
         relations.append((previous, [("at_risk", i), ("left", i)]))
         previous = ("at_risk", i)
-    published = ["n", *(("events", c) for c in events), *(("at_risk", i)
+    published: list[Hashable] = ["n", *(("events", c) for c in events), *(("at_risk", i)
                                                           for i in range(len(n_risk)))]
     hidden = linked_suppression(values, relations, policy, published=published, known=["n"])
     return ({key[1] for key in hidden if key[0] == "events"},

@@ -58,7 +58,7 @@ _NO_SPACE_SIGNS = ("no space left on device", "disk quota exceeded")
 _QUOTED_FILE = re.compile(r'file "([^"]+)"')
 
 
-def _causes(exc: BaseException):
+def _causes(exc: BaseException | None):
     """``exc`` and the exceptions it was raised from or while handling."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:

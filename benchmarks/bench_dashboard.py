@@ -9,7 +9,7 @@ from storage. Finally each page is rendered headless (Streamlit's AppTest) twice
 second run being the render time with warm caches: once on the database as imported
 (the slow pages' default views stored), once on a copy without stored views (what a
 first visit costs when nothing was stored, e.g. a database imported with
-``store_views=False``).
+``desist import --no-stored-views``).
 
     .venv/bin/python benchmarks/bench_dashboard.py [--releases 50000]
 """
@@ -82,10 +82,12 @@ def main() -> None:
         print(f"\n  {'stored view (as imported)':30s} {'computed (s)':>12s} {'read (s)':>9s}")
         for view, options in stored.default_requests(con)[:3]:
             row = con.execute("SELECT seconds FROM stored_views WHERE view = ? AND request = ?",
-                              [view, stored.request_key(ViewFilters(), options)]).fetchone()
+                              [stored.view_key(view),
+                               stored.request_key(ViewFilters(), options)]).fetchone()
             start = time.perf_counter()
             assert stored.lookup(con.cursor(), view, ViewFilters(), options) is not None
-            print(f"  {view:30s} {row[0]:12.3f} {time.perf_counter() - start:9.3f}")
+            print(f"  {stored.view_key(view):30s} {row[0]:12.3f} "
+                  f"{time.perf_counter() - start:9.3f}")
         con.close()
         bare = Path(folder) / "without_stored_views.duckdb"
         shutil.copyfile(db, bare)

@@ -4,8 +4,9 @@
   keyed by ``(path, mtime_ns)``. An import swaps a new file into place atomically
   (:mod:`analysis.ingest.importer`), which changes the modification time, so the next
   rerun opens the new file; the dashboard never has to be stopped for an import.
-- :func:`run_view` — results of :mod:`analysis.views` functions, keyed by the view
-  name, the filters, the options and the database version; each call uses its own
+- :func:`run_view` — results of :mod:`analysis.views` functions (passed as functions),
+  keyed by the view's qualified name (:func:`analysis.views.stored.view_key`), the
+  filters, the options and the database version; each call uses its own
   cursor, so concurrent sessions never share a cursor. The first call of a slow page's
   default view reads the result the importer stored (:mod:`analysis.views.stored`).
 - :func:`clear` — forget both (after an import from the Data page).
@@ -49,29 +50,32 @@ def connection() -> duckdb.DuckDBPyConnection:
 # The key holds the database version, so a result never goes stale: the ttl only frees
 # memory of views nobody asked for in a day, and slow views (Cox models, matching on a
 # million releases) are computed once per database version, not every ten minutes.
+# The view itself is not hashed (a leading underscore tells Streamlit so): its name,
+# `view_name`, is the key, the same text the importer stores its results under.
 @st.cache_data(ttl=86_400, max_entries=128, show_spinner="Computing…")
-def _cached_view(view: str, filters: ViewFilters, db_key: tuple[str, int], **options):
+def _cached_view(view_name: str, _view: stored.View, filters: ViewFilters,
+                 db_key: tuple[str, int], **options):
     cursor = _open(*db_key).cursor()
     try:
         # A result the importer stored for this very request is used as it is.
-        return stored.compute(cursor, view, filters, **options)
+        return stored.compute(cursor, _view, filters, **options)
     finally:
         cursor.close()
 
 
-def run_view(view: str, filters: ViewFilters, **options):
-    """Result of ``analysis.views.<module>.<function>(cursor, filters, **options)``, cached.
+def run_view(view: stored.View, filters: ViewFilters, **options):
+    """Result of ``view(cursor, filters, **options)``, cached.
 
     Parameters
     ----------
     view
-        ``"module:function"`` inside :mod:`analysis.views`, e.g. ``"overview:overview"``.
+        A function of :mod:`analysis.views`, e.g. :func:`analysis.views.overview.overview`.
     filters
         The sidebar's filters (part of the cache key).
     **options
         Keyword options of the view (part of the cache key; must be hashable values).
     """
-    return _cached_view(view, filters, database_key(), **options)
+    return _cached_view(stored.view_key(view), view, filters, database_key(), **options)
 
 
 def clear() -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
 from analysis.survival.episodes import Outcome, Selection
-from analysis.views.choices import FilterChoices
+from analysis.views.choices import FilterChoices, filter_choices
 from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, ViewFilters
 from dashboard import cache
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
@@ -119,7 +119,7 @@ def _write_url(filters: ViewFilters) -> None:
 
 def sidebar_filters() -> ViewFilters:
     """Render the sidebar filters and return them (also written to the URL)."""
-    choices: FilterChoices = cache.run_view("choices:filter_choices", ViewFilters())
+    choices: FilterChoices = cache.run_view(filter_choices, ViewFilters())
     if not st.session_state.get(_KEY + "ready"):
         _initialise(choices)
     with st.sidebar:

@@ -20,6 +20,7 @@ from analysis.demo.generator import DEFAULT_RELEASES, DEFAULT_SEED, DemoGenerato
 from analysis.demo.model import DemoModel
 from analysis.errors import DesistError
 from analysis.ingest import ImportReport, import_dataset
+from analysis.views.stored import store_default_views
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def build_demo(
         folder = Path(out)
         _check_out_dir(folder)
         summary = generator.generate(folder, releases)
-        return DemoBuild(summary, import_dataset(folder, db), folder)
+        return DemoBuild(summary, import_dataset(folder, db, after_commit=store_default_views),
+                         folder)
     with tempfile.TemporaryDirectory(prefix="desist-demo-") as tmp:
         summary = generator.generate(tmp, releases)
-        report = import_dataset(tmp, db)
+        report = import_dataset(tmp, db, after_commit=store_default_views)
     return DemoBuild(summary, report, None)

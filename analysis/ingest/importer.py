@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -466,8 +467,15 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
                 # Written: free the table before the next one (the rejects file, with
                 # --skip-invalid, still needs the parsed tables).
                 table.frame = table.frame.iloc[0:0]
+            # Commit each table on its own: the rows of an open transaction stay in
+            # DuckDB's memory until the commit, so one transaction for every table ran
+            # out of memory at national scale. Still all or nothing: the copy is swapped
+            # in only once every step has succeeded, and discarded otherwise.
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            con.execute("BEGIN TRANSACTION")
         # Derived per-release facts (neighbouring releases, first events, custody-period
-        # programmes) depend on every table: rebuild them in the same transaction.
+        # programmes) depend on every table: rebuild them before the copy is swapped in.
         refresh_follow_up(con, batch_id)
         early_events = int(
             con.execute(
@@ -506,7 +514,12 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
             # still on the new file, which is swapped in only once they are stored.
             _run_after_commit(after_commit, con)
             con.execute("CHECKPOINT")
-    except duckdb.OutOfMemoryException:
+    except (duckdb.OutOfMemoryException, duckdb.TransactionException) as exc:
+        # A commit that runs out of memory is reported as a TransactionException.
+        if not isinstance(exc, duckdb.OutOfMemoryException) and "failed to allocate" not in str(exc):
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise DesistError(
@@ -524,10 +537,18 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
     return counts, new_covariates, early_events
 
 
+#: DuckDB's default working memory for an import. Rows are committed in slices and the
+#: refresh of ``release_follow_up`` spills; what still grows with the data is the key
+#: indexes (10M releases with 10M events ran out at 2 GB, 2M at 200 MB but not 400 MB).
+#: Half of the machine's memory, the earlier default, let DuckDB take 10 GB at 10M.
+DEFAULT_IMPORT_MEMORY_MB = 4000
+
+
 def import_memory_mb() -> int:
-    """DuckDB's working memory for an import, in MB: ``$DESIST_IMPORT_MEMORY_MB``, else half
-    of the machine's memory (DuckDB's own default is 80%). Beyond it DuckDB spills to a
-    folder beside the temporary copy (``<copy>.spill``, removed afterwards).
+    """DuckDB's working memory for an import, in MB: ``$DESIST_IMPORT_MEMORY_MB``, else
+    :data:`DEFAULT_IMPORT_MEMORY_MB` (or half of the machine's memory when that is less;
+    DuckDB's own default is 80%). Beyond it DuckDB spills to a folder beside the temporary
+    copy (``<copy>.spill``, removed afterwards).
 
     Raises
     ------
@@ -537,7 +558,7 @@ def import_memory_mb() -> int:
     raw = os.environ.get("DESIST_IMPORT_MEMORY_MB", "").strip()
     if not raw:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return max(1000, physical // 2 // 1_000_000)
+        return min(DEFAULT_IMPORT_MEMORY_MB, max(500, physical // 2 // 1_000_000))
     try:
         megabytes = int(raw)
     except ValueError:
@@ -545,7 +566,7 @@ def import_memory_mb() -> int:
     if megabytes < 100:
         raise DesistError(
             f"DESIST_IMPORT_MEMORY_MB={raw!r} is not a whole number of megabytes of at least "
-            "100; unset it to use half of this machine's memory"
+            f"100; unset it to use {DEFAULT_IMPORT_MEMORY_MB:,} MB"
         )
     return megabytes
 
@@ -594,6 +615,11 @@ def _rebuild_releases_with(con, definitions: list[str]) -> None:
     con.execute("ALTER TABLE releases_rebuilt RENAME TO releases")
 
 
+#: Rows inserted per transaction (see :func:`_upsert`).
+_INSERT_SLICE_ROWS = 1_000_000
+_SLICE_ROW = "_desist_slice_row"
+
+
 def _upsert(
     con, name: str, frame: pd.DataFrame, covariates: list[str], present: set[str]
 ) -> tuple[int, int]:
@@ -614,6 +640,10 @@ def _upsert(
     plain = frame.copy(deep=False)
     plain.attrs = {}  # validation's notes (exact duplicates) are not data
     incoming = pa.Table.from_pandas(plain, preserve_index=False)
+    # The position of each row, for inserting in slices (DuckDB's rowid of a table made in
+    # an open transaction does not start at 0, and changes when it is committed).
+    incoming = incoming.append_column(_SLICE_ROW, pa.array(np.arange(len(plain), dtype=np.int64)))
+    casts.append(f'"{_SLICE_ROW}"')
     con.register("incoming_frame", incoming)
     try:
         con.execute(
@@ -635,9 +665,21 @@ def _upsert(
             f"UPDATE {name} AS t SET {assignments} FROM incoming i "
             f"WHERE {match} AND NOT ({same})"
         )
-    written = con.execute(
-        f"INSERT INTO {name} BY NAME SELECT i.* FROM incoming i ANTI JOIN {name} t USING ({using})"
-    ).fetchone()[0]
+    # In slices, each committed: the rows and key index of an open transaction stay in
+    # DuckDB's memory, and 10M releases in one commit needed more than 2 GB. (All or
+    # nothing still: the copy is discarded unless every step succeeds.)
+    rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+    written = 0
+    for first in range(0, rows, _INSERT_SLICE_ROWS):
+        if first:
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+        written += con.execute(
+            f"INSERT INTO {name} BY NAME SELECT i.* EXCLUDE ({_SLICE_ROW}) FROM (SELECT * FROM "
+            f"incoming WHERE {_SLICE_ROW} >= ? AND {_SLICE_ROW} < ?) i "
+            f"ANTI JOIN {name} t USING ({using})",
+            [first, first + _INSERT_SLICE_ROWS],
+        ).fetchone()[0]
     con.execute("DROP TABLE incoming")
     con.execute("DROP TABLE changed")
     return int(written), int(updated)

@@ -13,7 +13,7 @@ raw person ids included. So it is handled like the source files it came from:
   once the rows are corrected (:data:`FIRST_LINE`; :func:`read_rejects` skips it);
 - cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab,
   carriage return) are neutralised exactly as in the dashboard's downloads
-  (:func:`analysis.views.tables.neutralize_formulas`);
+  (:func:`analysis.spreadsheet_safety.neutralize_formulas`);
 - it appears only if the import succeeds: the importer writes it before the database
   is swapped in (:func:`write_rejects`), puts it in place just before the swap
   (:meth:`PendingRejects.publish`) and removes it if the import fails after all
@@ -34,7 +34,7 @@ import pandas as pd
 
 from analysis.errors import UnsafeOutputPathError
 from analysis.ingest.problems import ValidationReport
-from analysis.views.tables import neutralize_formulas
+from analysis.spreadsheet_safety import neutralize_formulas
 
 #: The file's first line. No comma or semicolon, so that a spreadsheet shows it in one
 #: cell whatever its list separator; ``#`` cannot start a formula.

@@ -3,7 +3,11 @@
 Readers (dashboard, notebooks, analysis commands) always open the database
 read-only with :func:`connect_readonly`. Only the importer writes, and it never
 writes the live file: it builds a new file beside it and swaps it in atomically
-(see :mod:`analysis.ingest.importer`).
+(see :mod:`analysis.ingest.importer`), with the lock, flushes and rename of
+:mod:`analysis.store.atomic`.
+
+This layer imports nothing above it (``analysis.survival``, ``impact``, ``views``,
+``ingest``, ``cli``, ``demo``): an import-linter contract in ``pyproject.toml`` checks it.
 """
 
 from analysis.store.location import (

@@ -34,12 +34,18 @@ SCHEMA_VERSION: int = len(_migrations())
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """Schema version of an open database (0 for an empty one)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    exists = _one_value(con, "SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_name = 'schema_version'")
     if not exists:
         return 0
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+    return int(_one_value(con, "SELECT coalesce(max(version), 0) FROM schema_version"))
+
+
+def _one_value(con: duckdb.DuckDBPyConnection, sql: str):
+    """The single value of an aggregate query (which always returns one row)."""
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:

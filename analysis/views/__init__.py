@@ -8,7 +8,7 @@ small frozen dataclass or a tidy DataFrame, **already disclosure-controlled** (i
 can cache it. This package never imports streamlit: it is tested without a UI
 (``tests/views/``) and could serve another front end. The Streamlit pages in
 ``dashboard/app_pages/`` only call these functions through ``dashboard.cache.run_view``
-(``"module:function"``, e.g. ``"overview:overview"``) and lay out what they return.
+(the function itself, e.g. ``run_view(overview, filters)``) and lay out what they return.
 """
 
 from analysis.views.filters import ViewFilters

@@ -20,7 +20,8 @@ Examples
 >>> import duckdb
 >>> from analysis.store import migrate
 >>> con = duckdb.connect(); _ = migrate(con)
->>> lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+>>> from analysis.views.programs import program_effects
+>>> lookup(con, program_effects, ViewFilters(), {}) is None
 True
 """
 
@@ -29,11 +30,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import json
-import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +42,13 @@ import duckdb
 from analysis.errors import AnalysisError
 from analysis.impact.wording_locales import WORDINGS
 from analysis.store.codec import decode, encode
+from analysis.views import impact, programs
 from analysis.views.filters import ViewFilters
 
-_VIEW_NAME = re.compile(r"^[a-z_][a-z0-9_]*:[a-z_][a-z0-9_]*$")
+#: A view: ``view(con, filters, **options)`` -> a picklable result.
+View = Callable[..., object]
+
+_VIEWS_PACKAGE = "analysis.views."
 
 #: Languages the Impact page is stored in (those its headline is written in).
 STORED_LANGUAGES: tuple[str, ...] = tuple(WORDINGS)
@@ -53,20 +57,27 @@ STORED_LANGUAGES: tuple[str, ...] = tuple(WORDINGS)
 DEFAULT_HORIZON_DAYS = 365
 
 
-def resolve_view(view: str):
-    """The function ``analysis.views.<module>.<function>`` named ``"module:function"``."""
-    if not _VIEW_NAME.match(view):
-        raise ValueError(f"a view is named 'module:function' inside analysis.views, not {view!r}")
-    module_name, function_name = view.split(":")
-    return getattr(importlib.import_module(f"analysis.views.{module_name}"), function_name)
+def view_key(view: View) -> str:
+    """The name a view's results are stored and cached under: ``"module:qualname"``.
+
+    Views of :mod:`analysis.views` drop the package prefix, so the keys are the
+    ``"programs:program_effects"`` strings of the databases stored before views were
+    passed as functions.
+
+    Examples
+    --------
+    >>> view_key(programs.program_effects)
+    'programs:program_effects'
+    """
+    return f"{view.__module__.removeprefix(_VIEWS_PACKAGE)}:{view.__qualname__}"
 
 
-def compute(con: duckdb.DuckDBPyConnection, view: str, filters: ViewFilters, **options):
-    """``analysis.views.<view>(con, filters, **options)``, from storage when it is there."""
+def compute(con: duckdb.DuckDBPyConnection, view: View, filters: ViewFilters, **options):
+    """``view(con, filters, **options)``, from storage when it is there."""
     stored = lookup(con, view, filters, options)
     if stored is not None:
         return stored
-    return resolve_view(view)(con, filters, **options)
+    return view(con, filters, **options)
 
 
 @functools.cache
@@ -95,37 +106,38 @@ def request_key(filters: ViewFilters, options: dict) -> str:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
+    row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'stored_views'"
-    ).fetchone()[0])
+    ).fetchone()
+    return bool(row and row[0])
 
 
-def lookup(con: duckdb.DuckDBPyConnection, view: str, filters: ViewFilters, options: dict):
+def lookup(con: duckdb.DuckDBPyConnection, view: View, filters: ViewFilters, options: dict):
     """The stored result of this request, or None when there is no current one."""
     if not _has_table(con):  # a database from before schema version 4
         return None
     row = con.execute(
         "SELECT result FROM stored_views WHERE view = ? AND request = ? "
         "AND data_version = ? AND code_version = ?",
-        [view, request_key(filters, options), data_version(con), code_version()],
+        [view_key(view), request_key(filters, options), data_version(con), code_version()],
     ).fetchone()
     return decode(row[0]) if row else None
 
 
-def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dict]]:
+def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
     """``(view, options)`` of the slow views as each page first opens (filters: default).
 
     The Impact page's requests are one per language (its headline is written in the
     page's language); they are computed together (:func:`store_default_views`).
     """
-    requests: list[tuple[str, dict]] = [
-        ("programs:program_effects", {}),
-        ("programs:completion_outcomes", {"horizon_days": DEFAULT_HORIZON_DAYS}),
+    requests: list[tuple[View, dict]] = [
+        (programs.program_effects, {}),
+        (programs.completion_outcomes, {"horizon_days": DEFAULT_HORIZON_DAYS}),
     ]
-    subjects = resolve_view("impact:impact_subjects")(con, ViewFilters())
+    subjects = impact.impact_subjects(con, ViewFilters())
     if subjects:
         first = subjects[0]
-        requests += [("impact:impact_page", {"kind": first.kind, "value": first.value,
+        requests += [(impact.impact_page, {"kind": first.kind, "value": first.value,
                                              "horizon_days": DEFAULT_HORIZON_DAYS,
                                              "language": language})
                      for language in STORED_LANGUAGES]
@@ -134,7 +146,8 @@ def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dict]]:
 
 @dataclass(frozen=True)
 class StoredViews:
-    """What :func:`store_default_views` stored: ``(view, request, seconds)`` rows."""
+    """What :func:`store_default_views` stored: ``(view key, request, seconds)`` rows
+    (:func:`view_key`)."""
 
     stored: tuple[tuple[str, str, float], ...]
     failed: tuple[tuple[str, str], ...]
@@ -157,35 +170,35 @@ def store_default_views(con: duckdb.DuckDBPyConnection) -> StoredViews:
     failed: list[tuple[str, str]] = []
     impact_pages: dict[tuple, dict] = {}
     for view, options in default_requests(con):
-        key = request_key(filters, options)
+        name, key = view_key(view), request_key(filters, options)
         started = time.perf_counter()
         try:
-            if view == "impact:impact_page":
+            if view is impact.impact_page:
                 # One evaluation serves every language: only the headline differs.
                 subject = (options["kind"], options["value"], options["horizon_days"])
                 if subject not in impact_pages:
-                    impact_pages[subject] = resolve_view("impact:impact_pages")(
+                    impact_pages[subject] = impact.impact_pages(
                         con, filters, kind=subject[0], value=subject[1],
                         horizon_days=subject[2], languages=STORED_LANGUAGES)
                 result = impact_pages[subject][options["language"]]
             else:
-                result = resolve_view(view)(con, filters, **options)
-            computed[(view, key)] = (encode(result), time.perf_counter() - started)
+                result = view(con, filters, **options)
+            computed[(name, key)] = (encode(result), time.perf_counter() - started)
         except AnalysisError:
             # The data cannot give this view yet (e.g. no releases imported so far): the
             # page says so when opened, as it would without storage.
-            failed.append((view, key))
+            failed.append((name, key))
         except Exception as exc:  # noqa: BLE001 - the import must stand; the page will show it
-            warnings.warn(f"the stored result of {view} was not computed: {exc}", stacklevel=2)
-            failed.append((view, key))
+            warnings.warn(f"the stored result of {name} was not computed: {exc}", stacklevel=2)
+            failed.append((name, key))
     versions = [data_version(con), code_version()]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM stored_views")
-        for (view, key), (text, seconds) in computed.items():
+        for (name, key), (text, seconds) in computed.items():
             con.execute("INSERT INTO stored_views VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [view, key, *versions, text, seconds, now])
+                        [name, key, *versions, text, seconds, now])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

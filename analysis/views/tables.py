@@ -19,36 +19,12 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-#: First characters that make a spreadsheet treat a text cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from analysis.spreadsheet_safety import FORMULA_PREFIXES, neutralize_formulas
+
+__all__ = ["FORMULA_PREFIXES", "neutralize_formulas", "to_csv_bytes", "to_xlsx_bytes"]
+
 #: Characters Excel refuses in sheet names.
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def _neutralize_text(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells and column names cannot run as formulas.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"name": ["=1+1", "ok", "-x"], "value": [-1, 2, 3]})
-    >>> neutralize_formulas(df)["name"].tolist()
-    ["'=1+1", 'ok', "'-x"]
-    >>> neutralize_formulas(df)["value"].tolist()
-    [-1, 2, 3]
-    """
-    out = df.copy()
-    out.columns = [_neutralize_text(str(c)) for c in out.columns]
-    for column in range(out.shape[1]):
-        series = out.iloc[:, column]
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out.isetitem(column, series.map(_neutralize_text).astype(object))
-    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

@@ -4,6 +4,13 @@ import streamlit as st
 
 from analysis.store import resolve_db_path
 from analysis.views import import_form
+from analysis.views.data_quality import (
+    completeness,
+    database_facts,
+    follow_up_coverage,
+    import_history,
+    method_sections,
+)
 from dashboard import cache
 from dashboard.i18n import t
 from dashboard.safe_text import md_literal
@@ -15,7 +22,7 @@ st.title(t("Data"))
 quality, methods, upload = st.tabs([t("Data quality"), t("Methodology"), t("Import")])
 
 with quality:
-    facts = cache.run_view("data_quality:database_facts", filters)
+    facts = cache.run_view(database_facts, filters)
     cols = st.columns(3)
     cols[0].metric(t("Schema version"), t("{schema} (program: {program})",
                                           schema=facts.schema_version,
@@ -24,7 +31,7 @@ with quality:
     cols[2].metric(t("Database created"), (facts.created_at or t("unknown"))[:10])
 
     st.subheader(t("Follow-up coverage"))
-    coverage = cache.run_view("data_quality:follow_up_coverage", filters)
+    coverage = cache.run_view(follow_up_coverage, filters)
     st.caption(t("{releases} releases in the selection. Follow-up available = days from "
                  "release to the end of follow-up (follow_up_end).", releases=coverage.releases))
     left, right = st.columns(2)
@@ -36,11 +43,11 @@ with quality:
                    caption=t("Share (%) of releases whose follow-up covers the whole horizon."))
 
     st.subheader(t("Completeness"))
-    show_table(cache.run_view("data_quality:completeness", filters), key="data-completeness",
+    show_table(cache.run_view(completeness, filters), key="data-completeness",
                caption=t("Whole tables (not the selection): filled values per column, in %."))
 
     st.subheader(t("Imports"))
-    history = cache.run_view("data_quality:import_history", filters)
+    history = cache.run_view(import_history, filters)
     show_table(history.batches, key="data-import-log",
                caption=t("Every import, newest first; rejected rows were not loaded."))
     show_table(history.files, key="data-import-files", caption=t("Files of each import."))
@@ -48,7 +55,7 @@ with quality:
 with methods:
     # The sections themselves are the English documentation, read at run time.
     st.caption(t("From the project's documentation (docs/metrics.md, docs/impact.md)."))
-    for section in cache.run_view("data_quality:method_sections", filters):
+    for section in cache.run_view(method_sections, filters):
         with st.expander(f"{section.title} — {section.document}"):
             st.markdown(section.markdown)
 

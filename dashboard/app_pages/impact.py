@@ -4,6 +4,7 @@ import streamlit as st
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
 from analysis.constants import DEFAULT_HORIZONS
+from analysis.views.impact import impact_page, impact_report, impact_subjects, planning
 from dashboard import cache
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
@@ -19,7 +20,7 @@ st.caption(t("Participants compared with similar people released from the same f
              "the same period who did not take part. The sidebar selection limits the "
              "releases the comparison starts from; the outcome decides which events count."))
 
-subjects = cache.run_view("impact:impact_subjects", filters)
+subjects = cache.run_view(impact_subjects, filters)
 left, right = st.columns([3, 1])
 subject = left.selectbox(t("Programme, project or funder"), subjects, key="impact-subject",
                          format_func=lambda s: s.label)
@@ -32,7 +33,7 @@ choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
 language = current_language()
 # One view computes the matched and the weighted results: they share the cohort and the
 # propensity model, most of the work on a large database.
-evaluated = cache.run_view("impact:impact_page", filters, **choice, language=language)
+evaluated = cache.run_view(impact_page, filters, **choice, language=language)
 result = evaluated.primary
 
 if not result.ok:
@@ -90,7 +91,7 @@ show_table(result.balance.round(3), key="impact-balance-table")
 
 st.download_button(
     t("Download the offline report (HTML)"),
-    data=lambda: cache.run_view("impact:impact_report", filters, **choice),
+    data=lambda: cache.run_view(impact_report, filters, **choice),
     file_name=f"impact-{subject.value}-{horizon}d.html".replace(" ", "-"),
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
 )
@@ -107,7 +108,7 @@ with st.form("impact-planning"):
     ratio = cols[2].number_input(t("Comparison people per participant"), min_value=0.5,
                                  max_value=10.0, value=1.0, step=0.5)
     st.form_submit_button(t("Compute"))
-aid = cache.run_view("impact:planning", filters, participants=int(planned),
+aid = cache.run_view(planning, filters, participants=int(planned),
                      base_rate=float(base), comparison_ratio=float(ratio))
 st.info(md_literal(aid.sentence()), icon=":material/calculate:")
 

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from analysis.views.overview import overview
 from dashboard import cache
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.widgets import show_figure, show_table, small_sample_note, suppressed
 
 filters = st.session_state["filters"]
-result = cache.run_view("overview:overview", filters, language=current_language())
+result = cache.run_view(overview, filters, language=current_language())
 label = result.suppressed_label
 
 st.title(t("Overview"))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analysis.charts import forest_plot
 from analysis.constants import DEFAULT_HORIZONS
+from analysis.views.programs import completion_outcomes, program_catalog, program_effects
 from dashboard import cache
 from dashboard.i18n import t
 from dashboard.safe_text import md_literal
@@ -21,7 +22,7 @@ HR_FORMATS.update(dict.fromkeys(("se_model", "se_robust", "adj_se_model", "adj_s
 st.title(t("Programmes"))
 
 st.subheader(t("Catalogue"))
-catalogue = cache.run_view("programs:program_catalog", filters)
+catalogue = cache.run_view(program_catalog, filters)
 show_table(catalogue, key="programs-catalogue",
            caption=t("Participation records linked to the releases in the selection, by "
                      "status. Counts below {k} are shown as {label}; 'hidden' marks a count "
@@ -37,7 +38,7 @@ st.subheader(t("Completers and dropouts"))
 horizons = {d: horizon_option(d, since_release=True) for d in DEFAULT_HORIZONS}
 horizon = st.selectbox(t("Horizon"), tuple(horizons), key="programs-horizon",
                        format_func=horizons.get)
-completion = cache.run_view("programs:completion_outcomes", filters, horizon_days=horizon)
+completion = cache.run_view(completion_outcomes, filters, horizon_days=horizon)
 show_table(completion.table, key="programs-completion",
            caption=t("Share reoffended within {days} days since release (Kaplan–Meier, 95% "
                      "CI) of releases whose in-prison programme was completed, and of those "
@@ -47,7 +48,7 @@ for note in completion.notes:
 
 with hazard_ratios:
     st.subheader(t("Reoffending by programme: hazard ratios"))
-    effects = cache.run_view("programs:program_effects", filters)
+    effects = cache.run_view(program_effects, filters)
     st.caption(t("{releases} releases, {events} reoffended (outcome: {outcome}). A hazard "
                  "ratio below 1 means less reoffending among participants, at any time since "
                  "release.",

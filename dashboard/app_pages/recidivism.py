@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from analysis.views.curves import METHODS, NOT_SHOWN
+from analysis.views.choices import filter_choices
+from analysis.views.curves import METHODS, NOT_SHOWN, recidivism_curves
 from analysis.views.filters import ViewFilters
 from dashboard import cache
 from dashboard.i18n import t
@@ -10,7 +11,7 @@ from dashboard.safe_text import md_literal
 from dashboard.widgets import breakdown_label, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
-choices = cache.run_view("choices:filter_choices", ViewFilters())
+choices = cache.run_view(filter_choices, ViewFilters())
 specs = [spec for spec, _ in choices.breakdowns]
 
 # The breakdown and method travel in the URL too, so a shared link opens this chart.
@@ -39,7 +40,7 @@ for key, value, default in (("by", by, ""), ("method", method, "km")):
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
 
-result = cache.run_view("curves:recidivism_curves", filters, breakdown=by, method=method)
+result = cache.run_view(recidivism_curves, filters, breakdown=by, method=method)
 if result.hidden_groups:
     st.info(t("Not estimated (fewer than {k} releases): {groups}.", k=filters.min_cell,
               groups=", ".join(map(md_literal, result.hidden_groups))), icon=":material/visibility_off:")

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from analysis.views.subgroups import subgroups
 from dashboard import cache
 from dashboard.i18n import t
 from dashboard.widgets import show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
-result = cache.run_view("subgroups:subgroups", filters)
+result = cache.run_view(subgroups, filters)
 label = result.suppressed_label
 
 st.title(t("Subgroups and places"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 
 import duckdb
@@ -12,7 +13,7 @@ import pytest
 
 from analysis.ingest.importer import import_dataset
 from analysis.store import connect_readonly
-from analysis.views import programs, stored
+from analysis.views import impact, programs, stored
 from analysis.views.filters import ViewFilters
 
 
@@ -40,7 +41,7 @@ def _same(a, b, where="result"):
 
 def test_the_import_stores_every_default_request(demo_con):
     rows = demo_con.execute("SELECT view, request FROM stored_views").fetchall()
-    expected = {(view, stored.request_key(ViewFilters(), options))
+    expected = {(stored.view_key(view), stored.request_key(ViewFilters(), options))
                 for view, options in stored.default_requests(demo_con)}
     assert set(rows) == expected
     assert len(expected) == 2 + len(stored.STORED_LANGUAGES)
@@ -50,13 +51,13 @@ def test_a_stored_result_is_what_the_view_computes_now(demo_con):
     for view, options in stored.default_requests(demo_con):
         kept = stored.lookup(demo_con, view, ViewFilters(), options)
         assert kept is not None, view
-        _same(kept, stored.resolve_view(view)(demo_con, ViewFilters(), **options), view)
+        _same(kept, view(demo_con, ViewFilters(), **options), stored.view_key(view))
 
 
 def test_the_impact_page_is_stored_in_each_language(demo_con):
     headlines = {
         options["language"]: stored.lookup(demo_con, view, ViewFilters(), options).primary.headline
-        for view, options in stored.default_requests(demo_con) if view == "impact:impact_page"
+        for view, options in stored.default_requests(demo_con) if view is impact.impact_page
     }
     assert set(headlines) == {"en", "fr", "ar", "ru", "sr"}
     assert len(set(headlines.values())) == 5  # five languages, five sentences
@@ -65,19 +66,23 @@ def test_the_impact_page_is_stored_in_each_language(demo_con):
 def test_other_requests_are_computed(demo_con, monkeypatch):
     calls = []
     real = programs.program_effects
-    monkeypatch.setattr(programs, "program_effects",
-                        lambda con, filters: calls.append(filters) or real(con, filters))
+
+    @functools.wraps(real)  # the same qualified name, so the same stored results
+    def counted(con, filters):
+        calls.append(filters)
+        return real(con, filters)
+
     women = ViewFilters.from_query({"sex": "F"})
-    stored.compute(demo_con, "programs:program_effects", ViewFilters())
+    stored.compute(demo_con, counted, ViewFilters())
     assert calls == []  # stored
-    stored.compute(demo_con, "programs:program_effects", women)
+    stored.compute(demo_con, counted, women)
     assert calls == [women]  # another selection: computed
-    assert stored.lookup(demo_con, "programs:program_effects", ViewFilters(min_cell=20), {}) is None
+    assert stored.lookup(demo_con, programs.program_effects, ViewFilters(min_cell=20), {}) is None
 
 
 def test_results_of_other_code_are_not_used(demo_con, monkeypatch):
     monkeypatch.setattr(stored, "code_version", lambda: "another version")
-    assert stored.lookup(demo_con, "programs:program_effects", ViewFilters(), {}) is None
+    assert stored.lookup(demo_con, programs.program_effects, ViewFilters(), {}) is None
 
 
 @pytest.fixture()
@@ -101,24 +106,26 @@ def test_results_stored_before_a_later_import_are_not_used(copied_demo, tmp_path
     con = connect_readonly(copied_demo)
     try:
         assert con.execute("SELECT count(*) FROM stored_views").fetchone()[0] > 0
-        assert stored.lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+        assert stored.lookup(con, programs.program_effects, ViewFilters(), {}) is None
     finally:
         con.close()
 
 
 def test_a_failing_view_is_left_out_and_the_import_stands(copied_demo, tmp_path, monkeypatch):
+    @functools.wraps(programs.program_effects)
     def broken(con, filters):
         raise RuntimeError("no luck")
 
     monkeypatch.setattr(programs, "program_effects", broken)
     with pytest.warns(UserWarning, match="program_effects was not computed: no luck"):
-        report = import_dataset(_small_dataset(tmp_path / "more"), copied_demo)
+        report = import_dataset(_small_dataset(tmp_path / "more"), copied_demo,
+                                after_commit=stored.store_default_views)
     assert report.tables["releases"].inserted == 1
     con = connect_readonly(copied_demo)
     try:
         views = {v for (v,) in con.execute("SELECT view FROM stored_views").fetchall()}
         assert views == {"programs:completion_outcomes", "impact:impact_page"}
-        assert stored.lookup(con, "programs:completion_outcomes", ViewFilters(),
+        assert stored.lookup(con, programs.completion_outcomes, ViewFilters(),
                              {"horizon_days": 365}) is not None
     finally:
         con.close()
@@ -127,7 +134,7 @@ def test_a_failing_view_is_left_out_and_the_import_stands(copied_demo, tmp_path,
 def test_a_database_from_before_stored_views_is_read_as_before():
     con = duckdb.connect()
     con.execute("CREATE TABLE import_log (batch_id VARCHAR, finished_at TIMESTAMP)")
-    assert stored.lookup(con, "programs:program_effects", ViewFilters(), {}) is None
+    assert stored.lookup(con, programs.program_effects, ViewFilters(), {}) is None
 
 
 def test_the_code_version_is_a_digest_of_the_package():
@@ -146,12 +153,22 @@ def test_a_view_the_data_cannot_give_yet_is_left_out_quietly(tmp_path, monkeypat
     db = tmp_path / "study.duckdb"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        import_dataset(_small_dataset(tmp_path / "first"), db)  # one release: no warning
+        # One release: no warning.
+        import_dataset(_small_dataset(tmp_path / "first"), db,
+                       after_commit=stored.store_default_views)
         monkeypatch.setattr(programs, "program_effects", not_yet)
-        import_dataset(_small_dataset(tmp_path / "again"), db)
+        import_dataset(_small_dataset(tmp_path / "again"), db,
+                       after_commit=stored.store_default_views)
     con = connect_readonly(db)
     try:
         views = {v for (v,) in con.execute("SELECT view FROM stored_views").fetchall()}
         assert views == {"programs:completion_outcomes"}  # no programme: no Impact page
     finally:
         con.close()
+
+
+def test_a_view_is_keyed_by_its_qualified_name_as_stored_before():
+    """Databases stored while views were named "module:function" keep matching."""
+    assert stored.view_key(programs.program_effects) == "programs:program_effects"
+    assert stored.view_key(impact.impact_page) == "impact:impact_page"
+    assert stored.view_key(_same) == "tests.views.test_stored:_same"
