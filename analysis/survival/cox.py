@@ -488,8 +488,11 @@ def _robust_cov(rs, sums, naive_cov, clusters) -> np.ndarray:
                 (np.ones(len(groups)), (groups, np.arange(len(groups)))),
                 shape=(groups.max() + 1, len(groups)))
             residuals = membership @ residuals
-    dfbeta = cox_riskset.rows_dot(residuals, naive_cov)
-    return cox_riskset.cross(dfbeta, dfbeta)
+    # D = residuals @ V with V symmetric, so D'D = V (residuals' residuals) V: one
+    # symmetric Gram matrix of the residuals, no (clusters x p) product
+    meat = cox_riskset.gram(residuals)
+    sandwich = naive_cov @ meat @ naive_cov
+    return (sandwich + sandwich.T) / 2
 
 
 def _make_design(data, covariates, categorical, reference) -> Design:

@@ -192,6 +192,12 @@ def _usable_covariates(frame: pd.DataFrame) -> list[str]:
     return [c for c in ADJUSTMENT if c in frame and frame[c].nunique(dropna=True) > 1]
 
 
+#: Episode columns :func:`program_effects` needs besides the covariates: those
+#: :func:`~analysis.survival.exposures.add_exposures` reads, and the row and person codes.
+_MODEL_INPUTS = ("release_id", "person_id", "release_date", "time", "event", "_release",
+                 "_person")
+
+
 def _fit(frame, data, covariates, programs) -> pd.DataFrame:
     categorical = [c for c in covariates if c in CATEGORICAL_COVARIATES]
     # Newton: the same maximum as PHReg, and fast at every size (PHReg loops in Python)
@@ -223,6 +229,9 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     episodes = episodes.assign(
         **{c: _as_labels(episodes[c]) for c in ADJUSTMENT if c in CATEGORICAL_COVARIATES},
         _release=np.arange(len(episodes)), _person=pd.factorize(episodes["person_id"])[0])
+    # only what the exposures and the models read: every column is copied for each of the
+    # split rows, and text columns (end reasons, dates) cost the most
+    episodes = episodes[[c for c in episodes.columns if c in _MODEL_INPUTS or c in ADJUSTMENT]]
     data = add_exposures(con, episodes, programs)
     frame = data.frame
     exposed, events = _participant_counts(frame, programs)
