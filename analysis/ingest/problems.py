@@ -134,15 +134,7 @@ class ValidationReport:
 
     def summary_lines(self, limit_per_kind: int = 20) -> list[str]:
         """Human-readable lines: a count per kind, then up to ``limit_per_kind`` examples each."""
-        lines = []
-        counts = self.counts_by_kind()
-        for kind, count in sorted(counts.items(), key=lambda kv: -kv[1]):
-            lines.append(f"{count} x {PROBLEM_KINDS.get(kind, kind)} [{kind}]")
-            shown = [p for p in self.problems if p.kind == kind][:limit_per_kind]
-            lines.extend(f"  - {p}" for p in shown)
-            if count > len(shown):
-                lines.append(f"  ... and {count - len(shown)} more of this kind")
-        return lines
+        return _grouped_lines(self.problems, PROBLEM_KINDS, "", limit_per_kind)
 
     def warn(self, notice: Problem) -> None:
         """Record a notice that does not make the dataset invalid."""
@@ -150,15 +142,7 @@ class ValidationReport:
 
     def warning_lines(self, limit_per_kind: int = 20) -> list[str]:
         """Human-readable warnings, as :meth:`summary_lines` gives problems."""
-        lines = []
-        counts = Counter(w.kind for w in self.warnings)
-        for kind, count in sorted(counts.items(), key=lambda kv: -kv[1]):
-            lines.append(f"warning: {count} x {WARNING_KINDS.get(kind, kind)} [{kind}]")
-            shown = [w for w in self.warnings if w.kind == kind][:limit_per_kind]
-            lines.extend(f"  - {w}" for w in shown)
-            if count > len(shown):
-                lines.append(f"  ... and {count - len(shown)} more of this kind")
-        return lines
+        return _grouped_lines(self.warnings, WARNING_KINDS, "warning: ", limit_per_kind)
 
     def as_dict(self, limit: int = 1000) -> dict:
         return {
@@ -174,3 +158,17 @@ class ValidationReport:
             "warning_counts": dict(Counter(w.kind for w in self.warnings)),
             "warnings": [w.as_dict() for w in self.warnings[:limit]],
         }
+
+
+def _grouped_lines(notices: list[Problem], names: dict[str, str], prefix: str,
+                   limit_per_kind: int) -> list[str]:
+    """A count line per kind (most frequent first), then up to ``limit_per_kind`` examples."""
+    lines = []
+    counts = Counter(n.kind for n in notices)
+    for kind, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+        lines.append(f"{prefix}{count} x {names.get(kind, kind)} [{kind}]")
+        shown = [n for n in notices if n.kind == kind][:limit_per_kind]
+        lines.extend(f"  - {n}" for n in shown)
+        if count > len(shown):
+            lines.append(f"  ... and {count - len(shown)} more of this kind")
+    return lines
