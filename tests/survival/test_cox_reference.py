@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 from scipy import stats
 
 from analysis.survival.cox import CoxModel
+from tests.reference import run_r_script
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 DATA = REF / "data"
@@ -154,14 +153,7 @@ def test_predicted_survival_matches_survfit(case):
 
 
 def test_r_script_reproduces_committed_goldens(tmp_path):
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        pytest.fail(
-            "Rscript is not installed: install r-base-core and r-cran-survival "
-            "(apt-get install r-base-core r-cran-survival) to check the Cox goldens"
-        )
-    subprocess.run([rscript, str(REF / "cox_reference.R"), str(tmp_path)], check=True,
-                   capture_output=True, timeout=120)
+    run_r_script("cox_reference.R", tmp_path)
     committed = sorted(p.name for p in GOLDEN.glob("cox_*.json"))
     assert sorted(p.name for p in tmp_path.glob("cox_*.json")) == committed
     for name in committed:

@@ -8,8 +8,6 @@ computed in R from survfit's risk sets; the last test re-runs the script.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from lifelines import KaplanMeierFitter
 from analysis.errors import AnalysisError
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.restricted_mean import restricted_mean
+from tests.reference import run_r_script
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 GOLDEN = REF / "golden" / "weighted_km_curve.csv"
@@ -140,11 +139,6 @@ def test_bad_weights_are_refused_with_a_clear_error(weights, entry, message):
 
 
 def test_r_script_reproduces_the_committed_golden(tmp_path):
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        pytest.fail("Rscript is not installed: install r-base-core and r-cran-survival "
-                    "(apt-get install r-base-core r-cran-survival) to check the golden")
-    subprocess.run([rscript, str(REF / "weighted_km_reference.R"), str(tmp_path)], check=True,
-                   capture_output=True, timeout=120)
+    run_r_script("weighted_km_reference.R", tmp_path)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / GOLDEN.name), pd.read_csv(GOLDEN),
                                   check_exact=False, rtol=1e-12, atol=1e-12)

@@ -6,8 +6,6 @@ Goldens in tests/reference/golden/km_*.csv come from tests/reference/km_referenc
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from lifelines.statistics import multivariate_logrank_test
 from analysis.survival.competing_risks import CumulativeIncidence
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.logrank import logrank_test
+from tests.reference import run_r_script
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 DATA = REF / "data"
@@ -146,12 +145,7 @@ def test_cif_and_survival_add_up_to_one():
 
 
 def test_r_script_reproduces_committed_goldens(tmp_path):
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        pytest.fail("Rscript is not installed: install r-base-core and r-cran-survival "
-                    "(apt-get install r-base-core r-cran-survival) to check the KM goldens")
-    subprocess.run([rscript, str(REF / "km_reference.R"), str(tmp_path)], check=True,
-                   capture_output=True, timeout=120)
+    run_r_script("km_reference.R", tmp_path)
     committed = sorted(p.name for p in GOLDEN.glob("km_*.csv"))
     assert len(committed) == 16
     assert sorted(p.name for p in tmp_path.glob("km_*.csv")) == committed
