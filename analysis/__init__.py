@@ -7,8 +7,18 @@ and the ``desist`` command start quickly.
 Examples
 --------
 >>> import analysis as ds
->>> "kaplan_meier" in ds.__all__ and "ImpactEvaluation" in ds.__all__
+>>> "kaplan_meier" in ds.__all__ and "Study" in ds.__all__
 True
+
+Start from a study (``ds.open_study(db)``), whose methods return result objects:
+
+>>> import tempfile, pathlib
+>>> db = pathlib.Path(tempfile.mkdtemp()) / "demo.duckdb"
+>>> _ = ds.build_demo(db, releases=1000)
+>>> with ds.open_study(db, outcome="rearrest") as study:
+...     km = study.kaplan_meier(by="sex")
+>>> km.summary["group"].tolist()
+['F', 'M']
 """
 
 from __future__ import annotations
@@ -25,22 +35,23 @@ __version__: str  # no value here: read on first use by __getattr__ (_read_versi
 #: Public name -> "module:attribute".
 _API: dict[str, str] = {
     # Opening a study and choosing what to analyse
-    "open_study": "analysis.api:open_study",
+    "open_study": "analysis.study:open_study",
+    "Study": "analysis.study:Study",
     "Outcome": "analysis.survival.episodes:Outcome",
     "Selection": "analysis.survival.episodes:Selection",
     "build_episodes": "analysis.survival.episodes:build_episodes",
     "available_covariates": "analysis.survival.cox_study:available_covariates",
     # Curves and tests
-    "kaplan_meier": "analysis.survival.kaplan_meier:kaplan_meier_from_db",
+    "kaplan_meier": "analysis.api:kaplan_meier",
     "KaplanMeier": "analysis.survival.kaplan_meier:KaplanMeier",
     "fixed_horizon_rates": "analysis.api:fixed_horizon_rates",
     "logrank_test": "analysis.survival.logrank:logrank_test",
-    "cumulative_incidence": "analysis.survival.competing_risks:cumulative_incidence_from_db",
+    "cumulative_incidence": "analysis.api:cumulative_incidence",
     "CumulativeIncidence": "analysis.survival.competing_risks:CumulativeIncidence",
     "restricted_mean": "analysis.survival.restricted_mean:restricted_mean",
     # Cox models
     "CoxModel": "analysis.survival.cox:CoxModel",
-    "fit_cox": "analysis.survival.cox_study:fit_study_cox",
+    "fit_cox": "analysis.api:fit_cox",
     "add_exposures": "analysis.survival.exposures:add_exposures",
     # Programme impact
     "ImpactEvaluation": "analysis.impact.evaluation:ImpactEvaluation",
@@ -106,7 +117,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from analysis.api import fixed_horizon_rates, open_study  # noqa: F401
+    from analysis.api import (  # noqa: F401
+        cumulative_incidence,
+        fit_cox,
+        fixed_horizon_rates,
+        kaplan_meier,
+    )
     from analysis.charts import balance_plot, forest_plot, overlap_plot, step_curves  # noqa: F401
     from analysis.demo.build import build_demo  # noqa: F401
     from analysis.disclosure import DisclosurePolicy  # noqa: F401
@@ -115,16 +131,12 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from analysis.impact.power import minimum_detectable_effect, required_participants  # noqa: F401
     from analysis.impact.report import build_report_html as impact_report_html  # noqa: F401
     from analysis.ingest import import_dataset, validate_dataset  # noqa: F401
+    from analysis.study import Study, open_study  # noqa: F401
     from analysis.survival.competing_risks import CumulativeIncidence  # noqa: F401
-    from analysis.survival.competing_risks import (  # noqa: F401
-        cumulative_incidence_from_db as cumulative_incidence,
-    )
     from analysis.survival.cox import CoxModel  # noqa: F401
     from analysis.survival.cox_study import available_covariates  # noqa: F401
-    from analysis.survival.cox_study import fit_study_cox as fit_cox  # noqa: F401
     from analysis.survival.episodes import Outcome, Selection, build_episodes  # noqa: F401
     from analysis.survival.exposures import add_exposures  # noqa: F401
     from analysis.survival.kaplan_meier import KaplanMeier  # noqa: F401
-    from analysis.survival.kaplan_meier import kaplan_meier_from_db as kaplan_meier  # noqa: F401
     from analysis.survival.logrank import logrank_test  # noqa: F401
     from analysis.survival.restricted_mean import restricted_mean  # noqa: F401

@@ -51,10 +51,20 @@ SMALL_SAMPLE = 100
 class DisclosurePolicy:
     """Minimum cell size ``k`` and the small-sample warning threshold.
 
+    Parameters
+    ----------
+    k : int, optional
+        Counts from 1 to ``k - 1`` are hidden (shown as ``<k``), and so is every number
+        that would let one be worked out (default 10; outputs meant for publication
+        refuse less than 5, see :func:`published_min_cell`).
+    small_sample : int, optional
+        Below this many releases a result is flagged as indicative only.
+
     Examples
     --------
-    >>> DisclosurePolicy(k=5).label
-    '<5'
+    >>> policy = DisclosurePolicy(k=5)
+    >>> policy.label, policy.hides(3), policy.hides(0), policy.hides(5)
+    ('<5', True, False, False)
     """
 
     k: int = DEFAULT_MIN_CELL

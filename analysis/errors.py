@@ -13,7 +13,25 @@ from pathlib import Path
 
 
 class DesistError(Exception):
-    """A problem with the user's input or environment, explained in the message."""
+    """A problem with the user's input or environment, explained in the message.
+
+    The CLI prints the message and exits with :attr:`exit_code` (2); the dashboard
+    shows it as an error box. Any other exception is an internal error.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and what to do, naming the file, line and field when there
+        is one.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise DesistError("releases.csv line 4, field release_date: expected a date")
+    ... except DesistError as problem:
+    ...     print(problem, "-> exit", problem.exit_code)
+    releases.csv line 4, field release_date: expected a date -> exit 2
+    """
 
     exit_code = 2
 
@@ -31,7 +49,19 @@ class InvalidDatasetError(DesistError):
 
 
 class AnalysisError(DesistError):
-    """An analysis cannot be done as asked (unknown field, no events, group too small...)."""
+    """An analysis cannot be done as asked (unknown field, no events, group too small...).
+
+    Parameters
+    ----------
+    message : str
+        Why, and what to ask instead.
+
+    Examples
+    --------
+    >>> import analysis as ds
+    >>> isinstance(ds.AnalysisError("no such field"), ds.DesistError)
+    True
+    """
 
 
 class UnsafeOutputPathError(DesistError):

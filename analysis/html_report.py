@@ -8,6 +8,10 @@ Every text is escaped: titles, headings, paragraphs and captions here, table cel
 column names by pandas (``escape=True``), chart labels by :mod:`analysis.charts`, and
 the charts' JSON by plotly (``<`` and ``>`` as ``\u003c``/``\u003e``, so no name can
 close the ``<script>``). A programme or facility name is always shown as its characters.
+
+The document declares its language (``<html lang>``) and, for Arabic, its direction
+(``dir="rtl"``); the styles use logical sides (``inline-start``), so the same sheet
+lays out both directions.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from analysis import __version__
+from analysis.i18n import translator
 
 _STYLE = """
 body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2rem auto;
@@ -28,13 +33,13 @@ body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2rem 
 h1 { font-size: 1.9rem; margin-bottom: .2rem; }
 h2 { font-size: 1.35rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; margin-top: 2rem; }
 .subtitle { color: #555; margin-top: 0; }
-.headline { font-size: 1.2rem; background: #eef5fb; border-left: 6px solid #0072B2;
+.headline { font-size: 1.2rem; background: #eef5fb; border-inline-start: 6px solid #0072B2;
             padding: .8rem 1rem; }
-.warning { background: #fff4e5; border-left: 6px solid #E69F00; padding: .6rem 1rem; }
+.warning { background: #fff4e5; border-inline-start: 6px solid #E69F00; padding: .6rem 1rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
-th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: end; }
+th:first-child, td:first-child { text-align: start; }
+caption { text-align: start; font-weight: bold; padding-bottom: .3rem; }
 .figure { page-break-inside: avoid; break-inside: avoid; margin: 1rem 0; }
 footer { margin-top: 3rem; color: #666; font-size: .85rem; }
 @media print {
@@ -77,19 +82,23 @@ def _figure(fig: go.Figure, index: int) -> str:
 
 
 def render_html(
-    title: str, sections: list[Section], *, subtitle: str = "", lang: str = "en"
+    title: str, sections: list[Section], *, subtitle: str = "", language: str = "en"
 ) -> str:
-    """Render a complete HTML document.
+    """Render a complete HTML document; its texts are already in ``language``.
 
     Examples
     --------
     >>> page = render_html("Impact", [Section("Result", paragraphs=("5 < 7",))])
     >>> "5 &lt; 7" in page and "<script" in page
     True
+    >>> '<html lang="ar" dir="rtl">' in render_html("أثر", [], language="ar")
+    True
     """
+    tr = translator(language)
+    direction = ' dir="rtl"' if tr.right_to_left else ""
     parts = [
         "<!DOCTYPE html>",
-        f'<html lang="{html.escape(lang)}"><head><meta charset="utf-8">',
+        f'<html lang="{html.escape(tr.language)}"{direction}><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>",
         f'<script type="text/javascript">{get_plotlyjs()}</script>',
@@ -111,6 +120,7 @@ def render_html(
             parts.append(_figure(fig, figure_index))
             figure_index += 1
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    parts.append(f"<footer>Desistance {html.escape(__version__)} · generated {stamp}</footer>")
+    footer = tr("Desistance {version} · generated {stamp}", version=__version__, stamp=stamp)
+    parts.append(f"<footer>{html.escape(footer)}</footer>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -15,8 +15,6 @@ same file, for each breakdown:
   a fresh read-only connection — episodes from the stored facts and per-day counts in
   DuckDB, KM + Greenwood + log-log CIs + median + log-rank in numpy (best of
   ``--repeat`` runs, each on a new connection);
-* ``computed``: the same with the derived facts computed on the fly (the path for
-  databases not refreshed by an import), once;
 * ``warm``: after :func:`~analysis.survival.episodes.materialize_episodes` (the
   dashboard's cache: episodes computed once per outcome, then any breakdown);
 * ``lifelines``: the group label, time and event of every release read from the same
@@ -80,20 +78,14 @@ def run_lifelines(path: Path, by: str):
     return time.perf_counter() - began, read, curves
 
 
-def time_desist(path: Path, by: str, *, computed: bool = False):
+def time_desist(path: Path, by: str):
     """Seconds for KM by ``by`` from a fresh connection, and the fitted result."""
     con = connect(path)
-    if computed:
-        # a database whose derived table is not up to date takes the on-the-fly path
-        original = follow_up.follow_up_layout
-        follow_up.follow_up_layout = lambda _con: 0
     try:
         began = time.perf_counter()
         fitted = kaplan_meier_from_db(con, by)
         seconds = time.perf_counter() - began
     finally:
-        if computed:
-            follow_up.follow_up_layout = original
         con.close()
     return seconds, fitted
 
@@ -102,7 +94,6 @@ def bench(path: Path, by: str, repeat: int) -> None:
     runs = [time_desist(path, by) for _ in range(repeat)]
     cold = min(seconds for seconds, _ in runs)
     fitted = runs[0][1]
-    computed, _ = time_desist(path, by, computed=True)
 
     con = connect(path)
     began = time.perf_counter()
@@ -123,8 +114,7 @@ def bench(path: Path, by: str, repeat: int) -> None:
         for g, s in curves.items()
     )
     groups = len(fitted.result.summary)
-    print(f"  by {by:<12} groups {groups:>2} | desist {cold:5.2f} s | computed on the fly "
-          f"{computed:5.2f} s | materialize {build:5.2f} s + warm {warm_best:4.2f} s | "
+    print(f"  by {by:<12} groups {groups:>2} | desist {cold:5.2f} s | materialize {build:5.2f} s + warm {warm_best:4.2f} s | "
           f"lifelines {ll_total:6.2f} s (read {ll_read:5.2f} s) | lifelines/desist "
           f"{ll_total / cold:5.1f}x | max |dS| {diff:.1e}")
 

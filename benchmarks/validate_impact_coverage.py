@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis.impact.evaluation import ImpactEvaluation
 from analysis.store.schema import migrate
+from analysis.survival.follow_up import prepare_for_analysis
 
 HORIZON = 365
 TRUE_HR = 0.75
@@ -114,6 +115,7 @@ def _database(rng: np.random.Generator, n: int) -> duckdb.DuckDBPyConnection:
         con.register("rows", frame)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows")
         con.unregister("rows")
+    prepare_for_analysis(con)  # derive the follow-up table, as an import does
     return con
 
 

@@ -22,6 +22,7 @@ import streamlit as st
 from analysis.store import connect_readonly, resolve_db_path
 from analysis.views import stored
 from analysis.views.filters import ViewFilters
+from dashboard.i18n import t
 
 
 def database_key() -> tuple[str, int]:
@@ -52,7 +53,9 @@ def connection() -> duckdb.DuckDBPyConnection:
 # million releases) are computed once per database version, not every ten minutes.
 # The view itself is not hashed (a leading underscore tells Streamlit so): its name,
 # `view_name`, is the key, the same text the importer stores its results under.
-@st.cache_data(ttl=86_400, max_entries=128, show_spinner="Computing…")
+# The spinner is drawn by run_view, in the session's language (a decorator's text is
+# fixed when the module is imported).
+@st.cache_data(ttl=86_400, max_entries=128, show_spinner=False)
 def _cached_view(view_name: str, _view: stored.View, filters: ViewFilters,
                  db_key: tuple[str, int], **options):
     cursor = _open(*db_key).cursor()
@@ -75,6 +78,15 @@ def run_view(view: stored.View, filters: ViewFilters, **options):
     **options
         Keyword options of the view (part of the cache key; must be hashable values).
     """
+    # st.spinner shows only when the call takes more than half a second: a cached result
+    # appears without it.
+    with st.spinner(t("Computing…")):
+        return run_view_quietly(view, filters, **options)
+
+
+def run_view_quietly(view: stored.View, filters: ViewFilters, **options):
+    """:func:`run_view` without a spinner: for a download's deferred data, computed when
+    the button is clicked, outside the page's run (where no element can be drawn)."""
     return _cached_view(stored.view_key(view), view, filters, database_key(), **options)
 
 

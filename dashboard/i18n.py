@@ -1,40 +1,31 @@
 """The dashboard's interface language: English, French, Arabic, Russian or Serbian.
 
-The English text is the key, as a gettext ``msgid``: a page writes
-``t("Release period")`` and gets the translation for the current language, or the
-English text when the catalog has none. Catalogs are ``dashboard/locales/<lang>.json``
-(UTF-8, ``{english: translation}``); ``tests/dashboard/test_i18n.py`` checks that every
-text passed to :func:`t` is translated in every catalog, with the same placeholders.
-
-This module translates the interface. Sentences that :mod:`analysis` generates from
-the numbers (the outcome sentence, the impact headline and the rules' reasons) are
-written in the chosen language by :mod:`analysis.impact.wording_locales`: pages pass
-:func:`current_language` to those views. Notes, table column names, chart titles and
-the HTML report stay in English.
+The words come from the one translation mechanism of the project,
+:mod:`analysis.i18n` (catalogs ``analysis/i18n/locales/<lang>/*.json``, the
+interface's own texts in ``dashboard.json``): a page writes ``t("Release period")``
+and gets the translation for the session's language, or the English text when the
+catalog has none; ``tn("{n} release", "{n} releases", n)`` picks the plural form by
+the language's CLDR rules. ``tests/test_i18n_catalogs.py`` checks that every text
+passed to :func:`t` and :func:`tn` is translated in every catalog, with the same
+placeholders. Results from :mod:`analysis` carry codes and numbers; pages render
+their words with :func:`translator`, the same object the HTML report and the CLI use.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
-
 import streamlit as st
 
-#: Language code -> its name in that language (what the selector shows).
-LANGUAGES: dict[str, str] = {
-    "en": "English",
-    "fr": "Français",
-    "ar": "العربية",
-    "ru": "Русский",
-    "sr": "Srpski",  # Latin script
-}
-DEFAULT_LANGUAGE = "en"
+from analysis.i18n import (  # noqa: F401 - re-exported for the pages
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    RIGHT_TO_LEFT,
+    Translator,
+    catalog,
+)
+from analysis.i18n import translator as _translator
+
 #: URL query parameter and session-state key holding the language code.
 LANGUAGE_KEY = "lang"
-#: Languages written right to left.
-RIGHT_TO_LEFT = frozenset({"ar"})
-LOCALES = Path(__file__).resolve().parent / "locales"
 
 # Right-to-left text for the main area and the sidebar (Streamlit aligns each element's
 # container left, hence the second selector). Charts, tables and inputs stay left to right
@@ -51,20 +42,6 @@ _RTL_CSS = """<style>
 [data-testid="stMetricValue"], [data-testid="stMarkdownContainer"] :is(p, li, h1, h2, h3)
   { unicode-bidi: plaintext; }
 </style>"""
-# Unicode "first strong isolate" and "pop directional isolate": a value placed in
-# right-to-left text (an English programme name, a number, a path) keeps its own order.
-_ISOLATE = "\u2068{}\u2069"
-
-
-@functools.cache
-def catalog(language: str) -> dict[str, str]:
-    """The translations of ``language`` (``{}`` for English), read once per process."""
-    if language == DEFAULT_LANGUAGE:
-        return {}
-    path = LOCALES / f"{language}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _valid(language) -> str | None:
     return language if isinstance(language, str) and language in LANGUAGES else None
 
@@ -93,13 +70,23 @@ def t(text: str, **fields) -> str:
     >>> t("Counts below {k} are hidden.", k=10)  # English outside a session
     'Counts below 10 are hidden.'
     """
-    language = current_language()
-    translated = catalog(language).get(text) or text
-    if not fields:
-        return translated
-    if language in RIGHT_TO_LEFT:
-        fields = {name: _ISOLATE.format(value) for name, value in fields.items()}
-    return translated.format(**fields)
+    return translator()(text, **fields)
+
+
+def tn(singular: str, plural: str, n: int, **fields) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current language, formatted.
+
+    Examples
+    --------
+    >>> tn("{n} release", "{n} releases", 2)  # English outside a session
+    '2 releases'
+    """
+    return translator().plural(singular, plural, n, **fields)
+
+
+def translator() -> Translator:
+    """The :class:`~analysis.i18n.Translator` of the current language (for results' words)."""
+    return _translator(current_language())
 
 
 def apply_direction() -> None:

@@ -18,6 +18,7 @@ from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.choices import FilterChoices, filter_choices
 from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, ViewFilters
+from analysis.views.words import event_words
 from dashboard import cache
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
 
@@ -130,9 +131,11 @@ def sidebar_filters() -> ViewFilters:
                                               key=_KEY + field, placeholder=t("All")))
                   for field, options in _MULTI}
         st.subheader(t("Outcome"))
+        # Looked up now, in this run's language: Streamlit may call format_func later.
+        event_labels = {e: event_words(e, current_language()) for e in choices.event_types}
         events = st.multiselect(
             t("Events that count as reoffending"), choices.event_types, key=_KEY + "events",
-            placeholder=t("Any event type"),
+            placeholder=t("Any event type"), format_func=lambda e: event_labels.get(e, e),
             help=t("The first such event after release counts. Empty: every event type."))
         k = st.number_input(
             t("Minimum cell size k"), min_value=MIN_CELL_FLOOR, max_value=MIN_CELL_CEILING,

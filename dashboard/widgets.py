@@ -1,13 +1,15 @@
 """Reusable display pieces: tables with downloads, charts with a PNG button, warnings, labels.
 
 No data access and no computation here: tables and figures arrive ready from
-:mod:`analysis.views` and :mod:`analysis.charts`.
+:mod:`analysis.views` and :mod:`analysis.charts`, with column codes and coded cells
+that :func:`show_table` words in the session's language
+(:func:`analysis.views.words.render_table`), on screen and in the downloads alike.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,7 +17,9 @@ import streamlit as st
 
 from analysis.disclosure import SMALL_SAMPLE
 from analysis.views.tables import to_csv_bytes, to_xlsx_bytes
-from dashboard.i18n import t
+from analysis.views.words import Note, column_header, render_note, render_table
+from dashboard.i18n import current_language, t
+from dashboard.safe_text import md_literal
 
 #: Plotly toolbar: a PNG download sized for slides, no plotly logo, no cloud buttons.
 PLOTLY_CONFIG = {
@@ -46,13 +50,21 @@ def _column_config(df: pd.DataFrame, formats: Mapping[str, str] | None) -> dict:
 
 
 def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
-               formats: Mapping[str, str] | None = None) -> None:
-    """The table, then "CSV" and "XLSX" download buttons (formula injection neutralized).
+               formats: Mapping[str, str] | None = None,
+               note_params: Mapping[str, object] | None = None,
+               coded: Iterable[str] = ()) -> None:
+    """The table in words, then "CSV" and "XLSX" download buttons (formula injection
+    neutralized).
 
-    ``formats`` maps column names to a Streamlit number format for the screen only
-    (``"percent"`` shows 0.204 as 20.4%, ``"%.2f"`` two decimals); the downloads keep
-    the full values.
+    ``df`` comes from a view: its column codes and coded cells are worded in the
+    session's language (``note_params`` and ``coded`` as in
+    :func:`analysis.views.words.render_table`). ``formats`` maps column codes to a
+    Streamlit number format for the screen only (``"percent"`` shows 0.204 as 20.4%,
+    ``"%.2f"`` two decimals); the downloads keep the full values.
     """
+    language = current_language()
+    formats = {column_header(str(c), language): f for c, f in (formats or {}).items()}
+    df = render_table(df, language, note_params=note_params, coded=coded)
     if caption:
         st.caption(caption)
     st.dataframe(df, hide_index=True, key=f"{key}-table",
@@ -106,23 +118,10 @@ def horizon_option(days: int, *, since_release: bool = False) -> str:
     return known.get(days) or t("{days} days", days=days)
 
 
-def breakdown_label(spec: str, english: str) -> str:
-    """A breakdown's name in the interface language.
-
-    ``english`` is the name :mod:`analysis.views.choices` gives; covariate and programme
-    names come from the data and stay as they are, only their prefix is translated.
-    """
-    fixed = {"": t("No breakdown"), "sex": t("Sex"), "age_band": t("Age band at release"),
-             "offense_category": t("Offense category"), "facility": t("Facility"),
-             "release_region": t("Release region"),
-             "release_year": t("Release year (cohort)")}
-    if spec in fixed:
-        return fixed[spec]
-    if english.startswith("Covariate: "):
-        return t("Covariate: {name}", name=english.removeprefix("Covariate: "))
-    if english.startswith("Programme: "):
-        return t("Programme: {name}", name=english.removeprefix("Programme: "))
-    return english
+def note_markdown(note: Note | str) -> str:
+    """A result's note in the session's language, as Markdown showing it as text (notes
+    quote names and messages from the data)."""
+    return md_literal(render_note(note, current_language()))
 
 
 def suppressed(value, label: str = "<10", fmt: str = "{:,}") -> str:

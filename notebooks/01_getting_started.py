@@ -16,7 +16,8 @@
 # %% [markdown]
 # # 1. Getting started: who reoffends, and how soon?
 #
-# This notebook opens a study database, describes the cohort of releases, and
+# This notebook opens a study (a database, with re-arrest as the outcome),
+# describes the cohort of releases, and
 # estimates recidivism over time with Kaplan–Meier curves by sex and by offense. It
 # ends with the classic "% reoffending within 1, 2, 3 years" table beside the
 # Kaplan–Meier estimates, to show why the survival estimate is preferred: it uses
@@ -32,8 +33,10 @@ DB = None
 # %%
 import analysis as ds
 
-con = ds.open_study(DB)
-rearrest = ds.Outcome.named("rearrest")
+# The outcome (and any selection of releases) is fixed when the study is opened;
+# every method below uses it. study.with_outcome(...) gives another study.
+study = ds.open_study(DB, outcome="rearrest")
+study
 
 # %% [markdown]
 # ## The cohort
@@ -41,7 +44,7 @@ rearrest = ds.Outcome.named("rearrest")
 # why follow-up ended.
 
 # %%
-episodes = ds.build_episodes(con, rearrest, columns=["sex", "offense_category", "release_year"])
+episodes = study.episodes(columns=["sex", "offense_category", "release_year"])
 print(f"{len(episodes):,} releases of {episodes['person_id'].nunique():,} people")
 episodes.groupby("release_year").agg(
     releases=("release_id", "size"),
@@ -56,23 +59,23 @@ episodes["end_reason"].value_counts()
 # ## Recidivism curves by sex
 
 # %%
-by_sex = ds.kaplan_meier(con, by="sex", outcome=rearrest)
-by_sex.result.at([365, 730, 1095])[["group", "days", "recidivism", "recidivism_lower", "recidivism_upper", "n_risk"]]
+by_sex = study.kaplan_meier(by="sex")
+by_sex.at([365, 730, 1095])[["group", "days", "recidivism", "recidivism_lower", "recidivism_upper", "n_risk"]]
 
 # %%
 print(f"log-rank: chi2 = {by_sex.logrank.chi2:.1f}, df = {by_sex.logrank.df}, p = {by_sex.logrank.p:.2g}")
-ds.step_curves(by_sex.result.table, value="recidivism", lower="recidivism_lower",
+ds.step_curves(by_sex.table, value="recidivism", lower="recidivism_lower",
                upper="recidivism_upper", title="Re-arrest by sex")
 
 # %% [markdown]
 # ## By offense, with medians
 
 # %%
-by_offense = ds.kaplan_meier(con, by="offense_category", outcome=rearrest)
-by_offense.result.summary
+by_offense = study.kaplan_meier(by="offense_category")
+by_offense.summary
 
 # %%
-ds.step_curves(by_offense.result.table, value="recidivism", lower=None, upper=None,
+ds.step_curves(by_offense.table, value="recidivism", lower=None, upper=None,
                title="Re-arrest by offense", time_unit="months")
 
 # %% [markdown]
@@ -81,8 +84,8 @@ ds.step_curves(by_offense.result.table, value="recidivism", lower=None, upper=No
 # drops the most recent cohorts (`excluded`). The Kaplan–Meier value uses them all.
 
 # %%
-fixed = ds.fixed_horizon_rates(con, [365, 730, 1095], outcome=rearrest)
-overall = ds.kaplan_meier(con, outcome=rearrest).result.at([365, 730, 1095])
+fixed = study.fixed_horizon_rates([365, 730, 1095]).rates
+overall = study.kaplan_meier().at([365, 730, 1095])
 comparison = fixed[["days", "n", "excluded", "rate", "lower", "upper"]].merge(
     overall[["days", "recidivism", "recidivism_lower", "recidivism_upper"]], on="days"
 )

@@ -29,9 +29,8 @@ import pandas as pd
 
 import analysis as ds
 
-con = ds.open_study(DB)
-rearrest = ds.Outcome.named("rearrest")
-programs = con.execute("SELECT program_id, name, setting FROM programs ORDER BY program_id").df()
+study = ds.open_study(DB, outcome="rearrest")
+programs = study.connection.execute("SELECT program_id, name, setting FROM programs ORDER BY program_id").df()
 programs
 
 # %% [markdown]
@@ -41,8 +40,8 @@ programs
 in_prison = programs.loc[programs["setting"] == "in_prison", "program_id"].tolist()
 covariates = ["age_at_release", "sex", "prior_convictions", "offense_category", "sentence_months",
               "facility", "release_year"]
-adjusted = ds.fit_cox(con, covariates, programs=in_prison, outcome=rearrest)
-terms = adjusted.model.summary
+adjusted = study.cox(covariates, programs=in_prison)
+terms = adjusted.summary
 # se is the se_type one behind the CIs and p: robust, clustered by person (R coxph(cluster =
 # person_id)); se_model is what R's coxph prints without cluster
 terms[terms["term"].isin(in_prison)].round(3)
@@ -61,7 +60,7 @@ ds.forest_plot(terms[terms["term"].isin(in_prison)], title="In-prison programmes
 # %%
 import numpy as np
 
-episodes = ds.build_episodes(con, rearrest, columns=covariates)
+episodes = study.episodes(columns=covariates)
 rng = np.random.default_rng(7)
 start_day = rng.integers(30, 366, len(episodes))
 episodes["started"] = ((rng.random(len(episodes)) < 0.3) & (episodes["time"] > start_day)).astype(int)
@@ -95,9 +94,8 @@ assert placebo.loc["hr_lower", "time-varying"] < 1 < placebo.loc["hr_upper", "ti
 # %%
 rows = {}
 for exposure in ("current", "ever"):
-    fitted = ds.fit_cox(con, covariates, programs=[POST_RELEASE_PROGRAM], exposure=exposure,
-                        outcome=rearrest)
-    rows[exposure] = fitted.model.summary.set_index("term").loc[POST_RELEASE_PROGRAM,
+    fitted = study.cox(covariates, programs=[POST_RELEASE_PROGRAM], exposure=exposure)
+    rows[exposure] = fitted.summary.set_index("term").loc[POST_RELEASE_PROGRAM,
                                                                ["hr", "hr_lower", "hr_upper"]]
 pd.DataFrame(rows).round(3)
 

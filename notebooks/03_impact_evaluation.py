@@ -31,16 +31,19 @@ import pandas as pd
 
 import analysis as ds
 
-con = ds.open_study(DB)
-rearrest = ds.Outcome.named("rearrest")
-matched = ds.ImpactEvaluation(program=PROGRAM, horizon_days=HORIZON_DAYS, outcome=rearrest).fit(con)
-print(matched.summary_text)
+study = ds.open_study(DB, outcome="rearrest")
+impact = study.impact(PROGRAM, horizon_days=HORIZON_DAYS)
+impact.summary
 
 # %% [markdown]
 # ## Who was compared
+# `impact.result` is the whole evaluation, for the analyst's own screen: before
+# disclosure control (`impact.published(policy)` and `impact.as_dict(policy)` apply it).
 
 # %%
-matched.attrition
+matched = impact.result
+print(matched.summary_text)
+impact.table
 
 # %% [markdown]
 # ## Balance before and after matching
@@ -81,8 +84,7 @@ pd.DataFrame.from_dict(
 # ## Sensitivity: weighting instead of matching, and the naive comparison
 
 # %%
-weighted = ds.ImpactEvaluation(program=PROGRAM, horizon_days=HORIZON_DAYS, outcome=rearrest,
-                               method="iptw").fit(con)
+weighted = study.impact(PROGRAM, horizon_days=HORIZON_DAYS, method="iptw").result
 pd.DataFrame(
     {
         "matched": [matched.hazard_ratio.estimate, matched.difference.estimate],

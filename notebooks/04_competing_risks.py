@@ -27,17 +27,14 @@ DB = None
 # %%
 import analysis as ds
 
-con = ds.open_study(DB)
-rearrest = ds.Outcome.named("rearrest")
-con.execute(
-    "SELECT follow_up_end_reason, count(*) AS releases FROM releases GROUP BY 1 ORDER BY 2 DESC"
-).df()
+study = ds.open_study(DB, outcome="rearrest")
+study.episodes(columns=["follow_up_end_reason"])["follow_up_end_reason"].value_counts()
 
 # %% [markdown]
 # ## Cumulative incidence of re-arrest and of each competing end
 
 # %%
-cif, event_types = ds.cumulative_incidence(con, outcome=rearrest, by_reason=True)
+cif = study.cumulative_incidence(by_reason=True)
 cif.at([365, 1095, 1825]).round(4)
 
 # %%
@@ -48,7 +45,7 @@ ds.step_curves(cif.table.rename(columns={"cause": "curve"}), group="curve", valu
 # ## Cumulative incidence against 1 − Kaplan–Meier
 
 # %%
-km = ds.kaplan_meier(con, outcome=rearrest).result.at([365, 1095, 1825])
+km = study.kaplan_meier().at([365, 1095, 1825])
 aj = cif.at([365, 1095, 1825])
 aj = aj[aj["cause"] == aj["cause"].iloc[0]] if "reoffence" not in set(aj["cause"]) else aj[aj["cause"] == "reoffence"]
 table = km[["days", "recidivism"]].merge(aj[["days", "cif"]], on="days")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -83,3 +84,56 @@ def test_every_text_of_a_figure_is_unmarked():
     texts = [fig.layout.title.text, fig.layout.xaxis.title.text,
              fig.layout.yaxis.title.text, *(t.name for t in fig.data)]
     assert all(_unmarked(text) for text in texts)
+
+
+def _fixed_texts(fig) -> list[str]:
+    """The texts a builder writes itself: titles, axis titles, legend names."""
+    return [text for text in (fig.layout.title.text, fig.layout.xaxis.title.text,
+                              fig.layout.yaxis.title.text, *(t.name for t in fig.data))
+            if text]
+
+
+def _every_figure(language: str) -> list:
+    curves = pd.DataFrame({"group": ["participants"] * 2 + ["comparison"] * 2,
+                           "time": [0, 30] * 2, "recidivism": [0, .1] * 2,
+                           "lower": [0, .05] * 2, "upper": [0, .15] * 2})
+    terms = pd.DataFrame({"term": ["A", "A"], "hr": [.8, .9], "hr_lower": [.7, .8],
+                          "hr_upper": [.9, 1.0], "model": ["unadjusted", "adjusted"]})
+    balance = pd.DataFrame({"covariate": ["age"], "smd_before": [.3], "smd_after": [.01]})
+    overlap = pd.DataFrame({"score_from": [0, .5], "score_to": [.5, 1],
+                            "participants": [10, 20], "others": [30, 40]})
+    rates = pd.DataFrame({"facility": ["A"], "recidivism": [.3], "lower": [.2],
+                          "upper": [.4]})
+    return [
+        step_curves(curves, value="recidivism", time_unit="months", series_codes=True,
+                    language=language),
+        step_curves(curves.replace({"participants": "North", "comparison": "South"}),
+                    value="recidivism", language=language),
+        forest_plot(terms, series="model", language=language),
+        forest_plot(terms, language=language),
+        balance_plot(balance, language=language),
+        overlap_plot(overlap, language=language),
+        rate_plot(rates, label="facility", language=language),
+    ]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "ru", "sr"])
+def test_the_builders_write_their_own_labels_in_the_language(language):
+    english = [set(_fixed_texts(fig)) for fig in _every_figure("en")]
+    translated = [set(_fixed_texts(fig)) for fig in _every_figure(language)]
+    # names from the data are the same in every language; French writes "participants"
+    same = {"A", "North", "South"} | ({"participants"} if language == "fr" else set())
+    for ours, theirs in zip(english, translated, strict=True):
+        assert not (ours & theirs) - same, (language, ours & theirs)
+
+
+def test_series_from_the_data_are_never_translated():
+    curves = pd.DataFrame({"group": ["participants"] * 2, "time": [0, 30],
+                           "recidivism": [0, .1], "lower": [0, .05], "upper": [0, .15]})
+    # a facility called "participants" is a name, not the evaluation's group
+    fig = step_curves(curves, value="recidivism", language="fr")
+    assert fig.data[0].name == "participants"
+    assert step_curves(curves, value="recidivism", series_codes=True,
+                       language="fr").data[0].name == "participants"  # same word in French
+    assert step_curves(curves, value="recidivism", series_codes=True,
+                       language="ru").data[0].name == "участники"

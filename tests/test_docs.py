@@ -38,3 +38,47 @@ def test_worked_example_in_contract_doc_is_valid(tmp_path):
 def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
+
+
+ARCHITECTURE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_architecture_names_only_files_that_exist():
+    paths = set(re.findall(r"`((?:analysis|dashboard|tests|benchmarks|notebooks)/[\w/.]*)`",
+                           ARCHITECTURE))
+    assert len(paths) > 20
+    missing = sorted(p for p in paths if "<" not in p and not (ROOT / p).exists())
+    assert not missing, missing
+
+
+def test_architecture_lists_every_layer_contract():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    ids = {contract["id"] for contract in config["tool"]["importlinter"]["contracts"]}
+    listed = set(re.findall(r"^\| `([\w-]+)` \|", ARCHITECTURE, flags=re.M))
+    assert ids <= listed, ids - listed
+
+
+def test_architecture_follows_functions_that_exist():
+    """The functions the two walk-throughs name are where the document says they are."""
+    where = {
+        "dashboard/sidebar.py": ["sidebar_filters"],
+        "dashboard/cache.py": ["run_view"],
+        "analysis/views/stored.py": ["def compute", "def view_key"],
+        "analysis/views/curves.py": ["def recidivism_curves", "def curves_figure"],
+        "analysis/views/estimates.py": ["def view_study"],
+        "analysis/survival/grouping.py": ["def day_counts_by"],
+        "analysis/survival/episodes/cache.py": ["def day_counts"],
+        "analysis/survival/episodes/sql.py": ["def episodes_query"],
+        "analysis/survival/kaplan_meier.py": ["def fit_day_table"],
+        "analysis/cli/survival_commands.py": ["def km_command", "def _print_km",
+                                              "study.kaplan_meier(", "fixed_horizon_rates("],
+        "analysis/results.py": ["class KaplanMeierAnalysis"],
+        "dashboard/widgets.py": ["def show_table", "def note_markdown"],
+    }
+    for path, names in where.items():
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert path in ARCHITECTURE, path
+        for name in names:
+            assert name in text, (path, name)

@@ -100,7 +100,7 @@ def test_impact_report_of_a_study_with_markup_in_its_names(hostile_db):  # noqa:
     text = "".join(document.text)
     assert program_name("VOC-METAL", "Vocational training: metalwork") in text
     eastfield = FACILITIES["Eastfield Prison"]
-    assert f"facility[{eastfield}]" in text  # the balance table, as characters
+    assert f"facility: {eastfield}" in text  # the balance table, as characters
     # The charts' data: plotly would read the name's markup unless it is escaped.
-    assert "facility[&lt;img src=" in page
+    assert "facility: &lt;img src=" in page
     assert "\\u003cimg" not in page

@@ -39,6 +39,9 @@ COMMANDS: dict[str, LazyCommand] = {
                           "all or nothing."),
     "km": LazyCommand("analysis.cli.survival_commands",
                       "Kaplan–Meier recidivism curves, per group, with a log-rank test."),
+    "migrate": LazyCommand("analysis.cli.migrate_commands",
+                           "Upgrade the study database DB to this version's schema, all or "
+                           "nothing."),
     "report": LazyCommand("analysis.cli.impact_commands",
                           "Write an offline, printable HTML impact report for a programme "
                           "or project."),

@@ -10,10 +10,14 @@ import click
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
+from analysis.cli.language import lang_option, translator
+from analysis.i18n import N_, Translator
+from analysis.impact.cost import cost_statement
 from analysis.impact.evaluation import METHODS  # heavy, but --help shows them
 
 if TYPE_CHECKING:
-    from analysis.impact.evaluation import ImpactResult
+    from analysis.disclosure import DisclosurePolicy
+    from analysis.results_impact import ImpactAnalysis
 
 
 def _target(func):
@@ -55,9 +59,10 @@ def _common(func):
         show_default=True,
         help="match (primary) or iptw (sensitivity).",
     )(func)
-    return click.option(
+    func = click.option(
         "--horizon", type=int, default=365, show_default=True, help="Follow-up horizon in days."
     )(func)
+    return lang_option(func)
 
 
 def _split(values: str | None) -> tuple[str, ...]:
@@ -65,25 +70,16 @@ def _split(values: str | None) -> tuple[str, ...]:
 
 
 def _evaluate(db, program, project, horizon, method, landmark, events, completed_only=False,
-              sexes=None, age_bands=None) -> ImpactResult:
-    from analysis.impact.evaluation import ImpactEvaluation
-    from analysis.store import connect_readonly
+              sexes=None, age_bands=None) -> ImpactAnalysis:
+    from analysis.study import open_study
     from analysis.survival.episodes import Outcome, Selection
 
-    con = connect_readonly(resolved_db(db))
-    try:
-        return ImpactEvaluation(
-            program=program,
-            project=project,
-            horizon_days=horizon,
-            method=method,
-            landmark_days=landmark,
-            outcome=Outcome.from_types(events),
-            selection=Selection(sexes=_split(sexes), age_bands=_split(age_bands)),
-            variant="completed" if completed_only else "any",
-        ).fit(con)
-    finally:
-        con.close()
+    selection = Selection(sexes=_split(sexes), age_bands=_split(age_bands))
+    with open_study(resolved_db(db), outcome=Outcome.from_types(events),
+                    selection=selection) as study:
+        return study.impact(program, project, horizon_days=horizon, method=method,
+                            landmark_days=landmark,
+                            variant="completed" if completed_only else "any")
 
 
 @main.command("impact")
@@ -94,53 +90,66 @@ def _evaluate(db, program, project, horizon, method, landmark, events, completed
 @json_option
 @handle_errors
 def impact_command(db, program, project, horizon, method, landmark, events, completed_only,
-                   sexes, age_bands, min_cell, unsafe_analyst_output, as_json):
+                   sexes, age_bands, lang, min_cell, unsafe_analyst_output, as_json):
     """Compare a programme's participants with similar people who did not take part.
 
     Counts of 1 to --min-cell - 1 people, and numbers that would reveal them (along
     the attrition chain, or as a rate), are hidden: null in --json, whose top-level
     "disclosure" block says how.
     """
-    from analysis.disclosure import DisclosurePolicy, disclosure_block
-    from analysis.impact.publication import for_publication, hidden_counts, published_dict
+    from analysis.disclosure import DisclosurePolicy
 
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
-    raw = _evaluate(db, program, project, horizon, method, landmark, events,
-                    completed_only, sexes, age_bands)
-    sub_analysis = {"sex": list(_split(sexes)), "age_band": list(_split(age_bands)),
-                    "completed_only": completed_only}
+    impact = _evaluate(db, program, project, horizon, method, landmark, events,
+                       completed_only, sexes, age_bands)
     if as_json:
-        payload, withheld = published_dict(raw, policy, unsafe=unsafe_analyst_output)
-        emit_json({"disclosure": disclosure_block(k, unsafe=unsafe_analyst_output,
-                                                  hidden=withheld),
-                   **payload, "sub_analysis": sub_analysis})
+        emit_json(impact.as_dict(policy, unsafe=unsafe_analyst_output))
         return
-    result = for_publication(raw, policy, unsafe=unsafe_analyst_output)
-    hidden = hidden_counts(raw, policy)
-    last = len(raw.attrition) - 1
-    click.echo(f"Impact of {result.program} ({result.method}, {result.horizon_days} days)")
-    if sub_analysis["sex"] or sub_analysis["age_band"] or completed_only:
-        parts = [f"sex {', '.join(sub_analysis['sex'])}" if sub_analysis["sex"] else "",
-                 f"age band {', '.join(sub_analysis['age_band'])}" if sub_analysis["age_band"]
-                 else "", "completers only" if completed_only else ""]
-        click.echo("Sub-analysis: " + "; ".join(p for p in parts if p)
-                   + " (the same reporting rules apply)")
-    click.echo(result.summary_text)
-    for reason in result.verdict.reasons:
-        click.echo(f"  note: {reason}")
-    table = result.attrition
-    click.echo(
-        f"participants {table['participants'].iloc[0]}, eligible "
-        f"{table['participants'].iloc[last - 1]}, matched {table['participants'].iloc[last]}, "
-        f"comparison {table['comparison'].iloc[last]}"
-    )
+    _print_impact(translator(lang), impact, policy, unsafe=unsafe_analyst_output)
+
+
+#: How the text output names each ``--method`` (the code stays in --json).
+METHOD_WORDS = {"match": N_("match"), "iptw": N_("iptw")}
+
+
+def _print_impact(tr: Translator, impact: ImpactAnalysis, policy: DisclosurePolicy, *,
+                  unsafe: bool) -> None:
+    result = impact.published(policy, unsafe=unsafe)
+    click.echo(tr.plural("Impact of {program} ({method}, {n} day)",
+                         "Impact of {program} ({method}, {n} days)", result.horizon_days,
+                         program=result.program,
+                         method=tr(METHOD_WORDS[result.method]) if result.method in METHOD_WORDS
+                         else result.method))
+    chosen = impact.sub_analysis
+    if chosen["sex"] or chosen["age_band"] or chosen["completed_only"]:
+        parts = [tr("sex {values}", values=", ".join(chosen["sex"])) if chosen["sex"] else "",
+                 tr("age band {values}", values=", ".join(chosen["age_band"]))
+                 if chosen["age_band"] else "",
+                 tr("completers only") if chosen["completed_only"] else ""]
+        click.echo(tr("Sub-analysis: {parts} (the same reporting rules apply)",
+                      parts="; ".join(p for p in parts if p)))
+    click.echo(result.headline(tr.language))
+    for reason in result.reasons(tr.language):
+        click.echo("  " + tr("note: {reason}", reason=reason))
+
+    def shown(group: str, step: int) -> str:
+        value = impact.attrition_count(group, step, policy)
+        if value is not None:
+            return tr.number(value)
+        small = impact.attrition_hidden_as(group, step, policy) == "small"
+        return policy.label if small else tr("hidden")
+
+    click.echo(tr("participants {participants}, eligible {eligible}, matched {matched}, "
+                  "comparison {comparison}", participants=shown("participants", 0),
+                  eligible=shown("participants", -2), matched=shown("participants", -1),
+                  comparison=shown("comparison", -1)))
     hr = result.hazard_ratio
-    click.echo(
-        f"hazard ratio {hr.estimate:.2f} (95% CI {hr.lower:.2f}-{hr.upper:.2f}, p={hr.p:.3g})"
-    )
-    if result.cost is not None and ("participants", last) not in hidden:
-        click.echo(result.cost.statement)
+    click.echo(tr("hazard ratio {estimate} (95% CI {lower}-{upper}, p={p})",
+                  estimate=tr.number(hr.estimate, digits=2), lower=tr.number(hr.lower, digits=2),
+                  upper=tr.number(hr.upper, digits=2), p=f"{hr.p:.3g}"))
+    if result.cost is not None and impact.cost_shown(policy):
+        click.echo(cost_statement(result.cost, tr.language))
 
 
 @main.command("report")
@@ -157,21 +166,22 @@ def impact_command(db, program, project, horizon, method, landmark, events, comp
 @min_cell_option(unsafe=False)
 @handle_errors
 def report_command(db, program, project, horizon, method, landmark, events, completed_only,
-                   sexes, age_bands, out, min_cell):
+                   sexes, age_bands, lang, out, min_cell):
     """Write an offline, printable HTML impact report for a programme or project.
 
     The report is meant to leave the analyst's desk: every count of fewer than
     --min-cell people is hidden, and --min-cell may not be below 5.
     """
     from analysis.disclosure import DisclosurePolicy
-    from analysis.impact.report import build_report_html
 
     min_cell = checked_min_cell(min_cell, published=True)  # before any work: a refused k writes nothing
-    result = _evaluate(db, program, project, horizon, method, landmark, events,
+    impact = _evaluate(db, program, project, horizon, method, landmark, events,
                        completed_only, sexes, age_bands)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(build_report_html(result, policy=DisclosurePolicy(k=min_cell)), encoding="utf-8")
+    tmp.write_text(impact.report_html(DisclosurePolicy(k=min_cell), language=lang),
+                   encoding="utf-8")
     tmp.replace(path)
-    click.echo(f"report written to {path}")
+    tr = translator(lang)
+    click.echo(tr("report written to {path}", path=path))

@@ -96,17 +96,21 @@ class LazyGroup(click.Group):
 
     Parameters
     ----------
-    *args, **kwargs
+    name : str, optional
         As for :class:`click.Group`.
     lazy_commands : Mapping[str, LazyCommand]
         Every command of the group: name -> module and one-line help.
+    **kwargs
+        As for :class:`click.Group` (but ``commands``, which come from ``lazy_commands``).
     """
 
     commands: LazyCommands
 
-    def __init__(self, *args: Any, lazy_commands: Mapping[str, LazyCommand],
+    def __init__(self, name: str | None = None, *, lazy_commands: Mapping[str, LazyCommand],
                  **kwargs: Any) -> None:
-        super().__init__(*args, commands=LazyCommands(lazy_commands), **kwargs)
+        # ``name`` is click.Group's only positional parameter before ``commands``, which
+        # this class fills itself.
+        super().__init__(name, commands=LazyCommands(lazy_commands), **kwargs)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The "Commands" section of the help, laid out as :class:`click.Group` does.

@@ -1,8 +1,13 @@
-"""``desist km`` and ``desist cif``: recidivism curves and cumulative incidence."""
+"""``desist km`` and ``desist cif``: recidivism curves and cumulative incidence.
+
+Both go through :class:`analysis.study.Study`; what may be shown (the disclosure rules)
+comes with the results (:mod:`analysis.results`), and this module only prints it, in
+the language of ``--lang``.
+"""
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,7 +15,13 @@ from analysis import constants
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
+from analysis.cli.language import count_text, lang_option, percent_text, translator
 from analysis.errors import AnalysisError
+from analysis.i18n import N_, Translator
+
+if TYPE_CHECKING:
+    from analysis.disclosure import DisclosurePolicy
+    from analysis.results import CumulativeIncidenceAnalysis, KaplanMeierAnalysis
 
 DEFAULT_HORIZONS = ",".join(map(str, constants.DEFAULT_HORIZONS))
 
@@ -27,28 +38,6 @@ def _horizons(text: str) -> list[int]:
     return sorted(set(days))
 
 
-def _num(value):
-    """Float or None (for NaN), for JSON."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-def _pct(value) -> str:
-    value = _num(value)
-    return "   -  " if value is None else f"{100 * value:5.1f}%"
-
-
-def _open(db):
-    from analysis.store.schema import connect_readonly
-
-    con = connect_readonly(resolved_db(db))
-    # DuckDB's progress bar would mix with the output on long queries.
-    con.execute("SET enable_progress_bar = false")
-    return con
-
-
 def _common_options(func):
     # --min-group-size is the option's former name: groups below k are still refused.
     func = min_cell_option(aliases=("--min-group-size",))(func)
@@ -62,7 +51,24 @@ def _common_options(func):
                         help="Breakdown: a release field (facility, sex, offense_category, "
                              "release_region, release_type, age_band, release_year), an "
                              "imported covariate, or program:ID.")(func)
-    return func
+    return lang_option(func)
+
+
+def _study(db, events):
+    # the analysis stack: only when a command runs
+    from analysis.study import open_study
+    from analysis.survival.episodes import Outcome
+
+    return open_study(resolved_db(db), outcome=Outcome.from_types(events))
+
+
+def _small_counts_line(tr: Translator, policy: DisclosurePolicy) -> str:
+    return tr("Counts of 1 to {largest} releases, and numbers that would reveal them, are "
+              "shown as {label}.", largest=policy.k - 1, label=policy.label)
+
+
+def _events_text(tr: Translator, event_types) -> str:
+    return " / ".join(event_types) or tr("(no events)")
 
 
 @main.command("km")
@@ -70,7 +76,7 @@ def _common_options(func):
 @_common_options
 @json_option
 @handle_errors
-def km_command(db, by, events, horizons, min_cell, unsafe_analyst_output, as_json):
+def km_command(db, by, events, horizons, min_cell, unsafe_analyst_output, lang, as_json):
     """Kaplan–Meier recidivism curves, per group, with a log-rank test.
 
     Time zero is the release date; the outcome is the first event of the chosen
@@ -81,102 +87,60 @@ def km_command(db, by, events, horizons, min_cell, unsafe_analyst_output, as_jso
     fewer than --min-cell releases are refused; counts of 1 to k-1 people, numbers that
     would reveal one by subtraction, and rates that would, are null.
     """
-    from analysis.disclosure import (
-        DisclosurePolicy,
-        disclosure_block,
-        group_summary_hidden,
-        rate_discloses,
-    )
-    from analysis.survival.episodes import Outcome, materialize_episodes
-    from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
-    from analysis.survival.grouping import resolve_grouping
-    from analysis.survival.kaplan_meier import kaplan_meier_from_db
-    from analysis.views.estimates import events_by
-    from analysis.views.overview import complete_counts_hidden
+    from analysis.disclosure import DisclosurePolicy
 
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
     days = _horizons(horizons)
-    outcome = Outcome.from_types(events)
-    con = _open(db)
-    try:
+    with _study(db, events) as study:
+        fitted = study.kaplan_meier(by, min_group_size=k)
         if as_json:
-            fitted = kaplan_meier_from_db(con, by, outcome, min_group_size=k)
-        else:
-            # two analyses of the same episodes: compute them once
-            grouping = resolve_grouping(con, by)
-            cached = materialize_episodes(con, outcome)
-            fitted = kaplan_meier_from_db(con, by, min_group_size=k, cached=cached)
-            rates = fixed_horizon_rates_from_db(con, days, None, None, grouping.key_sql,
-                                                grouping.params, cached=cached,
-                                                label_sql=grouping.label_sql)
-    finally:
-        con.close()
-    at = fitted.result.at(days)
-    summary = fitted.result.summary
-    by_horizon = events_by(fitted.day_table, days)
-    groups, hidden = [], 0
-    for row in summary.itertuples(index=False):
-        rows = at[at["group"] == row.group].sort_values("days")
-        n = int(row.n)
-        hide_events, hide_risk = group_summary_hidden(
-            n, {"events": int(row.events)}, [int(v) for v in rows["n_risk"]], policy)
-        horizons_out = []
-        for i, h in enumerate(rows.itertuples(index=False)):
-            masked = h.n_risk < k or rate_discloses(by_horizon.get((row.group, int(h.days)), 0),
-                                                    n, policy)
-            shown = {name: None if masked else _num(getattr(h, name))
-                     for name in ("survival", "se", "lower", "upper", "recidivism")}
-            horizons_out.append({
-                "days": int(h.days), **shown,
-                "n_risk": None if i in hide_risk else int(h.n_risk),
-            })
-            hidden += 5 * masked + (i in hide_risk)
-        hidden += bool(hide_events)
-        groups.append({
-            "group": str(row.group), "n": n,
-            "events": None if hide_events else int(row.events),
-            "median_days": _num(row.median), "horizons": horizons_out,
-        })
-    logrank = fitted.logrank.as_dict() if fitted.logrank is not None else None
-    if as_json:
-        emit_json({"disclosure": disclosure_block(k, unsafe=unsafe_analyst_output,
-                                                  hidden=hidden),
-                   "event_types": list(fitted.event_types), "groups": groups,
-                   "logrank": logrank})
-        return
-    click.echo(f"Outcome: first {' / '.join(fitted.event_types) or '(no events)'} after release"
-               + (f"; by {by}" if by else ""))
-    click.echo("Recidivism = 1 - Kaplan–Meier (95% CI); 'complete' = share among releases "
-               "whose whole horizon is observed (exact 95% CI; see docs/metrics.md).")
-    click.echo(f"Counts of 1 to {k - 1} releases, and numbers that would reveal them, are "
-               f"shown as {policy.label}.")
+            emit_json(fitted.as_dict(policy, days, unsafe=unsafe_analyst_output))
+            return
+        # the same grouping and (cached) episodes as the curves
+        rates = study.fixed_horizon_rates(days, fitted.grouping).shown(policy)
+    _print_km(translator(lang), fitted, rates, policy, days)
+
+
+def _print_km(tr: Translator, fitted: KaplanMeierAnalysis, rates, policy: DisclosurePolicy,
+              days: list[int]) -> None:
+    groups = fitted.groups(policy, days)
+    what = _events_text(tr, fitted.event_types)
+    click.echo(tr("Outcome: first {events} after release; by {by}", events=what, by=fitted.by)
+               if fitted.by else tr("Outcome: first {events} after release", events=what))
+    click.echo(tr("Recidivism = 1 - Kaplan–Meier (95% CI); 'complete' = share among releases "
+                  "whose whole horizon is observed (exact 95% CI; see docs/metrics.md)."))
+    click.echo(_small_counts_line(tr, policy))
+    headers = (tr("days"), tr("recidivism"), tr("95% CI"), tr("at risk"), tr("complete"),
+               tr("95% CI"), tr("n"))
     for g in groups:
-        median = "not reached" if g["median_days"] is None else f"{g['median_days']:g} days"
-        events_text = policy.label if g["events"] is None else f"{g['events']:,}"
-        click.echo(f"\n{g['group']}: {g['n']:,} releases, {events_text} events, "
-                   f"median time to event {median}")
-        click.echo(f"  {'days':>6} {'recidivism':>10} {'95% CI':>17} {'at risk':>9}"
-                   f" {'complete':>9} {'95% CI':>17} {'n':>8}")
-        group_rates = rates[rates["group"] == g["group"]].sort_values("days")
-        hidden_n = complete_counts_hidden(group_rates, g["n"], policy)
-        group_rates = group_rates.set_index("days")
+        median = g["median_days"]
+        median_text = tr("not reached") if median is None else tr.plural(
+            "{count} day", "{count} days", median,
+            count=tr.number(median, digits=0 if float(median).is_integer() else 1))
+        events_text = (tr("{label} events", label=policy.label) if g["events"] is None
+                       else tr.plural("{count} event", "{count} events", g["events"],
+                                      count=tr.number(g["events"])))
+        click.echo("\n" + tr("{group}: {releases}, {events}, median time to event {median}",
+                             group=g["group"], median=median_text, events=events_text,
+                             releases=tr.plural("{count} release", "{count} releases",
+                                                g["n"], count=tr.number(g["n"]))))
+        click.echo(f"  {headers[0]:>6} {headers[1]:>10} {headers[2]:>17} {headers[3]:>9}"
+                   f" {headers[4]:>9} {headers[5]:>17} {headers[6]:>8}")
+        complete = rates[rates["group"] == g["group"]].set_index("days")
         for h in g["horizons"]:
-            r = group_rates.loc[h["days"]]
-            complete_masked = (rate_discloses(r["events"], r["n"], policy)
-                               or h["days"] in hidden_n)
-            rate, low, high = ((None, None, None) if complete_masked
-                               else (r["rate"], r["lower"], r["upper"]))
-            rec_ci = (f"{_pct(None if h['upper'] is None else 1 - h['upper'])}-"
-                      f"{_pct(None if h['lower'] is None else 1 - h['lower'])}")
-            at_risk = policy.label if h["n_risk"] is None else f"{h['n_risk']:,}"
-            n_text = policy.label if h["days"] in hidden_n else f"{int(r['n']):,}"
-            click.echo(f"  {h['days']:>6} {_pct(h['recidivism']):>10} {rec_ci:>17} "
-                       f"{at_risk:>9} {_pct(rate):>9} "
-                       f"{_pct(low) + '-' + _pct(high):>17} {n_text:>8}")
-    if logrank is not None:
-        click.echo(f"\nLog-rank test: chi2 = {logrank['chi2']:.3f} on {logrank['df']} df, "
-                   f"p = {logrank['p']:.4g}")
+            r = complete.loc[h["days"]]
+            rec_ci = (f"{percent_text(tr, None if h['upper'] is None else 1 - h['upper'])}-"
+                      f"{percent_text(tr, None if h['lower'] is None else 1 - h['lower'])}")
+            complete_ci = percent_text(tr, r["lower"]) + "-" + percent_text(tr, r["upper"])
+            click.echo(f"  {h['days']:>6} {percent_text(tr, h['recidivism']):>10} "
+                       f"{rec_ci:>17} {count_text(tr, h['n_risk'], policy.label):>9} "
+                       f"{percent_text(tr, r['rate']):>9} {complete_ci:>17} "
+                       f"{count_text(tr, r['n'], policy.label):>8}")
+    if fitted.logrank is not None:
+        test = fitted.logrank
+        click.echo("\n" + tr("Log-rank test: chi2 = {chi2} on {df} df, p = {p}",
+                             chi2=f"{test.chi2:.3f}", df=test.df, p=f"{test.p:.4g}"))
 
 
 @main.command("cif")
@@ -186,7 +150,7 @@ def km_command(db, by, events, horizons, min_cell, unsafe_analyst_output, as_jso
               help="Split the competing end by reason (death, deportation, emigration).")
 @json_option
 @handle_errors
-def cif_command(db, by, events, horizons, min_cell, unsafe_analyst_output, by_reason,
+def cif_command(db, by, events, horizons, min_cell, unsafe_analyst_output, lang, by_reason,
                 as_json):
     """Cumulative incidence of reoffending with competing risks (Aalen–Johansen).
 
@@ -200,73 +164,52 @@ def cif_command(db, by, events, horizons, min_cell, unsafe_analyst_output, by_re
     counts of 1 to k-1 people, numbers that would reveal one by subtraction, and
     incidences of such counts, are null.
     """
-    from analysis.disclosure import (
-        DisclosurePolicy,
-        disclosure_block,
-        group_summary_hidden,
-        rate_discloses,
-    )
-    from analysis.survival.competing_risks import cumulative_incidence_from_db
-    from analysis.survival.episodes import Outcome
+    from analysis.disclosure import DisclosurePolicy
 
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
     days = _horizons(horizons)
-    outcome = Outcome.from_types(events)
-    con = _open(db)
-    try:
-        result, types = cumulative_incidence_from_db(
-            con, by, outcome, by_reason=by_reason, min_group_size=k)
-    finally:
-        con.close()
-    at = result.at(days)
-    table = result.table
-    groups, hidden = [], 0
-    for group, summ in result.summary.groupby("group", sort=False):
-        rows = at[at["group"] == group]
-        n = int(summ["n"].iloc[0])
-        counts = {r.cause: int(r.events) for r in summ.itertuples(index=False)}
-        risk = [int(rows.loc[rows["days"] == d, "n_risk"].iloc[0]) for d in days]
-        hide_events, hide_risk = group_summary_hidden(n, counts, risk, policy)
-        mine = table[table["group"] == group]
-        horizons_out = []
-        for i, d in enumerate(days):
-            at_d = rows[rows["days"] == d]
-            cif = {}
-            for r in at_d.itertuples(index=False):
-                by_then = int(mine.loc[(mine["cause"] == r.cause) & (mine["time"] <= d),
-                                       "n_event"].sum())
-                masked = risk[i] < k or rate_discloses(by_then, n, policy)
-                hidden += 4 * masked
-                cif[r.cause] = {name: None if masked else _num(getattr(r, column))
-                                for name, column in (("estimate", "cif"), ("se", "se"),
-                                                     ("lower", "lower"), ("upper", "upper"))}
-            horizons_out.append({"days": d, "n_risk": None if i in hide_risk else risk[i],
-                                 "cif": cif})
-            hidden += i in hide_risk
-        hidden += len(hide_events)
-        groups.append({"group": str(group), "n": n,
-                       "events": {c: None if c in hide_events else v for c, v in counts.items()},
-                       "horizons": horizons_out})
+    with _study(db, events) as study:
+        fitted = study.cumulative_incidence(by, by_reason=by_reason, min_group_size=k)
     if as_json:
-        emit_json({"disclosure": disclosure_block(k, unsafe=unsafe_analyst_output,
-                                                  hidden=hidden),
-                   "event_types": list(types), "causes": list(result.causes), "groups": groups})
+        emit_json(fitted.as_dict(policy, days, unsafe=unsafe_analyst_output))
         return
-    click.echo(f"Cumulative incidence (Aalen–Johansen) of first "
-               f"{' / '.join(types) or '(no events)'} after release, with competing ends"
-               + (f"; by {by}" if by else ""))
-    click.echo(f"Counts of 1 to {k - 1} releases, and numbers that would reveal them, are "
-               f"shown as {policy.label}.")
+    _print_cif(translator(lang), fitted, policy, days)
+
+
+#: How the text output names each cause (the codes stay English in --json).
+CAUSE_WORDS = {"reoffence": N_("reoffence"), "competing": N_("competing"),
+               "death": N_("death"), "deportation": N_("deportation"),
+               "emigration": N_("emigration")}
+
+
+def _cause(tr: Translator, cause: str) -> str:
+    return tr(CAUSE_WORDS[cause]) if cause in CAUSE_WORDS else cause
+
+
+def _print_cif(tr: Translator, fitted: CumulativeIncidenceAnalysis, policy: DisclosurePolicy,
+               days: list[int]) -> None:
+    groups = fitted.groups(policy, days)
+    what = _events_text(tr, fitted.event_types)
+    click.echo(tr("Cumulative incidence (Aalen–Johansen) of first {events} after release, "
+                  "with competing ends; by {by}", events=what, by=fitted.grouping.spec)
+               if fitted.grouping.spec else
+               tr("Cumulative incidence (Aalen–Johansen) of first {events} after release, "
+                  "with competing ends", events=what))
+    click.echo(_small_counts_line(tr, policy))
     for g in groups:
-        counts = ", ".join(f"{c} {policy.label if n is None else f'{n:,}'}"
+        counts = ", ".join(f"{_cause(tr, c)} {count_text(tr, n, policy.label)}"
                            for c, n in g["events"].items())
-        click.echo(f"\n{g['group']}: {g['n']:,} releases ({counts})")
-        header = "".join(f" {c:>24}" for c in result.causes)
-        click.echo(f"  {'days':>6}{header} {'at risk':>9}")
+        click.echo("\n" + tr("{group}: {releases} ({counts})", group=g["group"], counts=counts,
+                             releases=tr.plural("{count} release", "{count} releases",
+                                                g["n"], count=tr.number(g["n"]))))
+        header = "".join(f" {_cause(tr, c):>24}" for c in fitted.causes)
+        days_head, at_risk_head = tr("days"), tr("at risk")
+        click.echo(f"  {days_head:>6}{header} {at_risk_head:>9}")
         for h in g["horizons"]:
             cells = "".join(
-                f" {_pct(v['estimate']) + ' (' + _pct(v['lower']) + '-' + _pct(v['upper']) + ')':>24}"
+                " " + (f"{percent_text(tr, v['estimate'])} ({percent_text(tr, v['lower'])}-"
+                       f"{percent_text(tr, v['upper'])})").rjust(24)
                 for v in h["cif"].values())
-            at_risk = policy.label if h["n_risk"] is None else f"{h['n_risk']:,}"
-            click.echo(f"  {h['days']:>6}{cells} {at_risk:>9}")
+            click.echo(f"  {h['days']:>6}{cells} "
+                       f"{count_text(tr, h['n_risk'], policy.label):>9}")

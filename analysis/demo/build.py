@@ -64,11 +64,49 @@ def build_demo(
 ) -> DemoBuild:
     """Write the demo dataset (to ``out``, else a temporary folder) and import it into ``db``.
 
+    The data are synthetic, plainly fictional and have known programme effects
+    (docs/demo-data.md); they go through the same importer as real data, and the
+    dashboard's default views are stored after the import.
+
+    Parameters
+    ----------
+    db : str or Path
+        The study database to create.
+    releases : int, optional
+        Number of releases to generate (default 20,000).
+    seed : int, optional
+        Random seed: the same seed gives the same dataset.
+    out : str or Path, optional
+        Folder to keep the generated CSV files in; a temporary folder when omitted.
+    replace : bool, optional
+        Delete an existing ``db`` first (its key is kept).
+    model : DemoModel, optional
+        The simulation's parameters (programme effects, hazards); the documented
+        defaults when omitted.
+
+    Returns
+    -------
+    DemoBuild
+        ``summary`` (what was generated), ``report`` (the import report) and
+        ``dataset_dir`` (``out``, or None).
+
     Raises
     ------
     DesistError
         When ``db`` already exists and ``replace`` is False, or ``out`` holds other
         table files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> built = build_demo(folder / "demo.duckdb", releases=200, seed=1, out=folder / "csv")
+    >>> sorted(p.name for p in built.dataset_dir.iterdir())
+    ['events.csv', 'participation.csv', 'programs.csv', 'releases.csv', 'truth.json']
+    >>> build_demo(folder / "demo.duckdb", releases=200)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DesistError: ... already exists; delete it or pass --replace to rebuild the demo database
     """
     db = Path(db)
     if db.exists():

@@ -25,6 +25,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.impact.rules import Reason
+from analysis.impact.wording import COVARIATE_CONSTANT, COVARIATE_EMPTY, POST_RELEASE_LANDMARK
+from analysis.survival.cox_study import PARTICIPATIONS, one_of
 from analysis.survival.episodes import Outcome, Selection, build_episodes
 from analysis.survival.exposures import TIME_VARYING_SETTINGS, add_exposures
 
@@ -40,6 +43,8 @@ DEFAULT_COVARIATES: tuple[str, ...] = (
 )
 CATEGORICAL_COVARIATES: tuple[str, ...] = ("sex", "offense_category", "facility", "release_year")
 DEFAULT_LANDMARK_DAYS = 90
+#: Columns of an attrition table (words by :func:`analysis.impact.wording.attrition_table`).
+ATTRITION_COLUMNS = ("step", "participants", "comparison", "removed")
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,10 @@ class Cohort:
     programmes: Programmes
     covariates: tuple[str, ...]
     landmark_days: int | None
-    attrition: pd.DataFrame  # step, participants, comparison, note
-    notes: tuple[str, ...]
+    #: step (a code of :data:`analysis.impact.wording.ATTRITION_STEPS`), participants,
+    #: comparison, removed (the count the step's note quotes, or None)
+    attrition: pd.DataFrame
+    notes: tuple[Reason, ...]
 
 
 def resolve_programmes(
@@ -110,14 +117,15 @@ def resolve_programmes(
 
 def _usable_covariates(
     episodes: pd.DataFrame, wanted: tuple[str, ...]
-) -> tuple[tuple[str, ...], list[str]]:
-    notes, usable = [], []
+) -> tuple[tuple[str, ...], list[Reason]]:
+    notes: list[Reason] = []
+    usable = []
     for name in wanted:
         column = episodes[name]
         if column.isna().all():
-            notes.append(f"covariate {name} is empty in this database and was left out")
+            notes.append(Reason(COVARIATE_EMPTY, {"name": name}))
         elif column.nunique(dropna=True) <= 1 and not column.isna().any():
-            notes.append(f"covariate {name} has a single value and was left out")
+            notes.append(Reason(COVARIATE_CONSTANT, {"name": name}))
         else:
             usable.append(name)
     return tuple(usable), notes
@@ -158,14 +166,12 @@ def build_cohort(
     if episodes.empty:
         raise AnalysisError("no releases in the selection")
     post_release = programmes.setting == "post_release"
-    exposure = add_exposures(con, episodes, list(programmes.ids), exposure="ever", variant=variant)
-    notes: list[str] = []
+    exposure = add_exposures(con, episodes, list(programmes.ids), exposure="ever",
+                             variant=one_of("variant", variant, PARTICIPATIONS))
+    notes: list[Reason] = []
     if post_release:
         frame = _landmark(episodes, exposure.frame, programmes.ids, landmark_days)
-        notes.append(
-            f"Post-release programme: compared at day {landmark_days} after release among people "
-            "still in the community and free of reoffending then; participants started by that day."
-        )
+        notes.append(Reason(POST_RELEASE_LANDMARK, {"day": int(landmark_days)}))
     else:
         took_part = exposure.frame[list(programmes.ids)].max(axis=1).astype(bool)
         frame = exposure.frame.assign(treated=took_part.to_numpy())
@@ -173,13 +179,8 @@ def build_cohort(
     participants_total = int(treated.sum())
     if participants_total == 0:
         raise AnalysisError(f"{programmes.label} has no participants in the selection")
-    steps = [
-        (
-            "releases with the programme / without it",
-            participants_total,
-            int((~treated).sum()),
-            "",
-        )
+    steps: list[tuple[str, int, int, int | None]] = [
+        ("start", participants_total, int((~treated).sum()), None)
     ]
     # Each step narrows a mask over the releases; rows are taken once, at the end.
     kept = np.ones(len(frame), dtype=bool)
@@ -192,12 +193,8 @@ def build_cohort(
         leavers = took_part & ~treated
         kept &= ~leavers
         steps.append(
-            (
-                "comparison without non-completing participants",
-                participants_total,
-                int((kept & ~treated).sum()),
-                f"{int(leavers.sum())} releases that took part without completing excluded",
-            )
+            ("completers", participants_total, int((kept & ~treated).sum()),
+             int(leavers.sum()))
         )
 
     places = frame[["facility", "release_date"]]
@@ -211,12 +208,7 @@ def build_cohort(
     excluded = int((kept & ~available).sum())
     kept &= available
     steps.append(
-        (
-            "programme available (same facility and period)",
-            participants_total,
-            int((kept & ~treated).sum()),
-            f"{excluded} releases from facilities or periods without the programme excluded",
-        )
+        ("available", participants_total, int((kept & ~treated).sum()), excluded)
     )
     rows = np.flatnonzero(kept)
     present = [c for c in covariates if c in frame]
@@ -230,21 +222,32 @@ def build_cohort(
     )
     rows = rows[complete]
     steps.append(
-        (
-            "eligible (covariates known)",
-            int(treated[rows].sum()),
-            int((~treated[rows]).sum()),
-            f"{int((~complete).sum())} releases with a missing numeric covariate excluded",
-        )
+        ("eligible", int(treated[rows].sum()), int((~treated[rows]).sum()),
+         int((~complete).sum()))
     )
     frame = frame.take(rows).reset_index(drop=True)
     for name in usable:
         if name in CATEGORICAL_COVARIATES:
             frame[name] = _as_text(frame[name])
-    attrition = pd.DataFrame(steps, columns=["step", "participants", "comparison", "note"])
+    attrition = attrition_frame(steps)
     return Cohort(
         frame, programmes, usable, landmark_days if post_release else None, attrition, tuple(notes)
     )
+
+
+def attrition_frame(steps: list[tuple[str, int, int, int | None]]) -> pd.DataFrame:
+    """Attrition rows ``(step, participants, comparison, removed)`` as a table.
+
+    ``removed`` stays whole numbers and None (a float column would write 7 as 7.0).
+
+    Examples
+    --------
+    >>> attrition_frame([("start", 700, 9000, None), ("eligible", 680, 8800, 20)])["removed"].tolist()
+    [None, 20]
+    """
+    frame = pd.DataFrame([step[:3] for step in steps], columns=list(ATTRITION_COLUMNS[:3]))
+    frame["removed"] = pd.Series([step[3] for step in steps], dtype=object)
+    return frame
 
 
 def _landmark(episodes: pd.DataFrame, split: pd.DataFrame, ids, landmark: int) -> pd.DataFrame:

@@ -15,9 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from analysis.i18n import translator
+
 
 @dataclass(frozen=True)
 class CostEffectiveness:
+    """The numbers of a cost-effectiveness statement; :func:`cost_statement` words them."""
+
     currency: str
     participants: int
     cost_per_participant: float
@@ -29,14 +33,55 @@ class CostEffectiveness:
     cost_per_reoffence_avoided_range: tuple[float, float | None] | None
     number_needed_to_treat: float | None
     reduction_shown: bool
-    statement: str
+
+    @property
+    def statement(self) -> str:
+        """The statement in English (the ``statement`` of the JSON contract)."""
+        return cost_statement(self)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {**{k: getattr(self, k) for k in self.__dataclass_fields__},
+                "statement": self.statement}
 
 
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}".strip()
+def cost_statement(cost: CostEffectiveness, language: str = "en") -> str:
+    """What the programme cost and what each avoided reoffence cost, in ``language``.
+
+    Examples
+    --------
+    >>> ce = cost_effectiveness(200, 500, "EUR", (0.05, -0.10, 0.20), 0.02)
+    >>> print(cost_statement(ce))
+    The programme cost 100,000 EUR for 200 participants. The results do not show that it reduced reoffending (the likely range includes no reduction), so no cost per reoffence avoided can be given.
+    >>> print(cost_statement(ce, "fr").replace("\N{NO-BREAK SPACE}", " ").replace("\N{NARROW NO-BREAK SPACE}", " "))
+    Le programme a coûté 100 000 EUR pour 200 participants. Les résultats ne montrent pas qu'il ait réduit la récidive (la fourchette probable inclut l'absence de baisse) : aucun coût par récidive évitée ne peut donc être donné.
+    """
+    tr = translator(language)
+
+    def money(value: float) -> str:
+        return f"{tr.number(value)} {cost.currency}".strip()
+
+    text = tr.plural("The programme cost {total} for {n} participant.",
+                     "The programme cost {total} for {n} participants.",
+                     cost.participants, total=money(cost.total_cost))
+    if not cost.reduction_shown or cost.cost_per_reoffence_avoided is None:
+        return text + " " + tr(
+            "The results do not show that it reduced reoffending (the likely range includes "
+            "no reduction), so no cost per reoffence avoided can be given.")
+    low, high = cost.cost_per_reoffence_avoided_range or (math.nan, math.nan)
+    text += " " + tr(
+        "It avoided about {avoided} reoffences (likely between {low} and {high}), about "
+        "{per} per reoffence avoided (likely between {per_low} and {per_high}).",
+        # whole reoffences in plain digits, as the JSON's English statement always wrote them
+        avoided=f"{cost.reoffences_avoided:.0f}", low=f"{cost.reoffences_avoided_lower:.0f}",
+        high=f"{cost.reoffences_avoided_upper:.0f}",
+        per=money(cost.cost_per_reoffence_avoided), per_low=money(low),
+        per_high=money(high if high is not None else math.nan))
+    if cost.number_needed_to_treat is not None:
+        text += " " + tr.plural(
+            "About {n} person took part for each person kept from reoffending.",
+            "About {n} people took part for each person kept from reoffending.",
+            math.ceil(cost.number_needed_to_treat))
+    return text
 
 
 def cost_effectiveness(
@@ -74,24 +119,9 @@ def cost_effectiveness(
     if shown:
         per = total / avoided
         # Fewer avoided reoffences mean a higher cost each: the bounds swap.
-        per_range = (total / avoided_high, total / avoided_low)
-        statement = (
-            f"The programme cost {_money(total, currency)} for {participants} participants. "
-            f"It avoided about {avoided:.0f} reoffences (likely between {avoided_low:.0f} and "
-            f"{avoided_high:.0f}), about {_money(per, currency)} per reoffence avoided "
-            f"(likely between {_money(per_range[0], currency)} and {_money(per_range[1], currency)})."
-        )
-        if nnt is not None:
-            statement += (
-                f" About {math.ceil(nnt)} people took part for each person kept from reoffending."
-            )
+        per_range: tuple[float, float | None] | None = (total / avoided_high, total / avoided_low)
     else:
         per, per_range = None, None
-        statement = (
-            f"The programme cost {_money(total, currency)} for {participants} participants. "
-            "The results do not show that it reduced reoffending (the likely range includes no "
-            "reduction), so no cost per reoffence avoided can be given."
-        )
     return CostEffectiveness(
         currency=currency,
         participants=participants,
@@ -104,5 +134,4 @@ def cost_effectiveness(
         cost_per_reoffence_avoided_range=per_range,
         number_needed_to_treat=nnt,
         reduction_shown=shown,
-        statement=statement,
     )

@@ -39,10 +39,12 @@ from analysis.constants import DEFAULT_HORIZONS
 from analysis.errors import AnalysisError
 from analysis.impact.balance import att_weights, balance_table
 from analysis.impact.cohort import (
+    ATTRITION_COLUMNS,
     CATEGORICAL_COVARIATES,
     DEFAULT_COVARIATES,
     DEFAULT_LANDMARK_DAYS,
     Cohort,
+    attrition_frame,
     build_cohort,
     events_in_window,
     resolve_programmes,
@@ -50,8 +52,14 @@ from analysis.impact.cohort import (
 from analysis.impact.cost import CostEffectiveness, cost_effectiveness
 from analysis.impact.matching import DEFAULT_CALIPER_SD, match_nearest
 from analysis.impact.propensity import PropensityScore
-from analysis.impact.rules import Verdict, judge
-from analysis.impact.wording import impact_sentence
+from analysis.impact.rules import Reason, Verdict, judge
+from analysis.impact.wording import (
+    IMBALANCED,
+    attrition_table,
+    impact_sentence,
+    reason_text,
+    verdict_reasons,
+)
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import Outcome, Selection
 from analysis.survival.kaplan_meier import KaplanMeier
@@ -89,9 +97,12 @@ class HazardRatio(Estimate):
     def of_term(cls, model: CoxModel, term: str) -> HazardRatio:
         """The hazard ratio of ``term`` in a fitted model."""
         row = model.summary.set_index("term").loc[term]
+        fit = model.result_
+        if fit is None:  # summary above has already raised this for an unfitted model
+            raise AnalysisError("the model is not fitted yet: call fit() first")
         return cls(float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"]),
                    float(row["p"]), str(row["se_type"]), float(row["se_model"]),
-                   float(row["se_robust"]), model.result_.cluster)
+                   float(row["se_robust"]), fit.cluster)
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "se_type": self.se_type, "se_model": self.se_model,
@@ -138,9 +149,12 @@ class ImpactResult:
     overlap: pd.DataFrame
     curves: pd.DataFrame
     verdict: Verdict
-    summary_text: str
+    summary_text: str  # the headline in English (the JSON contract): see headline()
     cost: CostEffectiveness | None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Reason, ...] = field(default=())
+    #: Counts hidden by disclosure control, by name in ``counts`` -> their label ("<10");
+    #: set by :func:`analysis.impact.publication.for_publication`.
+    hidden_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def significant(self) -> bool:
@@ -149,6 +163,26 @@ class ImpactResult:
     @property
     def reportable(self) -> bool:
         return self.verdict.reportable
+
+    def headline(self, language: str = "en") -> str:
+        """The plain-words headline in ``language``; a count hidden for publication stays
+        hidden (in English it is :attr:`summary_text`)."""
+        part, comp = self.participants, self.comparison
+        return impact_sentence(
+            participant_rate=part.rate, comparison_rate=comp.rate,
+            difference_lower=self.difference.lower, difference_upper=self.difference.upper,
+            horizon_days=self.horizon_days, verdict=self.verdict,
+            participants_with_outcomes=self.hidden_labels.get(
+                "participants_with_outcomes", part.with_outcome),
+            language=language)
+
+    def reasons(self, language: str = "en") -> list[str]:
+        """Why the rules limit what is said, in ``language``."""
+        return verdict_reasons(self.verdict, language)
+
+    def note_texts(self, language: str = "en") -> list[str]:
+        """The notes on who was compared, in ``language``."""
+        return [reason_text(note, language) for note in self.notes]
 
     def _repr_html_(self) -> str:
         """Notebook display: the headline, the rates and the estimates."""
@@ -166,7 +200,7 @@ class ImpactResult:
         ).T
         return (
             f"<h4>Impact of {html.escape(self.program)} ({self.method}, {self.horizon_days} days)</h4>"
-            f"<p>{html.escape(self.summary_text)}</p>"
+            f"<p>{html.escape(self.headline())}</p>"
             + rates.to_html(float_format=lambda v: f"{v:.3f}")
             + estimates.to_html(float_format=lambda v: f"{v:.3g}")
         )
@@ -181,7 +215,7 @@ class ImpactResult:
             "landmark_days": self.landmark_days,
             "event_types": list(self.event_types),
             "counts": self.counts,
-            "attrition": self.attrition.to_dict("records"),
+            "attrition": attrition_table(self.attrition).to_dict("records"),
             "participants": self.participants.as_dict(),
             "comparison": self.comparison.as_dict(),
             "difference": self.difference.as_dict(),
@@ -192,11 +226,11 @@ class ImpactResult:
             "naive": self.naive,
             "significant": self.significant,
             "reportable": self.reportable,
-            "rules": list(self.verdict.reasons),
+            "rules": self.reasons(),
             "balance": self.balance[["covariate", "smd_before", "smd_after"]].to_dict("records"),
             "cost": self.cost.as_dict() if self.cost else None,
             "summary_text": self.summary_text,
-            "notes": list(self.notes),
+            "notes": self.note_texts(),
         }
 
 
@@ -205,20 +239,39 @@ class ImpactEvaluation:
 
     Parameters
     ----------
-    program, project
+    program, project : str, optional
         One programme id, or a project/funder name (all its programmes together).
-    horizon_days
-        Follow-up horizon of the headline rate (default one year).
-    method
-        ``"match"`` (primary) or ``"iptw"`` (sensitivity).
-    outcome
+    horizon_days : int, optional
+        Follow-up horizon of the headline rate, in days since release (since the
+        landmark for post-release programmes); default 365. Below 1 is refused
+        (:class:`~analysis.errors.AnalysisError`).
+    method : {"match", "iptw"}, optional
+        ``"match"`` (primary) or ``"iptw"`` (sensitivity); anything else is refused.
+    outcome : Outcome, optional
         Which events count (default: every type present).
-    covariates
+    selection : Selection, optional
+        Which releases take part in the evaluation, participants and comparison alike
+        (default ``None``: every release). :meth:`fit` refuses a selection with no
+        releases, or with no participant of the programme.
+    covariates : tuple of str, optional
         Baseline covariates for the propensity score and the adjusted Cox model.
-    landmark_days
-        Landmark for post-release programmes.
-    variant
+    landmark_days : int, optional
+        Landmark for post-release programmes, in days since release (default 90):
+        only releases still followed and free of reoffending after that day are
+        compared, participants being those who started the programme before it. Not
+        used for in-prison programmes.
+    caliper_sd : float, optional
+        Widest distance allowed between a participant and their comparison person, in
+        standard deviations of the logit of the propensity score over all eligible
+        releases (default 0.2, Austin 2011). Participants with no unused comparison
+        person that close stay unmatched; when none is matched, :meth:`fit` refuses.
+        Used by ``method="match"`` only.
+    variant : {"any", "completed"}, optional
         ``"any"`` participation or ``"completed"`` only (in-prison programmes).
+    seed : int, optional
+        Seed of the random order in which participants are matched (greedy matching
+        without replacement): the same seed gives the same pairs. Used by
+        ``method="match"`` only; default 20240601.
 
     Examples
     --------
@@ -408,25 +461,11 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
         verdict=verdict,
         participants_with_outcomes=part.with_outcome,
     )
-    attrition = pd.concat(
-        [
-            cohort.attrition,
-            pd.DataFrame(
-                [
-                    (
-                        "matched" if method == "match" else "weighted",
-                        matched_count,
-                        int((~group).sum()),
-                        f"{unmatched} participants without a comparison person within the caliper"
-                        if method == "match"
-                        else "every eligible release, weighted",
-                    )
-                ],
-                columns=cohort.attrition.columns,
-            ),
-        ],
-        ignore_index=True,
-    )
+    last_step = (("matched", matched_count, int((~group).sum()), int(unmatched))
+                 if method == "match" else ("weighted", matched_count, int((~group).sum()), None))
+    attrition = attrition_frame([
+        *cohort.attrition[list(ATTRITION_COLUMNS)].itertuples(index=False, name=None),
+        last_step])
     counts = {
         "participants": int(cohort.attrition["participants"].iloc[0]),
         "eligible": int(treated.sum()),
@@ -439,10 +478,8 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     naive = prepared.naive
     notes = list(cohort.notes)
     if balance["imbalanced_after"].any():
-        notes.append(
-            "Some covariates remain imbalanced after adjustment (|SMD| > 0.1): "
-            + ", ".join(balance.loc[balance["imbalanced_after"], "covariate"])
-        )
+        notes.append(Reason(IMBALANCED, {"covariates": tuple(
+            balance.loc[balance["imbalanced_after"], "covariate"])}))
     return ImpactResult(
         program=cohort.programmes.label,
         program_ids=cohort.programmes.ids,
@@ -571,7 +608,7 @@ def _frequency(events: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> 
     ``events`` is NaN for people whose follow-up does not cover the window.
     """
     complete = ~np.isnan(events)
-    result = {}
+    result: dict[str, float | int | dict] = {}
     stats = {}
     for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
         chosen = complete & (treated == flag)
@@ -652,7 +689,7 @@ def _later_horizons(tables: dict, time: np.ndarray, treated: np.ndarray, horizon
     for days in DEFAULT_HORIZONS[1:]:
         if days <= horizon:
             continue
-        row = {"days": days}
+        row: dict[str, float] = {"days": days}
         for name, flag in ((PARTICIPANTS, True), (COMPARISON, False)):
             if (time[treated == flag] >= days).sum() < 10:
                 break

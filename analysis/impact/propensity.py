@@ -37,13 +37,13 @@ def design_matrix(
     unknown = [c for c in covariates if c not in frame.columns]
     if unknown:
         raise AnalysisError(f"unknown covariate(s): {', '.join(unknown)}")
-    categorical = set(categorical or [])
+    as_categories = set(categorical or [])
     names: list[str] = []
     values: list[np.ndarray] = []
     for name in covariates:
         column = frame[name]
         is_text = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
-        if name in categorical or is_text:
+        if name in as_categories or is_text:
             for level, indicator in _indicators(column):
                 names.append(f"{name}[{level}]")
                 values.append(indicator)
@@ -119,7 +119,8 @@ def independent_columns(matrix: pd.DataFrame) -> list[str]:
     """
     rows = len(matrix)
     exog = np.column_stack([np.ones(rows), matrix.to_numpy(dtype=float)])
-    triangle = np.linalg.qr(exog, mode="r")
+    # numpy's stubs give every mode a QRResult, but mode="r" returns the R factor alone
+    triangle: np.ndarray = np.linalg.qr(exog, mode="r")  # type: ignore[assignment]
     eps = np.finfo(float).eps
     kept: list[str] = []
     basis = [0]

@@ -1,14 +1,16 @@
 """An impact result made safe to show outside the analyst's own screen.
 
-Every count between 1 and ``k - 1`` becomes ``"<k"``: attrition counts, numbers inside
-the attrition notes and the rules' wording, and propensity-score bins holding fewer
-than ``k`` people of a group. Curves are cut where fewer than ``k`` remain at risk by the
+Every count between 1 and ``k - 1`` becomes ``"<k"``: attrition counts, the counts the
+attrition notes quote (``removed``), the count of participants with outcomes quoted by
+the rules and the headline (a label in the verdict's reasons and in
+``hidden_labels``: every language then writes the label, never the number), and
+propensity-score bins holding fewer than ``k`` people of a group. Curves are cut where fewer than ``k`` remain at risk by the
 chart code (:func:`analysis.disclosure.truncate_curve`). Rates and hazard ratios are
 only reported at all when the impact rules allow it (at least 60 participants).
 
 Complementary suppression (:func:`hidden_counts`): the attrition table is a chain —
-each step's ``before = after + removed`` (the removed count is in the step's note, or
-not shown at all), the eligible participants are the matched plus the unmatched, and
+each step's ``before = after + removed`` (the removed count is quoted by the step's
+note, or not shown at all), the eligible participants are the matched plus the unmatched, and
 the first step's two groups add up to the selection's releases. Those relations, and
 those between a group's size, the people with a known outcome and those who reoffended,
 are solved exactly (:func:`analysis.disclosure.linked_suppression`): a count hidden
@@ -22,6 +24,7 @@ two can never disagree about what is hidden.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,8 +37,8 @@ from analysis.disclosure import (
     truncate_curve,
 )
 from analysis.impact.evaluation import ImpactResult
-from analysis.impact.wording import horizon_words
-from analysis.impact.wording_locales import WORDINGS, SmallCount
+from analysis.impact.rules import NOT_REPORTED
+from analysis.impact.wording import SECONDARY_LABEL, attrition_table, horizon_words
 
 
 def count_label(value, policy: DisclosurePolicy) -> str:
@@ -70,40 +73,8 @@ def suppress_numbers_in_text(text: str, policy: DisclosurePolicy) -> str:
                   lambda m: count_label(int(m.group(0)), policy), text)
 
 
-def hide_small_mentions(text: str, policy: DisclosurePolicy, also=frozenset()) -> str:
-    """Counts quoted in the rules' wording: "only 32 participants", "(32)".
-
-    Thresholds in the same sentences ("at least 60") are rules, not people, so only the
-    count of participants and a number in parentheses are rewritten (and counts in
-    ``also``, hidden to protect another). Every language of
-    :mod:`analysis.impact.wording_locales` names its phrase; a hidden count takes the
-    language's plural form whatever its value, so the noun cannot reveal a count of 1.
-
-    Examples
-    --------
-    >>> hide_small_mentions("only 7 participants (at least 60 needed)", DisclosurePolicy(k=10))
-    'only <10 participants (at least 60 needed)'
-    >>> hide_small_mentions("только 1 участник был под наблюдением", DisclosurePolicy(k=10))
-    'только <10 участников были под наблюдением'
-    """
-    def hide(small: SmallCount):
-        def replace_match(match: re.Match) -> str:
-            if 0 < int(match.group("n")) < policy.k or int(match.group("n")) in also:
-                return small.hidden.format(label=policy.label)
-            return match.group(0)
-        return replace_match
-
-    for words in WORDINGS.values():
-        for small in words.small_counts:
-            text = re.sub(small.pattern, hide(small), text)
-    return re.sub(r"(?<=\()\d+(?=\))", lambda m: count_label(int(m.group(0)), policy), text)
-
-
-#: Shown for a count hidden only so that a smaller hidden count cannot be recovered.
-SECONDARY_LABEL = "hidden"
 #: The attrition step whose note counts participants only (the unmatched).
 MATCHED_STEP = "matched"
-_LEADING_NUMBER = re.compile(r"^(\d+)(?=\s)")
 GROUPS = ("participants", "comparison")
 
 
@@ -114,9 +85,11 @@ def _count(value) -> int | None:
     return int(value)
 
 
-def _note_number(note) -> int | None:
-    match = _LEADING_NUMBER.match(str(note))
-    return int(match.group(1)) if match else None
+def _removed(value) -> int | None:
+    """The count a step's note quotes, or None (no count, or hidden: a label)."""
+    if value is None or isinstance(value, str) or pd.isna(value):
+        return None
+    return int(value)
 
 
 def hidden_counts(result: ImpactResult, policy: DisclosurePolicy, *,
@@ -124,7 +97,7 @@ def hidden_counts(result: ImpactResult, policy: DisclosurePolicy, *,
     """Which counts of ``result`` must be hidden (complementary suppression included).
 
     Names: ``("participants", i)`` / ``("comparison", i)`` for attrition row ``i``,
-    ``("note", i)`` for the number leading row ``i``'s note, and for each group
+    ``("note", i)`` for the count row ``i``'s note quotes (``removed``), and for each group
     ``(group, "with_outcome")`` and ``(group, "reoffended")``; the group sizes of the
     rates are the last attrition row. For a programme compared at release, the first
     row's two groups add up to the selection's releases, a total other pages show:
@@ -137,7 +110,7 @@ def hidden_counts(result: ImpactResult, policy: DisclosurePolicy, *,
     --------
     >>> attrition = pd.DataFrame({"step": ["eligible", "matched"],
     ...     "participants": [3005, 3002], "comparison": [9000, 3002],
-    ...     "note": ["", "3 participants without a comparison person"]})
+    ...     "removed": [None, 3]})
     >>> sorted((k for k in hidden_counts(_stub(attrition), DisclosurePolicy(k=10))
     ...         if k[0] != "note"), key=str)
     [('comparison', 1), ('participants', 1)]
@@ -155,10 +128,10 @@ def hidden_counts(result: ImpactResult, policy: DisclosurePolicy, *,
                 values[(group, i)] = _count(row[group])
             else:
                 already.add((group, i))
-        number = _note_number(row["note"])
+        number = _removed(row["removed"])
         if number is not None:
             values[("note", i)] = number
-        elif str(row["note"]).startswith((policy.label, SECONDARY_LABEL)):
+        elif isinstance(row["removed"], str):
             already.add(("note", i))
     published = set(values)
     if already or any(isinstance(v, str) for v in attrition["participants"]):
@@ -235,21 +208,21 @@ def _label(value: int, hidden: bool, policy: DisclosurePolicy) -> str:
 def safe_attrition(attrition: pd.DataFrame, policy: DisclosurePolicy,
                    hidden: frozenset | None = None) -> pd.DataFrame:
     """The attrition table with small counts, the counts that would reveal them by
-    subtraction (``hidden``, from :func:`hidden_counts`) and the numbers in its notes
-    hidden."""
+    subtraction (``hidden``, from :func:`hidden_counts`) and the counts its notes quote
+    hidden (as labels: :func:`analysis.impact.wording.attrition_table` words them)."""
     table = attrition.copy().reset_index(drop=True)
     hidden = frozenset() if hidden is None else hidden
     for column in GROUPS:
         table[column] = [value if isinstance(value, str)
                          else _label(value, (column, i) in hidden or policy.hides(value), policy)
                          for i, value in enumerate(table[column])]
-    notes = []
-    for i, note in enumerate(table["note"]):
-        number = _note_number(note)
+    removed = []
+    for i, value in enumerate(table["removed"]):
+        number = _removed(value)
         if number is not None and (("note", i) in hidden or policy.hides(number)):
-            note = _label(number, True, policy) + str(note)[len(str(number)):]
-        notes.append(suppress_numbers_in_text(str(note), policy))
-    table["note"] = notes
+            value = _label(number, True, policy)
+        removed.append(value)
+    table["removed"] = pd.Series(removed, dtype=object)
     return table
 
 
@@ -262,7 +235,9 @@ def safe_overlap(overlap: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFram
     overlap = overlap.copy()
     for column in ("participants", "others"):
         values = pd.to_numeric(overlap[column], errors="coerce").astype(float)
-        counts = {i: int(v) for i, v in enumerate(values) if np.isfinite(v)}
+        # bin positions and "total": linked_suppression takes any hashable keys
+        counts: dict[Hashable, int] = {i: int(v) for i, v in enumerate(values)
+                                       if np.isfinite(v)}
         hidden = linked_suppression({**counts, "total": sum(counts.values())},
                                     [("total", list(counts))], policy, known=["total"])
         overlap[column] = [np.nan if i in hidden else v for i, v in enumerate(values)]
@@ -362,20 +337,25 @@ def for_publication(result: ImpactResult, policy: DisclosurePolicy, *,
     published_min_cell(policy.k, setting="the minimum cell size k", unsafe=unsafe,
                        unsafe_option=None)
     hidden = hidden_counts(result, policy, releases=releases)
-    also = ({result.participants.with_outcome}
-            if ("participants", "with_outcome") in hidden else set())
-    return replace(
+    labels = dict(result.hidden_labels)
+    with_outcome = result.participants.with_outcome
+    if ("participants", "with_outcome") in hidden or policy.hides(with_outcome):
+        labels["participants_with_outcomes"] = policy.label
+    label = labels.get("participants_with_outcomes")
+    reasons = tuple(
+        reason.with_params(n=label) if label is not None and reason.code == NOT_REPORTED
+        else reason for reason in result.verdict.reasons)
+    shown = replace(
         result,
         # total cost = participants x cost per participant: it goes with a hidden size
         cost=result.cost if cost_shown(result, policy, hidden) else None,
         attrition=safe_attrition(result.attrition, policy, hidden),
         overlap=safe_overlap(result.overlap, policy),
         curves=safe_curves(result.curves, policy),
-        notes=tuple(suppress_numbers_in_text(n, policy) for n in result.notes),
-        summary_text=hide_small_mentions(result.summary_text, policy, also),
-        verdict=replace(result.verdict, reasons=tuple(
-            hide_small_mentions(r, policy, also) for r in result.verdict.reasons)),
+        verdict=replace(result.verdict, reasons=reasons),
+        hidden_labels=labels,
     )
+    return replace(shown, summary_text=shown.headline())
 
 
 def published_dict(result: ImpactResult, policy: DisclosurePolicy, *,
@@ -394,7 +374,7 @@ def published_dict(result: ImpactResult, policy: DisclosurePolicy, *,
     withheld = 0
     last = len(result.attrition) - 1
     rows = []
-    for row in shown.attrition.to_dict("records"):
+    for row in attrition_table(shown.attrition).to_dict("records"):
         for group in GROUPS:
             if not str(row[group]).isdigit():
                 row[group] = None

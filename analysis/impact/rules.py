@@ -6,63 +6,74 @@
   group has at least ``MIN_OUTCOMES_PER_GROUP`` people with the outcome.
 - Sub-analyses (completers vs dropouts, women, age bands) obey the same rules.
 - When several programmes are shown together, about 1 in 20 true null effects
-  will look significant by chance: the note says so.
+  will look significant by chance: the note says so (:data:`MULTIPLE_COMPARISONS`).
+
+A verdict carries codes and numbers, never sentences: :mod:`analysis.impact.wording`
+writes them in the reader's language (``reason_text``, ``verdict_reasons``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from analysis.impact.wording_locales import slavic_plural
+from dataclasses import dataclass, field
 
 MIN_PARTICIPANTS = 60
 MIN_OUTCOMES_PER_GROUP = 10
 ALPHA = 0.05
 
-MULTIPLE_COMPARISONS_NOTE = (
-    "Several programmes are compared here. With many comparisons, about one in twenty "
-    "programmes with no real effect will still show a 'significant' difference by chance; "
-    "read single significant results among many with caution."
-)
+#: Fewer than ``minimum`` participants with outcomes (``n``): no result is reported.
+NOT_REPORTED = "not_reported"
+#: Fewer than ``minimum`` people reoffended in a group: no claim of significance.
+FEW_OUTCOMES = "few_outcomes"
+#: Several programmes are compared together: beware of chance findings.
+MULTIPLE_COMPARISONS_CODE = "multiple_comparisons"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule applies, as a code and the numbers its wording quotes.
+
+    ``params`` is read as given, never changed in place: a published copy
+    (:func:`analysis.impact.publication.for_publication`) replaces a count by its label
+    (``"<10"``) with :meth:`with_params`. (A plain dict, so stored views can keep it.)
+
+    Examples
+    --------
+    >>> Reason(NOT_REPORTED, {"n": 32, "minimum": 60}).with_params(n="<60")
+    Reason(code='not_reported', params={'n': '<60', 'minimum': 60})
+    """
+
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.code, tuple(sorted((k, str(v)) for k, v in self.params.items()))))
+
+    def with_params(self, **params: object) -> Reason:
+        """A copy with some numbers replaced (e.g. a hidden count by its label)."""
+        return Reason(self.code, {**self.params, **params})
+
+
+#: The note shown wherever several programmes are compared side by side.
+MULTIPLE_COMPARISONS = Reason(MULTIPLE_COMPARISONS_CODE)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether a result may be shown, and whether it may be called significant."""
+    """Whether a result may be shown, whether it may be called significant, and why not."""
 
     reportable: bool
     significant: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
+    def has(self, code: str) -> bool:
+        """True when one of the reasons has ``code``.
 
-#: Why no result is reported, per language; ``{n}`` is the count of participants.
-NOT_REPORTED_REASONS: dict[str, str] = {
-    "en": f"fewer than {MIN_PARTICIPANTS} participants with outcomes ({{n}}): "
-          "no result is reported",
-    "fr": f"moins de {MIN_PARTICIPANTS} participants dont l'issue est connue ({{n}}) : "
-          "aucun résultat n'est publié",
-    "ar": f"أقل من {MIN_PARTICIPANTS} مشاركًا معروفة نتائجهم ({{n}}): لا تُنشر أي نتيجة",
-    "ru": f"меньше {MIN_PARTICIPANTS} "
-          f"{slavic_plural(MIN_PARTICIPANTS, 'участника', 'участников', 'участников')} с известным "
-          "исходом ({n}): результат не публикуется",
-    "sr": f"manje od {MIN_PARTICIPANTS} učesnika sa poznatim ishodom ({{n}}): "
-          "nijedan rezultat se ne objavljuje",
-}
-#: Why a difference cannot be called significant, per language.
-FEW_OUTCOMES_REASONS: dict[str, str] = {
-    "en": f"fewer than {MIN_OUTCOMES_PER_GROUP} people reoffended in a group: "
-          "the difference cannot be called significant",
-    "fr": f"moins de {MIN_OUTCOMES_PER_GROUP} personnes ont récidivé dans un groupe : "
-          "la différence ne peut pas être dite significative",
-    "ar": f"عدد الذين عادوا إلى ارتكاب جريمة في إحدى المجموعتين أقل من "
-          f"{MIN_OUTCOMES_PER_GROUP}: لا يمكن وصف الفرق بأنه ذو دلالة إحصائية",
-    "ru": f"в одной из групп повторное правонарушение совершили меньше "
-          f"{MIN_OUTCOMES_PER_GROUP} "
-          f"{slavic_plural(MIN_OUTCOMES_PER_GROUP, 'человека', 'человек', 'человек')}: "
-          "разницу нельзя назвать статистически значимой",
-    "sr": f"u jednoj grupi je manje od {MIN_OUTCOMES_PER_GROUP} osoba ponovo počinilo "
-          "krivično delo: razlika ne može da se nazove statistički značajnom",
-}
+        Examples
+        --------
+        >>> judge(200, 8, 30, 0.001).has(FEW_OUTCOMES)
+        True
+        """
+        return any(reason.code == code for reason in self.reasons)
 
 
 def judge(
@@ -70,10 +81,8 @@ def judge(
     participants_reoffending: int,
     comparison_reoffending: int,
     p_value: float | None,
-    *,
-    language: str = "en",
 ) -> Verdict:
-    """Apply the reporting rules; the reasons are written in ``language``.
+    """Apply the reporting rules.
 
     Examples
     --------
@@ -83,18 +92,17 @@ def judge(
     False
     >>> judge(200, 40, 60, 0.01)
     Verdict(reportable=True, significant=True, reasons=())
-    >>> judge(59, 20, 30, 0.001, language="fr").reasons
-    ("moins de 60 participants dont l'issue est connue (59) : aucun résultat n'est publié",)
+    >>> judge(59, 20, 30, 0.001).reasons
+    (Reason(code='not_reported', params={'n': 59, 'minimum': 60}),)
     """
-    if language not in NOT_REPORTED_REASONS:
-        raise ValueError(f"language must be one of {', '.join(NOT_REPORTED_REASONS)}, "
-                         f"not {language!r}")
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     reportable = participants_with_outcomes >= MIN_PARTICIPANTS
     if not reportable:
-        reasons.append(NOT_REPORTED_REASONS[language].format(n=participants_with_outcomes))
+        reasons.append(Reason(NOT_REPORTED, {"n": int(participants_with_outcomes),
+                                             "minimum": MIN_PARTICIPANTS}))
     few = min(participants_reoffending, comparison_reoffending) < MIN_OUTCOMES_PER_GROUP
     if few:
-        reasons.append(FEW_OUTCOMES_REASONS[language])
+        reasons.append(Reason(FEW_OUTCOMES, {"minimum": MIN_OUTCOMES_PER_GROUP}))
     significant = reportable and not few and p_value is not None and p_value <= ALPHA
     return Verdict(reportable, significant, tuple(reasons))
+

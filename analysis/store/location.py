@@ -1,14 +1,18 @@
 """Finding the study database (``--db``, else ``DESIST_DB``, else ``data/demo.duckdb``),
-and the permissions its file gets.
+the permissions its file gets, and naming it in messages (which file a connection
+reads; the command that upgrades it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+
+import duckdb
 
 #: The demo database, relative to the working directory (the repository root).
 DEFAULT_DB = Path("data") / "demo.duckdb"
@@ -78,3 +82,27 @@ def owner_only_new_files() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file of ``con``'s database, or None for an in-memory one.
+
+    Examples
+    --------
+    >>> database_file(duckdb.connect()) is None
+    True
+    """
+    row = con.execute("SELECT path FROM duckdb_databases() "
+                      "WHERE database_name = current_database()").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def migrate_command(db: str | os.PathLike[str] | None) -> str:
+    """The command that upgrades ``db``, quoted for a shell (``DB`` when unknown).
+
+    Examples
+    --------
+    >>> migrate_command("data/my study.duckdb")
+    "desist migrate 'data/my study.duckdb'"
+    """
+    return "desist migrate " + (shlex.quote(os.fspath(db)) if db is not None else "DB")

@@ -48,6 +48,21 @@ def _one_value(con: duckdb.DuckDBPyConnection, sql: str):
     return row[0]
 
 
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names (``"003_follow_up_days"``) of the migrations :func:`migrate` would apply.
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> pending_migrations(con)[:2]
+    ['001_initial', '002_follow_up']
+    >>> _ = migrate(con); pending_migrations(con)
+    []
+    """
+    current = schema_version(con)
+    return [f"{version:03d}_{name}" for version, name, _ in _migrations() if version > current]
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the database's version; return the new version.
 

@@ -40,6 +40,7 @@ from analysis.survival.episodes import (
     episodes_query,
     resolve_source,
 )
+from analysis.survival.grouping import Grouping, check_group_sizes, resolve_grouping
 
 OUTCOME_STATE = "reoffence"
 COMPETING_STATE = "competing"
@@ -218,26 +219,40 @@ class CumulativeIncidence:
                                                  self.conf_level)
         return self
 
+    def _fitted(self) -> CumulativeIncidenceResult:
+        if self.result_ is None:
+            raise AnalysisError("fit the estimator first")
+        return self.result_
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The fitted curves (:attr:`CumulativeIncidenceResult.table`)."""
+        return self._fitted().table
+
+    def at(self, horizons) -> pd.DataFrame:
+        """The fitted curves at ``horizons`` (:meth:`CumulativeIncidenceResult.at`)."""
+        return self._fitted().at(horizons)
+
 
 def cif_counts(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
-               selection: Selection | None = None, group_sql: str = "'all'",
-               group_params: dict | None = None, by_reason: bool = False,
-               cached: CachedEpisodes | None = None, *, label_sql: str | None = None
+               selection: Selection | None = None, grouping: Grouping | None = None,
+               by_reason: bool = False, cached: CachedEpisodes | None = None
                ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Counts ``group, time, state, n`` from the database (aggregated in DuckDB).
 
-    ``group_sql`` and ``label_sql`` as in :func:`~analysis.survival.episodes.day_counts`.
+    Rows are grouped on the ``grouping``'s raw value and labelled on the aggregate, as
+    in :func:`~analysis.survival.grouping.day_counts_by`.
     """
+    grouping = grouping or Grouping(None)
     types, source = resolve_source(con, outcome, cached)
     reason = "competing_reason" if by_reason else "NULL"
-    select = f"{group_sql} AS {GROUP_KEY}, time, cause, {reason} AS reason, count(*) AS n"
+    select = f"{grouping.key_sql} AS {GROUP_KEY}, time, cause, {reason} AS reason, count(*) AS n"
     sql, params = episodes_query(con, types, selection, select=select, tail="GROUP BY ALL",
-                                 source=source, params=group_params)
+                                 source=source, params=grouping.params)
     # the raw group value and the cause are labelled on the aggregate, not per release
     competing = "reason" if by_reason else f"'{COMPETING_STATE}'"
-    label = label_sql or f"CAST({GROUP_KEY} AS VARCHAR)"
     long = con.execute(f"""
-        SELECT {label} AS "group", time,
+        SELECT {grouping.label_sql} AS "group", time,
                CASE cause WHEN 1 THEN '{OUTCOME_STATE}' WHEN 2 THEN {competing}
                     ELSE 'censored' END AS state,
                CAST(sum(n) AS BIGINT) AS n
@@ -246,21 +261,22 @@ def cif_counts(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
     return long, types
 
 
-def cumulative_incidence_from_db(con, by: str | None = None, outcome: Outcome | None = None,
+def cumulative_incidence_from_db(con, by: str | Grouping | None = None,
+                                 outcome: Outcome | None = None,
                                  selection: Selection | None = None, *,
                                  by_reason: bool = False, conf_level: float = 0.95,
                                  min_group_size: int = DEFAULT_MIN_CELL,
                                  cached: CachedEpisodes | None = None
                                  ) -> tuple[CumulativeIncidenceResult, tuple[str, ...]]:
-    """Cumulative incidence per group of a study database; returns (result, event types)."""
-    from analysis.survival.grouping import resolve_grouping
-    from analysis.survival.kaplan_meier import check_group_sizes
+    """Cumulative incidence per group of a study database; returns (result, event types).
 
+    :meth:`analysis.study.Study.cumulative_incidence` is the public way in (one result
+    object); this is its engine, kept for the callers written against the pair.
+    """
     grouping = resolve_grouping(con, by)
-    long, types = cif_counts(con, outcome, selection, grouping.key_sql, grouping.params,
-                             by_reason, cached, label_sql=grouping.label_sql)
+    long, types = cif_counts(con, outcome, selection, grouping, by_reason, cached)
     if long.empty:
         raise AnalysisError("no releases match the selection")
-    check_group_sizes(long.groupby("group")["n"].sum(), min_group_size, by)
+    check_group_sizes(long.groupby("group")["n"].sum(), min_group_size, grouping.spec)
     fitted = CumulativeIncidence(conf_level).fit_long(long)
-    return fitted.result_, types
+    return fitted._fitted(), types

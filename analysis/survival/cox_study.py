@@ -22,14 +22,14 @@ p-values (``se_type``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.cox import SE_TYPES, CoxModel
-from analysis.survival.episodes import Outcome, build_episodes, release_columns
+from analysis.survival.cox import SE_TYPES, CoxFit, CoxModel
+from analysis.survival.episodes import Outcome, Selection, build_episodes, release_columns
 from analysis.survival.exposures import add_exposures
 
 #: Release columns that are bookkeeping, never covariates.
@@ -39,9 +39,46 @@ CATEGORICAL_FIELDS = ("age_band", "release_year")
 #: Choices of ``se``: which standard error drives the intervals and p-values.
 SE_CHOICES = SE_TYPES
 #: The default: robust, clustered by person.
-DEFAULT_SE = "robust"
+DEFAULT_SE: Literal["robust", "model"] = "robust"
 #: What the robust standard errors are clustered by.
 CLUSTER = "person_id"
+
+#: Post-release and community programmes: exposed while in it, or from then on.
+Exposure = Literal["current", "ever"]
+EXPOSURES: tuple[Exposure, ...] = ("current", "ever")
+#: In-prison programmes: which participation counts.
+Participation = Literal["any", "completed"]
+PARTICIPATIONS: tuple[Participation, ...] = ("any", "completed")
+Ties = Literal["efron", "breslow"]
+TIES: tuple[Ties, ...] = ("efron", "breslow")
+Solver = Literal["auto", "phreg", "newton"]
+SOLVERS: tuple[Solver, ...] = ("auto", "phreg", "newton")
+
+Choice = TypeVar("Choice", bound=str)
+
+
+def one_of(name: str, value: str, choices: tuple[Choice, ...]) -> Choice:
+    """``value`` as the one of ``choices`` it equals, else an :class:`AnalysisError`.
+
+    Callers get plain strings (the command line, notebooks); the functions below take
+    only their ``Literal`` choices, so each string is checked once where it is passed on,
+    with the message those functions give.
+
+    Examples
+    --------
+    >>> one_of("ties", "efron", TIES)
+    'efron'
+    >>> one_of("solver", "lbfgs", SOLVERS)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.AnalysisError: solver must be 'auto', 'phreg' or 'newton', not 'lbfgs'
+    """
+    for choice in choices:
+        if value == choice:
+            return choice
+    quoted = [repr(choice) for choice in choices]
+    raise AnalysisError(f"{name} must be {', '.join(quoted[:-1])} or {quoted[-1]}, "
+                        f"not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -58,9 +95,16 @@ class StudyCox:
     dropped_zero_time: int
 
     @property
+    def result(self) -> CoxFit:
+        """The fitted model's results (:func:`fit_study_cox` builds only fitted ones)."""
+        if self.model.result_ is None:
+            raise AnalysisError("the model is not fitted yet: call fit() first")
+        return self.model.result_
+
+    @property
     def se_type(self) -> str:
         """``"robust"`` or ``"model"``: the standard error behind the CIs and p-values."""
-        return self.model.result_.se_type
+        return self.result.se_type
 
     def as_dict(self) -> dict:
         """The ``desist cox --json`` payload.
@@ -72,17 +116,38 @@ class StudyCox:
         return {
             "n": self.n_releases,
             "events": self.model.events,
-            "ties": self.model.result_.ties,
+            "ties": self.result.ties,
             "loglik": self.model.loglik,
             "se_type": self.se_type,
-            "se_robust_cluster": self.model.result_.cluster,
+            "se_robust_cluster": self.result.cluster,
             "terms": self.model.summary.to_dict("records"),
             "ph_test": self.ph_test.to_dict("records"),
         }
 
 
 def available_covariates(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Every usable covariate name and whether it is ``numeric`` or ``categorical``."""
+    """Every usable covariate name and whether it is ``numeric`` or ``categorical``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection to a study database (read-only is enough).
+
+    Returns
+    -------
+    dict
+        Name -> ``"numeric"`` or ``"categorical"``: release fields, imported
+        covariates, and the derived ``age``, ``age_band`` and ``release_year``.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> kinds = available_covariates(con)
+    >>> kinds["age_at_release"], kinds["sex"], kinds["age_band"]
+    ('numeric', 'categorical', 'categorical')
+    """
     kinds = dict(con.execute("SELECT name, kind FROM covariates").fetchall())
     types = dict(con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -107,6 +172,7 @@ def fit_study_cox(
     participation: str = "any",
     strata: str | None = None,
     outcome: Outcome | None = None,
+    selection: Selection | None = None,
     ties: str = "efron",
     reference: dict[str, str] | None = None,
     solver: str = "auto",
@@ -130,6 +196,8 @@ def fit_study_cox(
         A categorical field with a separate baseline hazard per level.
     outcome : Outcome, optional
         Event types that count (default: every type present).
+    selection : Selection, optional
+        Which releases (default: all).
     ties : {"efron", "breslow"}
     reference : dict, optional
         Reference level per categorical covariate.
@@ -154,10 +222,14 @@ def fit_study_cox(
             f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
         )
     outcome = outcome or Outcome()
-    episodes = build_episodes(con, outcome, columns=[c for c in wanted if c in known])
+    episodes = build_episodes(con, outcome, selection,
+                              columns=[c for c in wanted if c in known])
     if episodes.empty:
-        raise AnalysisError("the database has no releases")
-    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
+        raise AnalysisError("the database has no releases" if selection is None
+                            or selection.is_empty else "no releases match the selection")
+    data = add_exposures(con, episodes, programs,
+                         exposure=one_of("exposure", exposure, EXPOSURES),
+                         variant=one_of("variant", participation, PARTICIPATIONS))
     frame = data.frame
     used = [*covariates, *programs, *([strata] if strata else [])]
     complete = frame[used].notna().all(axis=1).to_numpy()
@@ -174,7 +246,8 @@ def fit_study_cox(
             )
     categorical = [c for c in covariates if known[c] == "categorical"
                    or c in CATEGORICAL_FIELDS]
-    model = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
+    model = CoxModel(ties=one_of("ties", ties, TIES), solver=one_of("solver", solver, SOLVERS),
+                     robust=se == "robust").fit(
         frame, data.duration_col, data.event_col, covariates + programs,
         categorical=categorical, reference=reference, strata=strata,
         entry_col=data.entry_col, cluster_col=CLUSTER,

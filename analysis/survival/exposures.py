@@ -95,6 +95,15 @@ def add_exposures(
     variant : {"any", "completed"}
         In-prison programmes: any participation, or completed participation only.
 
+    Returns
+    -------
+    ExposureData
+        ``frame``: the episodes plus one 0/1 column per programme; with time-varying
+        programmes one row per ``(start, stop]`` interval, split where an exposure
+        starts or ends. ``duration_col``, ``event_col`` and ``entry_col`` name its
+        columns for :class:`~analysis.survival.cox.CoxModel`; ``baseline_programs``
+        and the time-varying ones say which programme is which.
+
     Examples
     --------
     >>> import duckdb
@@ -108,6 +117,8 @@ def add_exposures(
     ...     " VALUES ('MENTOR', 'Mentoring', 'post_release_support', 'post_release', 'b')")
     >>> _ = con.execute("INSERT INTO participation (person_id, program_id, start_date,"
     ...     " end_date, batch_id) VALUES ('p1', 'MENTOR', DATE '2020-02-01', DATE '2020-03-01', 'b')")
+    >>> from analysis.survival.follow_up import prepare_for_analysis
+    >>> _ = prepare_for_analysis(con)  # what an import does after writing the rows
     >>> data = add_exposures(con, build_episodes(con), ["MENTOR"])
     >>> data.frame[["start", "stop", "MENTOR", "event"]].to_dict("list")
     {'start': [0.0, 31.0, 60.0], 'stop': [31.0, 60.0, 365.0], 'MENTOR': [0, 1, 0], 'event': [0, 0, 0]}
@@ -163,13 +174,14 @@ def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
     stored ``release_follow_up`` lists when up to date, else the same SQL on the fly.
     """
     _releases_view(con, episodes)
+    follow_up.require_current_follow_up(con)  # the one production path: the stored lists
     lists = "programs_completed" if variant == "completed" else "programs"
     cols = ", ".join(
         f"CAST(coalesce(list_contains(rp.{lists}, ?), false) AS INTEGER) AS {_quote(p)}"
         for p in programs
     )
     sql = f"""
-        WITH rp AS ({follow_up.release_programs_sql(follow_up.follow_up_ready(con))})
+        WITH rp AS ({follow_up.release_programs_sql()})
         SELECT e._pos, {cols}
         FROM _exp_episodes e JOIN rp USING (release_id)
         WHERE list_has_any(rp.{lists}, ?)

@@ -44,6 +44,7 @@ from analysis.survival.episodes import (
     episodes_query,
     resolve_source,
 )
+from analysis.survival.grouping import Grouping
 
 #: Columns of :func:`fixed_horizon_rates`.
 RATE_COLUMNS = ("group", "days", "n", "events", "excluded", "rate", "lower", "upper")
@@ -99,16 +100,18 @@ def fixed_horizon_rates(episodes: pd.DataFrame, horizons, group_col: str | None 
 
 
 def fixed_horizon_rates_from_db(con, horizons, outcome: Outcome | None = None,
-                                selection: Selection | None = None, group_sql: str = "'all'",
-                                group_params: dict | None = None,
-                                conf_level: float = 0.95, cached: CachedEpisodes | None = None,
-                                *, label_sql: str | None = None) -> pd.DataFrame:
+                                selection: Selection | None = None,
+                                grouping: Grouping | None = None, conf_level: float = 0.95,
+                                cached: CachedEpisodes | None = None) -> pd.DataFrame:
     """Rates per group and horizon, counted inside DuckDB. Returns :data:`RATE_COLUMNS`.
 
-    ``group_sql`` and ``label_sql`` as in :func:`~analysis.survival.episodes.day_counts`.
+    Rows are grouped on the ``grouping``'s raw value and labelled on the aggregate, as
+    in :func:`~analysis.survival.grouping.day_counts_by` (default: everyone, ``all``).
+    :meth:`analysis.study.Study.fixed_horizon_rates` is the public way in.
     """
+    grouping = grouping or Grouping(None)
     types, source = resolve_source(con, outcome, cached)
-    select = f"""{group_sql} AS {GROUP_KEY}, h.days AS days,
+    select = f"""{grouping.key_sql} AS {GROUP_KEY}, h.days AS days,
         count(*) FILTER (WHERE follow_up_end - release_date >= h.days
                          AND ((event = 1 AND time <= h.days) OR time >= h.days)) AS n,
         count(*) FILTER (WHERE follow_up_end - release_date >= h.days
@@ -117,11 +120,10 @@ def fixed_horizon_rates_from_db(con, horizons, outcome: Outcome | None = None,
     sql, params = episodes_query(
         con, types, selection, select=select,
         tail=", (SELECT unnest($fh_days) AS days) h GROUP BY ALL", source=source,
-        params={**(group_params or {}), "fh_days": [int(h) for h in horizons]})
-    label = label_sql or f"CAST({GROUP_KEY} AS VARCHAR)"
+        params={**grouping.params, "fh_days": [int(h) for h in horizons]})
     # labelled on the aggregate; grouped again as two raw values may share a label
     counts = con.execute(f"""
-        SELECT {label} AS "group", days, CAST(sum(n) AS BIGINT) AS n,
+        SELECT {grouping.label_sql} AS "group", days, CAST(sum(n) AS BIGINT) AS n,
                CAST(sum(events) AS BIGINT) AS events, CAST(sum(total) AS BIGINT) AS total
         FROM ({sql}) GROUP BY ALL ORDER BY 1, 2""", params).df()
     return _finish(counts, conf_level)

@@ -32,12 +32,14 @@ millions of releases (layout :data:`LAYOUT`):
 
 Every import rebuilds table ``release_follow_up`` (schema migrations 002 and 003) inside
 its transaction with :func:`refresh_follow_up`, which records the row counts it saw and
-the layout it wrote in metadata key ``follow_up_refreshed``. :func:`follow_up_layout`
-says whether a database's table can be trusted and how much of it: it exists, was
-refreshed, and the counts still match (a database written by other means, or by a
-version before 002, falls back to computing the same facts on the fly with the SQL
-below, so results never depend on the path); a table refreshed before 003 (layout 2)
-has only the dates, from which the queries then compute the day numbers themselves.
+the layout it wrote in metadata key ``follow_up_refreshed``. Analyses read only this
+table (:mod:`analysis.survival.episodes`): :func:`require_current_follow_up` refuses a
+database whose table is missing (written before migration 002), of an older layout (2:
+refreshed before migration 003, dates only) or stale (the row counts differ from those
+the refresh recorded: rows written by other means), with a message naming the command
+that upgrades it, ``desist migrate DB`` (:mod:`analysis.survival.upgrade`). Readers open the
+database read-only and cannot rebuild the table themselves. Code that writes rows by
+hand (tests, notebooks on an in-memory database) calls :func:`prepare_for_analysis`.
 
 The table keeps the row order of ``releases``, so analyses read both with a
 ``POSITIONAL JOIN`` — one scan of each, no hash join on text keys; :func:`verify_follow_up`
@@ -52,7 +54,9 @@ import json
 import duckdb
 
 from analysis.contract import COMPETING_END_REASONS, EVENT_TYPES
-from analysis.errors import DatabaseError
+from analysis.errors import AnalysisError, DatabaseError
+from analysis.store.location import database_file, migrate_command
+from analysis.store.schema import migrate, schema_version
 
 TABLE = "release_follow_up"
 METADATA_KEY = "follow_up_refreshed"
@@ -182,37 +186,33 @@ FROM base b LEFT JOIN firsts f ON f._rid = b._rid LEFT JOIN progs p ON p._rid = 
 ORDER BY b._rid"""
 
 
-def release_programs_sql(ready: bool) -> str:
+def release_programs_sql() -> str:
     """SELECT giving ``release_id, programs, programs_completed`` for every release.
 
-    Reads :data:`TABLE` when ``ready`` (see :func:`follow_up_ready`), else computes the
-    lists with the same definition.
+    Read from :data:`TABLE`: call :func:`require_current_follow_up` first. (The lists
+    are derived once, by :func:`refresh_follow_up`; the test oracle
+    ``tests/survival/episode_oracle.py`` derives them independently.)
     """
-    if ready:
-        return f"SELECT release_id, programs, programs_completed FROM {TABLE}"
-    return f"""
-WITH {neighbours_sql()},
-base AS (
-    SELECT r.rowid AS _rid, r.release_id, r.person_id, r.release_date, n.prev_release
-    FROM releases r LEFT JOIN neighbours n ON n._rid = r.rowid
-),
-progs AS ({custody_programs_sql("base")})
-SELECT b.release_id, p.programs, p.programs_completed
-FROM base b JOIN progs p ON p._rid = b._rid"""
+    return f"SELECT release_id, programs, programs_completed FROM {TABLE}"
+
+
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
+    """The single row of an aggregate query (which always returns one)."""
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None, sql
+    return row
 
 
 def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    row = con.execute(
-        "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM events), "
-        "(SELECT count(*) FROM participation)"
-    ).fetchone()
+    row = _one_row(con, "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM "
+                        "events), (SELECT count(*) FROM participation)")
     return {"releases": int(row[0]), "events": int(row[1]), "participation": int(row[2])}
 
 
-def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
-    ).fetchone()[0])
+def has_follow_up_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database has table :data:`TABLE` (migration 002 made it)."""
+    return bool(_one_row(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                         [TABLE])[0])
 
 
 def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> int:
@@ -223,7 +223,7 @@ def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = Non
     to schema version 3 or later. Records the refresh in metadata key
     :data:`METADATA_KEY` (row counts seen, layout :data:`LAYOUT`, batch id, time).
     """
-    if not _has_table(con):
+    if not has_follow_up_table(con):
         raise DatabaseError(f"the database has no {TABLE} table: migrate it first")
     con.execute(f"DELETE FROM {TABLE}")
     con.execute(f"INSERT INTO {TABLE} BY NAME {_derived_sql()}")
@@ -240,10 +240,9 @@ def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = Non
 
 def verify_follow_up(con: duckdb.DuckDBPyConnection) -> None:
     """Raise :class:`DatabaseError` unless row ``i`` of :data:`TABLE` is release ``i``."""
-    bad, rows = con.execute(
-        f"SELECT count(*) FILTER (WHERE r.release_id IS DISTINCT FROM f.release_id), count(*) "
-        f"FROM releases r POSITIONAL JOIN {TABLE} f"
-    ).fetchone()
+    bad, rows = _one_row(
+        con, f"SELECT count(*) FILTER (WHERE r.release_id IS DISTINCT FROM f.release_id), "
+             f"count(*) FROM releases r POSITIONAL JOIN {TABLE} f")
     if bad:
         raise DatabaseError(
             f"{TABLE} is out of step with releases ({bad} of {rows} rows); nothing was changed"
@@ -253,26 +252,75 @@ def verify_follow_up(con: duckdb.DuckDBPyConnection) -> None:
 def follow_up_layout(con: duckdb.DuckDBPyConnection) -> int:
     """Layout of :data:`TABLE` if it was refreshed after the last change of the data, else 0.
 
-    2: the dates and programme lists can be trusted; 3 (:data:`LAYOUT`): also the day
-    numbers and copied release fields. A cheap check (row counts against the refresh
-    record), safe on read-only connections and on databases of schema version 1.
+    3 (:data:`LAYOUT`): current, what the analyses read; 2: refreshed before migration
+    003 (dates and programme lists only: ``desist migrate`` upgrades it). A cheap check
+    (row counts against the refresh record), safe on read-only connections and on
+    databases of schema version 1. The table of a database holding no rows at all is
+    current when it has the layout-3 columns: there is nothing to derive.
+
+    Examples
+    --------
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> follow_up_layout(con)
+    3
+    >>> _ = con.execute("INSERT INTO releases (release_id, person_id, release_date, "
+    ...     "facility, follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'A', "
+    ...     "DATE '2020-12-31', 'b')")
+    >>> follow_up_layout(con)  # a row written by hand: not yet derived
+    0
     """
-    if not _has_table(con):
-        return 0
-    row = con.execute("SELECT value FROM metadata WHERE key = ?", [METADATA_KEY]).fetchone()
-    if row is None:
-        return 0
-    try:
-        record = json.loads(row[0])
-    except ValueError:
-        return 0
+    return _state(con)[0]
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
+    """``(layout, why the table cannot be read)``; the reason is None when it is current."""
+    if not has_follow_up_table(con):
+        return 0, (f"is missing (the database has schema version {schema_version(con)}, "
+                   "from before migration 002)")
     counts = _table_counts(con)
-    rows = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-    if rows != counts["releases"] or any(record.get(k) != v for k, v in counts.items()):
-        return 0
+    rows = int(_one_row(con, f"SELECT count(*) FROM {TABLE}")[0])
+    found = con.execute("SELECT value FROM metadata WHERE key = ?", [METADATA_KEY]).fetchone()
+    if found is None:
+        if rows == 0 and not any(counts.values()) and _has_day_columns(con):
+            return LAYOUT, None
+        return 0, ("was never built: the rows were written without an import "
+                   f"({counts['releases']:,} releases, {counts['events']:,} events)")
+    try:
+        record = json.loads(found[0])
+    except ValueError:
+        return 0, f"has an unreadable refresh record ({METADATA_KEY})"
+    changed = [f"{name} {count:,} now, {record.get(name)!r} when it was built"
+               for name, count in counts.items() if record.get(name) != count]
+    if rows != counts["releases"]:
+        changed.insert(0, f"{rows:,} rows for {counts['releases']:,} releases")
+    if changed:
+        return 0, "is stale (" + "; ".join(changed) + ")"
     # refreshed before migration 003 (no "layout" in the record): dates only
     layout = record.get("layout", 2)
-    return layout if layout in (2, LAYOUT) else 0
+    if layout == LAYOUT:
+        return LAYOUT, None
+    if layout == 2:
+        return 2, ("has layout 2 (built before migration 003: dates only, without the day "
+                   f"numbers of layout {LAYOUT})")
+    return 0, f"has an unknown layout {layout!r}"
+
+
+def follow_up_problem(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why :data:`TABLE` cannot be read (missing, older layout, stale), or None if current.
+
+    Examples
+    --------
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> follow_up_problem(con) is None
+    True
+    """
+    return _state(con)[1]
+
+
+def _has_day_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(_one_row(con, "SELECT count(*) FROM information_schema.columns "
+                              "WHERE table_name = ? AND column_name = ?",
+                         [TABLE, FIRST_ANY_DAY])[0])
 
 
 def follow_up_ready(con: duckdb.DuckDBPyConnection) -> bool:
@@ -281,3 +329,62 @@ def follow_up_ready(con: duckdb.DuckDBPyConnection) -> bool:
     See :func:`follow_up_layout` for which of its columns can be used.
     """
     return follow_up_layout(con) > 0
+
+
+def require_current_follow_up(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise unless :data:`TABLE` is current (layout :data:`LAYOUT`, counts unchanged).
+
+    Raises
+    ------
+    AnalysisError
+        Naming the database file (when ``con`` has one), what is wrong with the table
+        and the command that fixes it: ``desist migrate FILE``.
+
+    Examples
+    --------
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> require_current_follow_up(con)  # an empty database: nothing to derive
+    >>> _ = con.execute("INSERT INTO events VALUES ('p1', DATE '2020-02-01', 'rearrest', "
+    ...                 "NULL, 'b')")
+    >>> require_current_follow_up(con)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.AnalysisError: this in-memory database cannot be analysed yet: its derived follow-up table (release_follow_up) was never built: the rows were written without an import (0 releases, 1 events). Rows written without the importer need analysis.survival.follow_up.prepare_for_analysis(con) (for a database file: desist migrate DB)
+    """
+    layout, why = _state(con)
+    if layout == LAYOUT:
+        return
+    path = database_file(con)
+    if path is None:
+        raise AnalysisError(
+            f"this in-memory database cannot be analysed yet: its derived follow-up table "
+            f"({TABLE}) {why}. Rows written without the importer need "
+            "analysis.survival.follow_up.prepare_for_analysis(con) (for a database file: "
+            f"{migrate_command(None)})"
+        )
+    raise AnalysisError(
+        f"{path} cannot be analysed until it is upgraded: its derived follow-up table "
+        f"({TABLE}) {why}. Run `{migrate_command(path)}` (it rebuilds the table from the "
+        "data in the file, all or nothing, and changes no record); readers open the "
+        "database read-only and cannot do it themselves"
+    )
+
+
+def prepare_for_analysis(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> int:
+    """Migrate ``con``'s schema and rebuild :data:`TABLE`, as an import does; return rows.
+
+    For databases whose rows are written by hand (test fixtures, examples): call it
+    after writing them. Runs in the caller's transaction when there is one.
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> prepare_for_analysis(con)
+    0
+    >>> follow_up_layout(con) == LAYOUT
+    True
+    """
+    migrate(con)
+    rows = refresh_follow_up(con, batch_id)
+    verify_follow_up(con)
+    return rows

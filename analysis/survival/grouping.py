@@ -24,9 +24,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.episodes import GROUP_KEY, UNKNOWN, quote_ident
+from analysis.survival.episodes import (
+    GROUP_KEY,
+    UNKNOWN,
+    CachedEpisodes,
+    Outcome,
+    Selection,
+    day_counts,
+    quote_ident,
+)
+from analysis.survival.follow_up import _one_row
 
 #: Release fields that can split an analysis without further checks.
 STANDARD_FIELDS: tuple[str, ...] = (
@@ -67,6 +77,7 @@ class Grouping:
 
     @property
     def label(self) -> str:
+        """What the breakdown is called in outputs: its ``--by`` value, or ``all``."""
         return self.spec or "all"
 
 
@@ -87,13 +98,40 @@ def program_sql(program_param: str = "grp_program") -> str:
     """SQL: true when the release's custody period included the programme.
 
     Reads the episode's ``programs`` list, made by the single definition in
-    :mod:`analysis.survival.follow_up` (stored by imports, or computed on the fly).
+    :mod:`analysis.survival.follow_up` (stored by imports and `desist migrate`).
     """
     return f"coalesce(list_contains(programs, ${program_param}), false)"
 
 
-def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Grouping:
+def crossed(groupings: list[Grouping], separator: str = " | ") -> Grouping:
+    """The cross of several breakdowns: one group per combination of their labels.
+
+    A group's label is the groups' labels joined by ``separator`` (which must not occur
+    in a label), e.g. ``"F | 26-35 | violent"``.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> cross = crossed([resolve_grouping(con, "sex"), resolve_grouping(con, "age_band")])
+    >>> cross.spec, cross.kind
+    ('sex*age_band', 'crossed')
+    """
+    params: dict = {}
+    for grouping in groupings:
+        params.update(grouping.params)
+    literal = "'" + separator.replace("'", "''") + "'"
+    labels = f" || {literal} || ".join(f"({grouping.sql})" for grouping in groupings)
+    return Grouping("*".join(g.label for g in groupings), labels, params, kind="crossed",
+                    key_sql=labels)
+
+
+def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | Grouping | None
+                     ) -> Grouping:
     """Check a ``--by`` value against the database and return its :class:`Grouping`.
+
+    A :class:`Grouping` is returned as it is (it was checked when it was made).
 
     Raises
     ------
@@ -114,6 +152,8 @@ def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Groupi
     ...     print(str(exc)[:40])
     unknown breakdown field 'shoe_size'; cho
     """
+    if isinstance(spec, Grouping):
+        return spec
     if spec is None or spec in ("", "all"):
         return Grouping(None)
     spec = spec.strip()
@@ -124,9 +164,8 @@ def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | None) -> Groupi
     covariates = _covariates(con)
     if spec in covariates:
         if covariates[spec] == "numeric":
-            levels = con.execute(
-                f"SELECT count(DISTINCT {quote_ident(spec)}) FROM releases"
-            ).fetchone()[0]
+            levels = _one_row(
+                con, f"SELECT count(DISTINCT {quote_ident(spec)}) FROM releases")[0]
             if levels > MAX_NUMERIC_LEVELS:
                 raise AnalysisError(
                     f"covariate {spec!r} is numeric with {levels} distinct values; a breakdown "
@@ -162,3 +201,81 @@ def _program_grouping(con, spec: str, program_id: str) -> Grouping:
 
     return Grouping(spec, label(program_sql()), {"grp_program": program_id}, kind="program",
                     key_sql=program_sql(), label_sql=label(GROUP_KEY))
+
+
+def day_counts_by(con: duckdb.DuckDBPyConnection, grouping: Grouping,
+                  outcome: Outcome | None = None, selection: Selection | None = None,
+                  cached: CachedEpisodes | None = None
+                  ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Per-day counts of each group of ``grouping``: :func:`~analysis.survival.episodes.day_counts`.
+
+    The grouping's SQL pieces are taken apart here, in the SQL layer, and nowhere above
+    it: rows are grouped on the raw value (``key_sql``) and labelled once per aggregated
+    row (``label_sql``), the cheap way.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Connection to a study database (read-only is enough).
+    grouping : Grouping
+        From :func:`resolve_grouping`.
+    outcome, selection : Outcome, Selection, optional
+        Which events count and which releases; ``outcome`` is ignored with ``cached``.
+    cached : CachedEpisodes, optional
+        Episodes materialized by :func:`~analysis.survival.episodes.materialize_episodes`.
+
+    Returns
+    -------
+    table : DataFrame
+        ``group, time, n_event, n_competing, n_censored``, sorted by group then time.
+    event_types : tuple of str
+        The outcome's resolved event types.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> table, types = day_counts_by(con, resolve_grouping(con, "sex"))
+    >>> list(table.columns)
+    ['group', 'time', 'n_event', 'n_competing', 'n_censored']
+    """
+    return day_counts(con, outcome, selection, grouping.key_sql, grouping.params, cached,
+                      label_sql=grouping.label_sql)
+
+
+def check_group_sizes(sizes: pd.Series, min_group_size: int, by: str | None) -> None:
+    """Refuse groups too small to estimate, naming them and the way out.
+
+    Parameters
+    ----------
+    sizes : Series
+        Releases per group (index: the group labels).
+    min_group_size : int
+        The smallest group accepted (the minimum cell size k).
+    by : str or None
+        The breakdown, named in the message.
+
+    Returns
+    -------
+    None
+        Raises :class:`~analysis.errors.AnalysisError` when a group is too small.
+
+    Examples
+    --------
+    >>> check_group_sizes(pd.Series({"F": 12, "M": 40}), 10, "sex")
+    >>> try:
+    ...     check_group_sizes(pd.Series({"F": 3, "M": 40}), 10, "sex")
+    ... except AnalysisError as exc:
+    ...     print(str(exc)[:45])
+    groups too small to estimate (by sex: 'F' (3)
+    """
+    small = sizes[sizes < min_group_size]
+    if len(small):
+        listing = ", ".join(f"{g!r} ({n})" for g, n in small.items())
+        where = f"by {by}: " if by else ""
+        raise AnalysisError(
+            f"groups too small to estimate ({where}{listing}; at least {min_group_size} "
+            "releases needed). Narrow the selection or choose another breakdown "
+            "(--min-cell is the minimum cell size k)."
+        )

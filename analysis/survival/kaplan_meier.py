@@ -38,6 +38,14 @@ from scipy import stats
 
 from analysis.disclosure import DEFAULT_MIN_CELL
 from analysis.errors import AnalysisError
+from analysis.survival.episodes import CachedEpisodes, Outcome, Selection
+from analysis.survival.grouping import (
+    Grouping,
+    check_group_sizes,
+    day_counts_by,
+    resolve_grouping,
+)
+from analysis.survival.logrank import LogRankResult, logrank_from_day_table
 
 CONF_TYPES = ("log-log", "log", "plain")
 #: Columns of :attr:`KaplanMeierResult.table` (a weighted fit adds ``effective_n``).
@@ -386,8 +394,8 @@ class KaplanMeier:
         time_all = counts["time"].to_numpy()
         count_columns = ("n_risk", "n_event", "n_censor") + (("effective_n",) if weighted else ())
         columns = {k: counts[k].to_numpy() for k in count_columns}
-        parts = {k: [] for k in ("group", "time", *count_columns,
-                                 "survival", "se", "lower", "upper")}
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("group", "time", *count_columns, "survival", "se", "lower", "upper")}
         total = float if weighted else int
         summary = []
         for group, rows in counts.groupby("group", sort=True).indices.items():
@@ -465,56 +473,48 @@ class DatabaseKaplanMeier:
     day_table: pd.DataFrame
     event_types: tuple[str, ...]
     by: str | None
-    logrank: object | None
+    logrank: LogRankResult | None
 
 
-def check_group_sizes(sizes: pd.Series, min_group_size: int, by: str | None) -> None:
-    """Refuse groups too small to estimate, naming them and the way out."""
-    small = sizes[sizes < min_group_size]
-    if len(small):
-        listing = ", ".join(f"{g!r} ({n})" for g, n in small.items())
-        where = f"by {by}: " if by else ""
-        raise AnalysisError(
-            f"groups too small to estimate ({where}{listing}; at least {min_group_size} "
-            "releases needed). Narrow the selection or choose another breakdown "
-            "(--min-cell is the minimum cell size k)."
-        )
-
-
-def kaplan_meier_from_db(con, by: str | None = None, outcome=None, selection=None, *,
-                         conf_level: float = 0.95, min_group_size: int = DEFAULT_MIN_CELL,
-                         fh: tuple[float, float] = (0.0, 0.0), cached=None
-                         ) -> DatabaseKaplanMeier:
+def kaplan_meier_from_db(con, by: str | Grouping | None = None, outcome: Outcome | None = None,
+                         selection: Selection | None = None, *, conf_level: float = 0.95,
+                         min_group_size: int = DEFAULT_MIN_CELL,
+                         fh: tuple[float, float] = (0.0, 0.0),
+                         cached: CachedEpisodes | None = None) -> DatabaseKaplanMeier:
     """Kaplan–Meier per group of a study database, plus a log-rank test between groups.
+
+    :meth:`analysis.study.Study.kaplan_meier` is the public way in; this is its engine.
 
     Parameters
     ----------
-    con
-        DuckDB connection (read-only is enough).
-    by
+    con : duckdb.DuckDBPyConnection
+        Connection to a study database (read-only is enough).
+    by : str or Grouping, optional
         Breakdown (see :func:`analysis.survival.grouping.resolve_grouping`), or None.
-    outcome, selection
+    outcome, selection : Outcome, Selection, optional
         See :mod:`analysis.survival.episodes`.
-    min_group_size
+    conf_level : float
+        Level of the pointwise CIs.
+    min_group_size : int
         Groups with fewer releases raise :class:`AnalysisError`; default the minimum
         cell size :data:`~analysis.disclosure.DEFAULT_MIN_CELL`.
-    fh
+    fh : tuple of float
         Fleming–Harrington ``(p, q)`` weights of the test; ``(0, 0)`` is the log-rank.
-    cached
+    cached : CachedEpisodes, optional
         Episodes from :func:`analysis.survival.episodes.materialize_episodes`, to reuse.
-    """
-    from analysis.survival.episodes import day_counts
-    from analysis.survival.grouping import resolve_grouping
-    from analysis.survival.logrank import logrank_from_day_table
 
+    Returns
+    -------
+    DatabaseKaplanMeier
+    """
     grouping = resolve_grouping(con, by)
-    table, types = day_counts(con, outcome, selection, grouping.key_sql, grouping.params,
-                              cached, label_sql=grouping.label_sql)
+    table, types = day_counts_by(con, grouping, outcome, selection, cached)
     if table.empty:
         raise AnalysisError("no releases match the selection")
     sizes = (table["n_event"] + table["n_competing"] + table["n_censored"]).groupby(
         table["group"]).sum()
-    check_group_sizes(sizes, min_group_size, by)
+    check_group_sizes(sizes, min_group_size, grouping.spec)
     km = KaplanMeier(conf_level=conf_level).fit_day_table(table)
     test = logrank_from_day_table(table, *fh) if len(sizes) > 1 else None
-    return DatabaseKaplanMeier(km.result_, table, types, by, test)
+    return DatabaseKaplanMeier(km._fitted(), table, types, grouping.spec, test)
+

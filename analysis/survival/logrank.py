@@ -16,6 +16,7 @@ aggregate from DuckDB.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,12 @@ class LogRankResult:
     """Result of a (weighted, stratified) log-rank test.
 
     ``summary`` has one row per group: ``group, n, observed, expected``.
+
+    Examples
+    --------
+    >>> res = logrank_test([1, 2, 3, 4], [1, 1, 0, 1], ["a", "a", "b", "b"])
+    >>> sorted(res.as_dict()), list(res.table.columns)
+    (['chi2', 'df', 'p'], ['chi2', 'df', 'p', 'rho', 'gamma'])
     """
 
     chi2: float
@@ -37,8 +44,24 @@ class LogRankResult:
     summary: pd.DataFrame
     weights: tuple[float, float] = (0.0, 0.0)
 
-    def as_dict(self) -> dict:
+    @property
+    def table(self) -> pd.DataFrame:
+        """The test in one row: ``chi2, df, p`` and the Fleming–Harrington weights."""
+        return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p": self.p,
+                              "rho": self.weights[0], "gamma": self.weights[1]}])
+
+    def as_dict(self, policy: Any = None) -> dict:
+        """``{"chi2", "df", "p"}``: the ``"logrank"`` of ``desist km --json``.
+
+        ``policy`` (a :class:`~analysis.disclosure.DisclosurePolicy`) is accepted as by
+        every result's ``as_dict``; the statistic reveals no count, so nothing is hidden
+        (the per-group counts of :attr:`summary` are not part of it).
+        """
         return {"chi2": self.chi2, "df": self.df, "p": self.p}
+
+    def _repr_html_(self) -> str:
+        return ("<h4>Log-rank test</h4>" + self.table.to_html(index=False)
+                + self.summary.to_html(index=False, escape=True))
 
 
 def _stratum(table: pd.DataFrame, groups: list, p: float, q: float):
@@ -109,6 +132,25 @@ def logrank_from_counts(counts: pd.DataFrame, p: float = 0.0, q: float = 0.0,
 def logrank_test(durations, events, groups, strata=None, p: float = 0.0,
                  q: float = 0.0) -> LogRankResult:
     """Log-rank (``p = q = 0``) or Fleming–Harrington G(p, q) test from raw arrays.
+
+    Parameters
+    ----------
+    durations : array-like
+        Days to the event or censoring, one per record.
+    events : array-like
+        1 (or True) for an event, 0 for a censoring.
+    groups : array-like
+        The group of each record (at least two groups).
+    strata : array-like, optional
+        A stratum per record: O - E and the variance are summed over strata.
+    p, q : float
+        Fleming–Harrington weights ``S(t-)^p (1 - S(t-))^q``; ``0, 0`` is the log-rank
+        test, ``p = rho, q = 0`` R's ``survdiff(rho = rho)``.
+
+    Returns
+    -------
+    LogRankResult
+        ``chi2``, ``df``, ``p`` and per-group observed and expected events.
 
     Examples
     --------

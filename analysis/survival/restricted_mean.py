@@ -17,9 +17,21 @@ import pandas as pd
 def restricted_mean(curve: pd.DataFrame, tau: float) -> tuple[float, float]:
     """RMST up to ``tau`` and its standard error, from one group's KM table.
 
-    ``curve`` has ``time, n_risk, n_event, survival`` sorted by time (the
-    ``table`` of :class:`~analysis.survival.kaplan_meier.KaplanMeier`; a weighted fit's
-    ``effective_n`` is used).
+    Parameters
+    ----------
+    curve : DataFrame
+        One group's curve with ``time, n_risk, n_event, survival`` (the ``table`` of
+        :class:`~analysis.survival.kaplan_meier.KaplanMeier`; a weighted fit's
+        ``effective_n`` is used).
+    tau : float
+        The horizon, in days.
+
+    Returns
+    -------
+    tuple of float
+        ``(rmst, se)``: the mean days free of reoffending up to ``tau`` and its
+        standard error. (A pair, as R's ``print(fit, rmean=)``; kept so for the impact
+        evaluation that reads it.)
 
     Examples
     --------

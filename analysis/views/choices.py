@@ -13,18 +13,20 @@ import duckdb
 
 from analysis.contract import EVENT_TYPES
 from analysis.errors import AnalysisError
+from analysis.i18n import N_, translator
 from analysis.survival.episodes import AGE_BANDS, UNKNOWN, quote_ident
+from analysis.survival.follow_up import _one_row
 from analysis.survival.grouping import resolve_grouping
 from analysis.views.filters import ViewFilters
 
-#: Breakdowns every database offers, with their labels.
+#: Breakdowns every database offers, with their names (English msgids).
 FIELD_BREAKDOWNS: tuple[tuple[str, str], ...] = (
-    ("sex", "Sex"),
-    ("age_band", "Age band at release"),
-    ("offense_category", "Offense category"),
-    ("facility", "Facility"),
-    ("release_region", "Release region"),
-    ("release_year", "Release year (cohort)"),
+    ("sex", N_("Sex")),
+    ("age_band", N_("Age band at release")),
+    ("offense_category", N_("Offense category")),
+    ("facility", N_("Facility")),
+    ("release_region", N_("Release region")),
+    ("release_year", N_("Release year (cohort)")),
 )
 
 
@@ -33,8 +35,9 @@ class FilterChoices:
     """Values the filters can take, and the breakdowns available.
 
     ``breakdowns`` pairs a ``--by`` spec (see
-    :func:`analysis.survival.grouping.resolve_grouping`) with a label, starting with
-    ``("", "No breakdown")``.
+    :func:`analysis.survival.grouping.resolve_grouping`) with the name the data give it
+    (a covariate's name, a programme's "name (code)"; ``""`` for the fixed fields),
+    starting with ``("", "")``, no breakdown; :meth:`breakdown_label` puts it in words.
     """
 
     first_release: dt.date | None
@@ -47,8 +50,26 @@ class FilterChoices:
     event_types: tuple[str, ...]
     breakdowns: tuple[tuple[str, str], ...]
 
-    def breakdown_label(self, spec: str) -> str:
-        return dict(self.breakdowns).get(spec, spec)
+    def breakdown_label(self, spec: str, language: str = "en") -> str:
+        """The breakdown ``spec`` in words of ``language`` (data names as they are).
+
+        Examples
+        --------
+        >>> choices = FilterChoices(None, None, (), (), (), (), (), (),
+        ...     (("", ""), ("sex", ""), ("program:P1", "Work (P1)")))
+        >>> choices.breakdown_label("sex", "fr"), choices.breakdown_label("program:P1")
+        ('Sexe', 'Programme: Work (P1)')
+        """
+        tr = translator(language)
+        fixed = dict(FIELD_BREAKDOWNS)
+        if spec == "":
+            return tr("No breakdown")
+        if spec in fixed:
+            return tr(fixed[spec])
+        name = dict(self.breakdowns).get(spec, spec)
+        if spec.startswith("program:"):
+            return tr("Programme: {name}", name=name)
+        return tr("Covariate: {name}", name=name)
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, ...]:
@@ -60,18 +81,18 @@ def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, ...]:
 
 
 def _breakdowns(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str], ...]:
-    options = [("", "No breakdown"), *FIELD_BREAKDOWNS]
+    options = [("", ""), *((spec, "") for spec, _ in FIELD_BREAKDOWNS)]
     for (name,) in con.execute("SELECT name FROM covariates ORDER BY name").fetchall():
         try:
             resolve_grouping(con, name)  # numeric covariates with many values are refused
         except AnalysisError:
             continue
-        options.append((name, f"Covariate: {name.replace('_', ' ')}"))
+        options.append((name, name.replace("_", " ")))
     programs = con.execute(
         "SELECT program_id, name FROM programs WHERE setting IN ('in_prison', 'community') "
         "ORDER BY program_id"
     ).fetchall()
-    options += [(f"program:{pid}", f"Programme: {name} ({pid})") for pid, name in programs]
+    options += [(f"program:{pid}", f"{name} ({pid})") for pid, name in programs]
     return tuple(options)
 
 
@@ -84,14 +105,13 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
     >>> import duckdb
     >>> from analysis.store.schema import migrate
     >>> con = duckdb.connect(); _ = migrate(con)
-    >>> filter_choices(con).breakdowns[0]
-    ('', 'No breakdown')
+    >>> filter_choices(con).breakdowns[:2]
+    (('', ''), ('sex', ''))
     """
-    first, last = con.execute("SELECT min(release_date), max(release_date) FROM releases"
-                              ).fetchone()
-    no_age = con.execute(
-        "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
-    ).fetchone()[0]
+    first, last = _one_row(con, "SELECT min(release_date), max(release_date) FROM releases")
+    no_age = _one_row(
+        con, "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
+    )[0]
     bands = tuple(band[0] for band in AGE_BANDS) + ((UNKNOWN,) if no_age else ())
     present = {r[0] for r in con.execute("SELECT DISTINCT event_type FROM events").fetchall()}
     return FilterChoices(

@@ -14,10 +14,15 @@ risk below ``k`` are hidden with complementary suppression within each time poin
 (their sum over groups is the overall number at risk) and along each row (the drop
 between two months is a count of people too: :func:`at_risk_mask`); a rate at a
 horizon is hidden when 1 to ``k - 1`` releases of the group reoffended by then.
+
+The result is language-free: tables keyed by column codes (``group``, ``releases``,
+``at_6``, ``within_365``), the test as a :class:`~analysis.views.words.Note`; the
+chart is drawn by :func:`curves_figure` in the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import duckdb
@@ -29,6 +34,7 @@ from analysis.charts import step_curves
 from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
 from analysis.disclosure import linked_suppression, rate_discloses, truncate_curve
 from analysis.errors import AnalysisError
+from analysis.i18n import N_, translator
 from analysis.survival.competing_risks import OUTCOME_STATE, CumulativeIncidence
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.logrank import logrank_from_day_table
@@ -36,16 +42,18 @@ from analysis.views.estimates import (
     events_by,
     format_rate,
     group_sizes,
-    grouped_day_counts,
-    horizon_label,
+    view_study,
 )
 from analysis.views.filters import ViewFilters
+from analysis.views.words import Note
 
 #: Months at which the number-at-risk table is shown.
 AT_RISK_MONTHS: tuple[int, ...] = (0, 6, 12, 18, 24, 36)
 #: A horizon value that is suppressed (fewer than k at risk) or beyond the follow-up.
 NOT_SHOWN = "—"
-METHODS = {"km": "Kaplan–Meier (1 − survival)", "cif": "Cumulative incidence (competing risks)"}
+#: Estimator code -> its name (the chart's title).
+METHODS = {"km": N_("Kaplan–Meier (1 − survival)"),
+           "cif": N_("Cumulative incidence (competing risks)")}
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,14 @@ class Curves:
     ----------
     curves : DataFrame
         ``group, time (days), recidivism, lower, upper, n_risk``, truncated.
-    figure : plotly Figure
     at_risk : DataFrame
-        ``Group`` then one text column per month of :data:`AT_RISK_MONTHS`.
+        ``group`` then one text column ``at_<m>`` per month of :data:`AT_RISK_MONTHS`.
     horizon_table : DataFrame
-        ``Group, Releases`` and the rate at 1, 2 and 3 years with 95% CI.
+        ``group, releases`` and the rate at 1, 2 and 3 years with 95% CI
+        (``within_365``...; the code ``suppressed`` for a group not estimated).
     logrank_p : float or None
-    test_note : str
-        The test in words (or why there is none).
+    test_note : Note
+        The test (or why there is none).
     hidden_groups : tuple of str
         Groups with fewer than ``k`` releases (not estimated).
     smallest_group : int or None
@@ -73,11 +81,10 @@ class Curves:
     method: str
     breakdown: str
     curves: pd.DataFrame
-    figure: go.Figure
     at_risk: pd.DataFrame
     horizon_table: pd.DataFrame
     logrank_p: float | None
-    test_note: str
+    test_note: Note
     hidden_groups: tuple[str, ...]
     smallest_group: int | None
 
@@ -86,7 +93,7 @@ def _at_risk(day_table: pd.DataFrame, groups, policy) -> tuple[pd.DataFrame, pd.
     """Numbers at risk per group and month (numeric) and the suppressed text table."""
     removed = day_table["n_event"] + day_table["n_competing"] + day_table["n_censored"]
     counts = pd.DataFrame(
-        {f"{m} months": [int(removed[(day_table["group"] == g)
+        {f"at_{m}": [int(removed[(day_table["group"] == g)
                                      & (day_table["time"] >= round(m * DAYS_PER_MONTH))].sum())
                          for g in groups]
          for m in AT_RISK_MONTHS},
@@ -108,8 +115,10 @@ def at_risk_mask(counts: pd.DataFrame, policy) -> pd.DataFrame:
     """
     groups, months = list(range(counts.shape[0])), list(range(counts.shape[1]))
     matrix = counts.to_numpy(dtype="int64")
-    values = {(g, m): int(matrix[g, m]) for g in groups for m in months}
-    relations = []
+    # cells (group, month), column totals ("total", month) and the people who left
+    # between two months ("left", group, month)
+    values: dict[Hashable, int] = {(g, m): int(matrix[g, m]) for g in groups for m in months}
+    relations: list[tuple[Hashable, list[Hashable]]] = []
     for m in months:
         values[("total", m)] = int(matrix[:, m].sum())
         relations.append((("total", m), [(g, m) for g in groups]))
@@ -129,10 +138,10 @@ def at_risk_mask(counts: pd.DataFrame, policy) -> pd.DataFrame:
 def _fit(table: pd.DataFrame, method: str):
     """Curve table (``group, time, recidivism, lower, upper, n_risk``) and horizon values."""
     if method == "km":
-        fitted = KaplanMeier().fit_day_table(table).result_
-        curve = fitted.table.rename(columns={"recidivism_lower": "lo", "recidivism_upper": "hi"})
+        km = KaplanMeier().fit_day_table(table)
+        curve = km.table.rename(columns={"recidivism_lower": "lo", "recidivism_upper": "hi"})
         curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
-        at = fitted.at(list(DEFAULT_HORIZONS))[["group", "days", "recidivism", "recidivism_lower",
+        at = km.at(list(DEFAULT_HORIZONS))[["group", "days", "recidivism", "recidivism_lower",
                                         "recidivism_upper", "n_risk"]]
     else:
         long = table.melt(id_vars=["group", "time"], value_vars=["n_event", "n_competing",
@@ -140,11 +149,11 @@ def _fit(table: pd.DataFrame, method: str):
                           var_name="state", value_name="n")
         long["state"] = long["state"].map({"n_event": OUTCOME_STATE, "n_competing": "competing",
                                            "n_censored": "censored"})
-        fitted = CumulativeIncidence().fit_long(long[long["n"] > 0]).result_
-        curve = fitted.table[fitted.table["cause"] == OUTCOME_STATE].rename(
+        cif = CumulativeIncidence().fit_long(long[long["n"] > 0])
+        curve = cif.table[cif.table["cause"] == OUTCOME_STATE].rename(
             columns={"cif": "recidivism", "lower": "lo", "upper": "hi"})
         curve = curve[["group", "time", "recidivism", "lo", "hi", "n_risk"]]
-        at = fitted.at(list(DEFAULT_HORIZONS))
+        at = cif.at(list(DEFAULT_HORIZONS))
         at = at[at["cause"] == OUTCOME_STATE][["group", "days", "cif", "lower", "upper",
                                                 "n_risk"]]
     curve = curve.rename(columns={"lo": "lower", "hi": "upper"})
@@ -181,21 +190,20 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     if method not in METHODS:
         raise AnalysisError(f"unknown method {method!r}; choose {' or '.join(METHODS)}")
     policy = filters.policy
-    table = grouped_day_counts(con, filters, breakdown or None)
+    table = view_study(con, filters).day_counts(breakdown or None)
     if table.empty:
         raise AnalysisError("no releases match the selection: widen the filters")
     sizes = group_sizes(table)
     shown = [g for g, n in sizes.items() if n >= policy.k]
     hidden = tuple(str(g) for g, n in sizes.items() if n < policy.k)
     counts, at_risk_text = _at_risk(table, list(sizes.index), policy)
-    at_risk = at_risk_text.rename_axis("Group").reset_index()
+    at_risk = at_risk_text.rename_axis("group").reset_index()
     if not shown:
         empty = pd.DataFrame(columns=["group", "time", "recidivism", "lower", "upper",
                                       "n_risk"])
-        return Curves(method, breakdown, empty, go.Figure(), at_risk,
-                      pd.DataFrame(columns=["Group", "Releases"]), None,
-                      f"Every group has fewer than {policy.k} releases: nothing can be shown.",
-                      hidden, None)
+        return Curves(method, breakdown, empty, at_risk,
+                      pd.DataFrame(columns=["group", "releases"]), None,
+                      Note("all_groups_hidden", {"k": policy.k}), hidden, None)
     kept = table[table["group"].isin(shown)]
     curve, at = _fit(kept, method)
     curve = _truncated(curve, sizes, policy)
@@ -203,12 +211,12 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     too_few = [n_risk < policy.k or rate_discloses(events.get((g, d), 0), sizes[g], policy)
                for g, d, n_risk in zip(at["group"], at["days"], at["n_risk"], strict=True)]
     at.loc[too_few, ["recidivism", "lower", "upper"]] = np.nan
-    release_text = at_risk_text["0 months"]
-    horizon_table = pd.DataFrame({"Group": [str(g) for g in sizes.index],
-                                  "Releases": release_text.to_numpy()})
+    release_text = at_risk_text["at_0"]
+    horizon_table = pd.DataFrame({"group": [str(g) for g in sizes.index],
+                                  "releases": release_text.to_numpy()})
     for days in DEFAULT_HORIZONS:
         values = at[at["days"] == days].set_index("group")
-        horizon_table[f"Within {horizon_label(days)} (95% CI)"] = [
+        horizon_table[f"within_{days}"] = [
             format_rate(values["recidivism"].get(g), values["lower"].get(g),
                         values["upper"].get(g)) or NOT_SHOWN
             if g in values.index else "suppressed"
@@ -216,17 +224,24 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     if len(shown) > 1:
         test = logrank_from_day_table(kept)
         p = float(test.p)
-        note = (f"Log-rank test across the {len(shown)} groups shown: chi² = {test.chi2:.1f} "
-                f"on {test.df} df, p = {p:.3g}" if p >= 0.001 else
-                f"Log-rank test across the {len(shown)} groups shown: chi² = {test.chi2:.1f} "
-                f"on {test.df} df, p < 0.001")
-        if method == "cif":
-            note += " (compares the hazards of reoffending; competing ends censored)"
+        code = "logrank" + ("_cif" if method == "cif" else "") + (
+            "_small_p" if p < 0.001 else "")
+        note = Note(code, {"groups": len(shown), "chi2": f"{test.chi2:.1f}",
+                           "df": int(test.df), "p": f"{p:.3g}"})
     else:
-        p, note = None, "One group only: there is nothing to compare, so no log-rank test."
-    y_title = "Reoffended" if method == "km" else "Cumulative incidence of reoffending"
-    figure = step_curves(curve, value="recidivism", time_unit="months", y_title=y_title,
-                         title=METHODS[method])
+        p, note = None, Note("one_group")
     smallest = int(sizes[shown].min())
-    return Curves(method, breakdown, curve, figure, at_risk, horizon_table, p, note, hidden,
+    return Curves(method, breakdown, curve, at_risk, horizon_table, p, note, hidden,
                   smallest)
+
+
+def curves_figure(result: Curves, language: str = "en") -> go.Figure:
+    """The curves of ``result``, titled and labelled in ``language`` (empty when no group
+    could be shown)."""
+    if result.smallest_group is None:
+        return go.Figure()
+    tr = translator(language)
+    y_title = (tr("Reoffended") if result.method == "km"
+               else tr("Cumulative incidence of reoffending"))
+    return step_curves(result.curves, value="recidivism", time_unit="months",
+                       y_title=y_title, title=tr(METHODS[result.method]), language=language)

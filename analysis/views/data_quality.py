@@ -14,6 +14,7 @@ total is published.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from analysis.contract import TABLE_ORDER
 from analysis.disclosure import linked_suppression, rate_discloses
 from analysis.store.schema import SCHEMA_VERSION, schema_version
 from analysis.survival.episodes import episodes_query, quote_ident
+from analysis.survival.follow_up import _one_row
 from analysis.views.filters import ViewFilters
 from analysis.views.programs import SECONDARY_LABEL, suppress_with_total
 
@@ -65,7 +67,7 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [table]).fetchall() if r[0] not in BOOKKEEPING]
         counts = ", ".join(f"count({quote_ident(c)})" for c in columns)
-        row = con.execute(f"SELECT count(*), {counts} FROM {quote_ident(table)}").fetchone()
+        row = _one_row(con, f"SELECT count(*), {counts} FROM {quote_ident(table)}")
         rows = int(row[0])
         for column, filled in zip(columns, row[1:], strict=True):
             missing = rows - int(filled)
@@ -91,7 +93,7 @@ class FollowUpCoverage:
     """How much follow-up the selected releases have.
 
     ``bands``: ``years_available`` ("0", "1", ... "5+") and ``releases`` (text,
-    suppressed). ``complete``: ``horizon`` ("1 year" ...), ``share_pct`` — share of the
+    suppressed). ``complete``: ``years`` (1, 2, 3), ``share_pct`` — share of the
     selected releases with at least that many whole years of follow-up available (the
     bands from that one on)
     (NaN when fewer than ``k`` releases are selected, or when the share, times the
@@ -137,8 +139,7 @@ def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
         # a share and its complement are counts of people once the total is shown
         masked = years in hidden_shares or rate_discloses(reached, total, filters.policy)
         share = 100.0 * reached / total if total and not masked else float("nan")
-        shares.append({"horizon": f"{years} year" + ("s" if years > 1 else ""),
-                       "share_pct": round(share, 1)})
+        shares.append({"years": years, "share_pct": round(share, 1)})
     return FollowUpCoverage(_count_text(total, filters.min_cell), bands, pd.DataFrame(shares))
 
 
@@ -148,8 +149,9 @@ def _hidden_shares(counts: pd.Series, policy, hidden_bands: set[str]) -> set[int
     A share times the shown total is a count (``reached_1 = band 1 + reached_2``...), so
     the shares and the bands form one linked table (:func:`linked_suppression`).
     """
-    values = {"total": int(counts["total"]), **{f"b{y}": int(counts[str(y)])
-                                                for y in FOLLOW_UP_YEARS}}
+    bands = [f"b{y}" for y in FOLLOW_UP_YEARS]
+    values: dict[Hashable, int] = {"total": int(counts["total"]),
+                                   **{f"b{y}": int(counts[str(y)]) for y in FOLLOW_UP_YEARS}}
     for years in (1, 2, 3):
         values[f"reached{years}"] = int(sum(values[f"b{y}"] for y in FOLLOW_UP_YEARS
                                             if y >= years))
@@ -158,8 +160,7 @@ def _hidden_shares(counts: pd.Series, policy, hidden_bands: set[str]) -> set[int
     if values["total"] < policy.k:
         return {1, 2, 3}
     hidden = linked_suppression(values, relations, policy, hidden=hidden_bands,
-                                known=[v for v in values if v == "total"
-                                       or (v.startswith("b") and v not in hidden_bands)])
+                                known=["total", *(b for b in bands if b not in hidden_bands)])
     return {int(v[len("reached"):]) for v in hidden if v.startswith("reached")}
 
 
@@ -201,7 +202,9 @@ def _suppressed_log(batches: pd.DataFrame, files: pd.DataFrame, parts: list[str]
     file's 40), so the two tables form one set of relations.
     """
     columns = ["rows_read", *parts]
-    values, relations = {}, []
+    # (table, row, column) -> count
+    values: dict[Hashable, int] = {}
+    relations: list[tuple[Hashable, list[Hashable]]] = []
     for name, frame in (("batch", batches), ("file", files)):
         for i, row in enumerate(frame.itertuples(index=False)):
             for column in columns:

@@ -21,18 +21,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure import DisclosurePolicy, rate_discloses, suppression_mask
-from analysis.survival.episodes import CachedEpisodes, day_counts, materialize_episodes
-from analysis.survival.grouping import resolve_grouping
+from analysis.study import Study
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.filters import ViewFilters
-
-
-def horizon_label(days: int) -> str:
-    """``365 -> '1 year'``, ``730 -> '2 years'``, ``180 -> '180 days'``."""
-    years, rest = divmod(int(days), 365)
-    if rest == 0 and years:
-        return f"{years} year" + ("s" if years > 1 else "")
-    return f"{days} days"
 
 
 def format_rate(value: float | None, lower: float | None = None,
@@ -54,22 +45,13 @@ def format_rate(value: float | None, lower: float | None = None,
     return text
 
 
-def episodes_cache(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> CachedEpisodes:
-    """Episodes of the filters' outcome in a TEMP table of ``con`` (one query, many reads).
+def view_study(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Study:
+    """The :class:`~analysis.study.Study` of the filters' outcome and selection on ``con``.
 
-    Views run on a fresh cursor each, so the table lives exactly as long as the view.
+    Views run on a fresh cursor each, and the study borrows it: the episodes it keeps
+    for the second and later analyses live exactly as long as the view.
     """
-    return materialize_episodes(con, filters.outcome)
-
-
-def grouped_day_counts(con: duckdb.DuckDBPyConnection, filters: ViewFilters,
-                       by: str | None, cached: CachedEpisodes | None = None) -> pd.DataFrame:
-    """Per-day counts by a breakdown (``group, time, n_event, n_competing, n_censored``)."""
-    grouping = resolve_grouping(con, by)
-    # grouped on the raw values, labelled after aggregation (as the Kaplan-Meier engine)
-    table, _ = day_counts(con, filters.outcome, filters.selection, grouping.key_sql,
-                          grouping.params, cached, label_sql=grouping.label_sql)
-    return table
+    return Study(con, outcome=filters.outcome, selection=filters.selection)
 
 
 def group_sizes(day_table: pd.DataFrame) -> pd.Series:

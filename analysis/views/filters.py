@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import unquote
 
 from analysis.contract import EVENT_TYPES
@@ -122,7 +123,8 @@ class ViewFilters:
     def __post_init__(self) -> None:
         # Duplicates and empty strings mean nothing in a filter; dropping them here makes
         # every ViewFilters survive the URL round trip.
-        tidy = {name: tuple(dict.fromkeys(v for v in getattr(self.selection, name) if v != ""))
+        # Any: each field keeps its own tuple type (text, or int for release_years)
+        tidy: dict[str, Any] = {name: tuple(dict.fromkeys(v for v in getattr(self.selection, name) if v != ""))
                 for name, _ in (*_TEXT_PARAMS, ("release_years", "year"))}
         object.__setattr__(self, "selection", replace(self.selection, **tidy))
         object.__setattr__(self, "outcome", Outcome.from_types(self.outcome.event_types))

@@ -3,7 +3,9 @@
 Layer rule: this module belongs to the *services* layer (``analysis/views/``). It is pure
 Python — it never imports streamlit — and every function takes ``(con, filters,
 **options)`` and returns a small frozen dataclass (or a string) that is already
-disclosure-controlled with ``filters.min_cell``. The dashboard pages only display them.
+disclosure-controlled with ``filters.min_cell``. The results hold numbers and codes;
+the dashboard pages word them in the reader's language with :func:`headline_text`,
+:func:`reason_texts`, :func:`note_texts`, :func:`attrition_rows` and :func:`cost_text`.
 
 Which sidebar filters apply
 ---------------------------
@@ -28,12 +30,15 @@ participants carry a small-sample warning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import TypedDict
 
 import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.i18n import translator
+from analysis.impact.cost import CostEffectiveness, cost_statement
 from analysis.impact.evaluation import ImpactEvaluation, ImpactResult, PreparedEvaluation
 from analysis.impact.power import DetectableEffect, minimum_detectable_effect
 from analysis.impact.publication import (
@@ -41,16 +46,26 @@ from analysis.impact.publication import (
     estimates_table,
     for_publication,
     hidden_counts,
-    hide_small_mentions,
     rates_table,
-    suppress_numbers_in_text,
 )
 from analysis.impact.report import build_report_html
-from analysis.impact.rules import Verdict, judge
-from analysis.impact.wording import impact_sentence
+from analysis.impact.rules import Reason, Verdict
+from analysis.impact.wording import (
+    attrition_table,
+    impact_sentence,
+    reason_text,
+    verdict_reasons,
+)
 from analysis.views.filters import ViewFilters
 
 SUBJECT_KINDS: tuple[str, ...] = ("program", "project", "funder")
+
+
+class SubjectArguments(TypedDict, total=False):
+    """What :meth:`Subject.arguments` gives :class:`ImpactEvaluation`: one of the two."""
+
+    program: str
+    project: str
 
 
 @dataclass(frozen=True)
@@ -61,9 +76,26 @@ class Subject:
     value: str
     label: str
 
-    def arguments(self) -> dict[str, str]:
+    def arguments(self) -> SubjectArguments:
         """Keyword arguments of :class:`ImpactEvaluation` (projects and funders alike)."""
         return {"program": self.value} if self.kind == "program" else {"project": self.value}
+
+
+def subject_label(subject: Subject, language: str = "en") -> str:
+    """How the page's select box names ``subject``: "VOC-METAL — Metalwork",
+    "Project: Skills for Work", "Funder: Global Fund" (the names are the data's).
+
+    Examples
+    --------
+    >>> subject_label(Subject("funder", "Global Fund", "funder: Global Fund"), "fr")
+    'Bailleur de fonds : Global Fund'
+    """
+    tr = translator(language)
+    if subject.kind == "project":
+        return tr("Project: {name}", name=subject.value)
+    if subject.kind == "funder":
+        return tr("Funder: {name}", name=subject.value)
+    return subject.label
 
 
 def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tuple[Subject, ...]:
@@ -79,33 +111,98 @@ def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tup
 
 
 @dataclass(frozen=True)
+class Headline:
+    """The numbers of an evaluation's headline; :func:`headline_text` words them.
+
+    ``participants_with_outcomes`` is the label (``"<k"``) when disclosure control hides
+    it, so that no language can write the number.
+    """
+
+    participant_rate: float
+    comparison_rate: float
+    difference_lower: float
+    difference_upper: float
+    horizon_days: int
+    verdict: Verdict
+    participants_with_outcomes: int | str
+
+
+def _headline(result: ImpactResult) -> Headline:
+    """The headline numbers of a published result (:func:`for_publication`)."""
+    part, comp = result.participants, result.comparison
+    return Headline(part.rate, comp.rate, result.difference.lower, result.difference.upper,
+                    result.horizon_days, result.verdict,
+                    result.hidden_labels.get("participants_with_outcomes", part.with_outcome))
+
+
+def headline_text(headline: Headline | None, language: str = "en") -> str:
+    """The plain-words headline in ``language`` (``""`` for none)."""
+    if headline is None:
+        return ""
+    return impact_sentence(
+        participant_rate=headline.participant_rate, comparison_rate=headline.comparison_rate,
+        difference_lower=headline.difference_lower, difference_upper=headline.difference_upper,
+        horizon_days=headline.horizon_days, verdict=headline.verdict,
+        participants_with_outcomes=headline.participants_with_outcomes, language=language)
+
+
+#: The effect measures of :func:`~analysis.impact.publication.estimates_table` -> codes
+#: (their words: :data:`analysis.views.words.CELLS`).
+_MEASURE_CODES = {
+    "difference in rate (percentage points)": "rate_difference",
+    "hazard ratio": "hazard_ratio",
+    "difference in days free of reoffending": "days_free_difference",
+    "difference in reoffences per 100 people": "reoffences_per_100_difference",
+}
+def _coded_estimates(result: ImpactResult) -> pd.DataFrame:
+    """The estimates with their measure as a code (worded by
+    :func:`analysis.views.words.render_table`)."""
+    table = estimates_table(result)
+    table["measure"] = [_MEASURE_CODES.get(m, m) for m in table["measure"]]
+    return table
+
+
+def _coded_rates(result: ImpactResult, policy, hidden) -> pd.DataFrame:
+    """Both groups' rates, the reoffenders' column under the code ``reoffended``."""
+    table = rates_table(result, policy, hidden)
+    return table.rename(columns={c: "reoffended" for c in table.columns
+                                 if str(c).startswith("reoffended ")})
+
+
+@dataclass(frozen=True)
 class ImpactView:
-    """What the Impact page shows, disclosure-controlled.
+    """What the Impact page shows, disclosure-controlled and language-free.
+
+    Numbers and codes only: the headline as its numbers (:class:`Headline`, worded by
+    :func:`headline_text`), the rules' verdict and the notes as
+    :class:`~analysis.impact.rules.Reason` codes (:func:`reason_texts`), the attrition
+    steps as codes (:func:`attrition_rows`), the cost as its numbers
+    (:func:`cost_text`), the estimates' measures as codes. One
+    stored result serves every language.
 
     When the evaluation cannot run (no participants in the selection, a project mixing
     custody and post-release programmes...), ``error`` says why and the tables are empty.
     When the result is not reportable (fewer than 60 participants with outcomes),
-    ``rates``, ``estimates`` and ``curves`` are empty and ``reasons`` explain it.
+    ``rates``, ``estimates`` and ``curves`` are empty and the verdict's reasons explain it.
     """
 
     label: str
     horizon_days: int
     method: str
     event_types: tuple[str, ...]
-    headline: str
+    headline: Headline | None
     reportable: bool
     significant: bool
-    reasons: tuple[str, ...]
+    verdict: Verdict | None
     small_sample: bool
-    notes: tuple[str, ...]
+    notes: tuple[Reason, ...]
     rates: pd.DataFrame
     estimates: pd.DataFrame
     curves: pd.DataFrame
     balance: pd.DataFrame
     overlap: pd.DataFrame
     attrition: pd.DataFrame
-    cost_statement: str | None
-    cost: dict | None
+    cost: CostEffectiveness | None
     comparison_rate: float | None
     participants_with_outcomes: int | None  # None when hidden (disclosure control)
     error: str | None = None
@@ -115,10 +212,33 @@ class ImpactView:
         return self.error is None
 
 
+def reason_texts(verdict: Verdict | None, language: str = "en") -> list[str]:
+    """The rules' reasons of a verdict in ``language`` (none without a verdict)."""
+    return [] if verdict is None else verdict_reasons(verdict, language)
+
+
+def note_texts(notes, language: str = "en") -> list[str]:
+    """Notes on who was compared (:class:`~analysis.impact.rules.Reason`) in ``language``."""
+    return [reason_text(note, language) for note in notes]
+
+
+def attrition_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
+    """The attrition steps in ``language``: ``step, participants, comparison, note``."""
+    if view.attrition.empty:
+        return view.attrition
+    return attrition_table(view.attrition, language)
+
+
+def cost_text(cost: CostEffectiveness | None, language: str = "en") -> str | None:
+    """The cost statement in ``language`` (None when no cost is shown)."""
+    return None if cost is None else cost_statement(cost, language)
+
+
 def _empty(label: str, horizon: int, error: str) -> ImpactView:
     nothing = pd.DataFrame()
-    return ImpactView(label, horizon, "match", (), "", False, False, (), False, (), nothing,
-                      nothing, nothing, nothing, nothing, nothing, None, None, None, 0, error)
+    return ImpactView(label, horizon, "match", (), None, False, False, None, False, (),
+                      nothing, nothing, nothing, nothing, nothing, nothing, None, None, 0,
+                      error)
 
 
 def _prepare(con, filters: ViewFilters, subject: Subject,
@@ -130,23 +250,6 @@ def _prepare(con, filters: ViewFilters, subject: Subject,
     ).prepare(con)
 
 
-def _in_language(result: ImpactResult, language: str) -> tuple[str, Verdict]:
-    """The headline and the rules' verdict of ``result`` written in ``language``.
-
-    Both are rebuilt from the result's numbers exactly as the evaluation builds them, so
-    in English they are the result's own ``summary_text`` and ``verdict``.
-    """
-    part, comp = result.participants, result.comparison
-    verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, result.difference.p,
-                    language=language)
-    headline = impact_sentence(
-        participant_rate=part.rate, comparison_rate=comp.rate,
-        difference_lower=result.difference.lower, difference_upper=result.difference.upper,
-        horizon_days=result.horizon_days, verdict=verdict,
-        participants_with_outcomes=part.with_outcome, language=language)
-    return headline, verdict
-
-
 def _subject(kind: str, value: str) -> Subject:
     if kind not in SUBJECT_KINDS:
         raise AnalysisError(f"kind must be one of {', '.join(SUBJECT_KINDS)}, not {kind!r}")
@@ -154,7 +257,7 @@ def _subject(kind: str, value: str) -> Subject:
 
 
 def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
-           value: str, horizon_days: int = 365, language: str = "en") -> ImpactView:
+           value: str, horizon_days: int = 365) -> ImpactView:
     """The primary (matched) impact evaluation of a programme, project or funder.
 
     Parameters
@@ -165,18 +268,13 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
     horizon_days
         Follow-up horizon of the headline rate: one of
         :data:`~analysis.constants.DEFAULT_HORIZONS`.
-    language
-        Language of the headline and of the rules' reasons: ``en`` (default), ``fr``,
-        ``ar``, ``ru`` or ``sr`` (:mod:`analysis.impact.wording_locales`). Tables, notes
-        and error messages stay in English.
     """
     subject = _subject(kind, value)
     try:
         prepared = _prepare(con, filters, subject, horizon_days)
     except AnalysisError as exc:
         return _empty(subject.label, horizon_days, str(exc))
-    return _matched_view(_method_result(prepared, "match"), subject, filters, horizon_days,
-                         language)
+    return _matched_view(_method_result(prepared, "match"), subject, filters, horizon_days)
 
 
 def _method_result(prepared: PreparedEvaluation, method: str) -> ImpactResult | AnalysisError:
@@ -188,34 +286,31 @@ def _method_result(prepared: PreparedEvaluation, method: str) -> ImpactResult | 
 
 
 def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filters: ViewFilters,
-                  horizon_days: int, language: str) -> ImpactView:
+                  horizon_days: int) -> ImpactView:
     policy = filters.policy
     if isinstance(result, AnalysisError):
         return _empty(subject.label, horizon_days, str(result))
     reportable = result.reportable
-    headline, verdict = _in_language(result, language)
-    shown = for_publication(replace(result, summary_text=headline, verdict=verdict), policy)
+    shown = for_publication(result, policy)
     hidden = hidden_counts(result, policy)
-    cost = result.cost if cost_shown(result, policy, hidden) else None
     return ImpactView(
         label=result.program,
         horizon_days=result.horizon_days,
         method=result.method,
         event_types=result.event_types,
-        headline=shown.summary_text,
+        headline=_headline(shown),
         reportable=reportable,
         significant=result.significant,
-        reasons=shown.verdict.reasons,
+        verdict=shown.verdict,
         small_sample=policy.is_small(result.counts["eligible"]),
-        notes=shown.notes,
-        rates=rates_table(result, policy, hidden) if reportable else pd.DataFrame(),
-        estimates=estimates_table(result) if reportable else pd.DataFrame(),
+        notes=tuple(shown.notes),
+        rates=_coded_rates(result, policy, hidden) if reportable else pd.DataFrame(),
+        estimates=_coded_estimates(result) if reportable else pd.DataFrame(),
         curves=shown.curves if reportable else pd.DataFrame(),
         balance=result.balance[["covariate", "smd_before", "smd_after"]].copy(),
         overlap=shown.overlap,
         attrition=shown.attrition,
-        cost_statement=cost.statement if cost is not None else None,
-        cost={k: v for k, v in cost.as_dict().items() if k != "statement"} if cost else None,
+        cost=result.cost if cost_shown(result, policy, hidden) else None,
         comparison_rate=result.comparison.rate if reportable else None,
         participants_with_outcomes=None if ("participants", "with_outcome") in hidden
         else result.counts["participants_with_outcomes"],
@@ -224,18 +319,19 @@ def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filter
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """The inverse-probability-weighted (IPTW) result beside the matched one."""
+    """The inverse-probability-weighted (IPTW) result beside the matched one (numbers
+    and codes: :func:`headline_text`, :func:`note_texts`)."""
 
-    headline: str
+    headline: Headline | None
     reportable: bool
     estimates: pd.DataFrame
     error: str | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Reason, ...] = field(default=())
 
 
 def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-                       kind: str = "program", value: str, horizon_days: int = 365,
-                       language: str = "en") -> Sensitivity:
+                       kind: str = "program", value: str,
+                       horizon_days: int = 365) -> Sensitivity:
     """The same evaluation with inverse-probability weighting (the sensitivity method).
 
     The Impact page gets it with the matched result from :func:`impact_page`.
@@ -244,20 +340,17 @@ def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     try:
         prepared = _prepare(con, filters, subject, horizon_days)
     except AnalysisError as exc:
-        return Sensitivity("", False, pd.DataFrame(), str(exc))
-    return _weighted_view(_method_result(prepared, "iptw"), filters, language)
+        return Sensitivity(None, False, pd.DataFrame(), str(exc))
+    return _weighted_view(_method_result(prepared, "iptw"), filters)
 
 
-def _weighted_view(result: ImpactResult | AnalysisError, filters: ViewFilters,
-                   language: str) -> Sensitivity:
+def _weighted_view(result: ImpactResult | AnalysisError, filters: ViewFilters) -> Sensitivity:
     if isinstance(result, AnalysisError):
-        return Sensitivity("", False, pd.DataFrame(), str(result))
-    estimates = estimates_table(result) if result.reportable else pd.DataFrame()
-    headline, _ = _in_language(result, language)
-    return Sensitivity(hide_small_mentions(headline, filters.policy),
-                       result.reportable, estimates,
-                       notes=tuple(suppress_numbers_in_text(n, filters.policy)
-                                   for n in result.notes))
+        return Sensitivity(None, False, pd.DataFrame(), str(result))
+    estimates = _coded_estimates(result) if result.reportable else pd.DataFrame()
+    shown = for_publication(result, filters.policy)
+    return Sensitivity(_headline(shown), result.reportable, estimates,
+                       notes=tuple(shown.notes))
 
 
 @dataclass(frozen=True)
@@ -269,49 +362,38 @@ class ImpactPage:
 
 
 def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
-                value: str, horizon_days: int = 365, language: str = "en") -> ImpactPage:
+                value: str, horizon_days: int = 365) -> ImpactPage:
     """:func:`impact` and :func:`impact_sensitivity` together, as the Impact page shows them.
 
     Both methods start from the same cohort and propensity model, the slow part on a
     large database, so the page asks for them together and they are built once. The
-    results are those of the two views called separately.
-    """
-    return impact_pages(con, filters, kind=kind, value=value, horizon_days=horizon_days,
-                        languages=(language,))[language]
-
-
-def impact_pages(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-                 kind: str = "program", value: str, horizon_days: int = 365,
-                 languages: tuple[str, ...] = ("en",)) -> dict[str, ImpactPage]:
-    """:func:`impact_page` in each of ``languages``, evaluating once.
-
-    Only the headline and the rules' reasons depend on the language; the importer
-    stores the page in every language the dashboard speaks (:mod:`analysis.views.stored`).
+    results are those of the two views called separately, and the same in every
+    language (the page words them): the importer stores one per subject
+    (:mod:`analysis.views.stored`).
     """
     subject = _subject(kind, value)
     try:
         prepared = _prepare(con, filters, subject, horizon_days)
     except AnalysisError as exc:
-        return {language: ImpactPage(_empty(subject.label, horizon_days, str(exc)),
-                                     Sensitivity("", False, pd.DataFrame(), str(exc)))
-                for language in languages}
-    matched, weighted = _method_result(prepared, "match"), _method_result(prepared, "iptw")
-    return {language: ImpactPage(
-                _matched_view(matched, subject, filters, horizon_days, language),
-                _weighted_view(weighted, filters, language))
-            for language in languages}
+        return ImpactPage(_empty(subject.label, horizon_days, str(exc)),
+                          Sensitivity(None, False, pd.DataFrame(), str(exc)))
+    return ImpactPage(
+        _matched_view(_method_result(prepared, "match"), subject, filters, horizon_days),
+        _weighted_view(_method_result(prepared, "iptw"), filters))
 
 
 def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-                  kind: str = "program", value: str, horizon_days: int = 365) -> str:
+                  kind: str = "program", value: str, horizon_days: int = 365,
+                  language: str = "en") -> str:
     """The offline HTML report of the matched evaluation (curves cut at ``k`` at risk).
 
-    Built on demand (the page's download button calls it when clicked): the file inlines
-    the plotting library and weighs about 5 MB. The report hides counts below ``k`` the
+    Built on demand (the page's download button calls it when clicked), in ``language``
+    (a document to hand on, not a stored result): the file inlines the plotting library
+    and weighs about 5 MB. The report hides counts below ``k`` the
     same way as the page (:func:`analysis.impact.publication.for_publication`).
     """
     result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
-    return build_report_html(result, policy=filters.policy)
+    return build_report_html(result, policy=filters.policy, language=language)
 
 
 def planning(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,

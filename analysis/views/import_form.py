@@ -34,6 +34,7 @@ from analysis.errors import DesistError, InvalidDatasetError
 from analysis.ingest import ImportReport, ValidationReport, import_dataset, validate_dataset
 from analysis.ingest.importer import known_ids_in
 from analysis.views.stored import store_default_views
+from analysis.views.words import Note
 
 #: Environment variable that enables the import form.
 ALLOW_ENV_VAR = "DESIST_ALLOW_IMPORT"
@@ -147,10 +148,14 @@ def prepare_upload(uploads: Mapping[str, tuple[str, bytes]], db: str | os.PathLi
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    """What an import did: the report on success, or the reason nothing was written."""
+    """What an import did: the report on success, or the reason nothing was written.
+
+    ``message`` is a :class:`~analysis.views.words.Note`: ``imported`` (``batch``,
+    ``inserted``, ``rejected``) or ``not_imported`` (``error``, the importer's message).
+    """
 
     ok: bool
-    message: str
+    message: Note
     report: ImportReport | None = None
     problems: pd.DataFrame | None = None
 
@@ -180,12 +185,12 @@ def import_staged(staged: StagedDataset, db: str | os.PathLike[str], *,
                                 force_rejects=skip_invalid, after_commit=store_default_views)
     except InvalidDatasetError as exc:
         problems = problems_table(exc.report) if getattr(exc, "report", None) else None
-        return ImportOutcome(False, f"Nothing was imported: {exc}", None, problems)
+        return ImportOutcome(False, Note("not_imported", {"error": str(exc)}), None, problems)
     except DesistError as exc:
-        return ImportOutcome(False, f"Nothing was imported: {exc}")
+        return ImportOutcome(False, Note("not_imported", {"error": str(exc)}))
     inserted = sum(c.inserted for c in report.tables.values())
-    message = (f"Imported batch {report.batch_id}: {inserted} new rows, "
-               f"{report.rows_rejected} rejected.")
+    message = Note("imported", {"batch": report.batch_id, "inserted": inserted,
+                                "rejected": report.rows_rejected})
     return ImportOutcome(True, message, report)
 
 

@@ -23,6 +23,7 @@ Definitions
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import duckdb
@@ -32,30 +33,35 @@ import plotly.graph_objects as go
 
 from analysis.charts import rate_plot
 from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
-from analysis.contract import COMPETING_END_REASONS
 from analysis.disclosure import SMALL_SAMPLE, linked_suppression, rate_discloses
 from analysis.errors import AnalysisError
+from analysis.i18n import translator
 from analysis.survival.episodes import episodes_sql
-from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import (
     count_labels,
-    episodes_cache,
     format_rate,
     group_sizes,
-    grouped_day_counts,
-    horizon_label,
     km_at_horizons,
+    view_study,
 )
 from analysis.views.filters import ViewFilters
+from analysis.views.words import outcome_sentence
 
-#: Shown for a count hidden only so that a smaller hidden count cannot be recovered.
+__all__ = ["Overview", "cohort_figure", "outcome_sentence", "overview"]
+
+#: Shown for a count hidden only so that a smaller hidden count cannot be recovered
+#: (a code: :mod:`analysis.views.words` renders it).
 SECONDARY_LABEL = "hidden"
 
 
 @dataclass(frozen=True)
 class Overview:
     """Headline figures of a selection (``None`` = suppressed or not estimable).
+
+    Numbers and codes only: the tables' headers and coded cells are rendered by
+    :func:`analysis.views.words.render_table` (the horizons named there), the chart by :func:`cohort_figure` and the outcome sentence
+    by :func:`outcome_sentence`, in the reader's language.
 
     Attributes
     ----------
@@ -64,18 +70,19 @@ class Overview:
     median_follow_up_months : float or None
         Reverse Kaplan–Meier median follow-up, in months.
     horizons : DataFrame
-        One row per horizon: ``horizon, recidivism, lower, upper`` (Kaplan–Meier),
+        One row per horizon: ``days, recidivism, lower, upper`` (Kaplan–Meier),
         ``complete_rate, complete_lower, complete_upper, complete_n`` (fixed horizon;
         ``complete_n`` as text, ``"<k"`` when suppressed), shares 0–1.
     horizon_table : DataFrame
-        The same, formatted for display and download.
+        The same for display and download: ``within`` (days), ``km_rate``,
+        ``complete_rate`` (formatted, or the code ``not_reached``), ``complete_n``.
     cohorts : DataFrame
         ``release_year, releases`` (text), ``recidivism, lower, upper`` (1 year).
     cohort_table : DataFrame
-        The same, formatted.
-    cohort_figure : plotly Figure
-    definition : str
-        The outcome in one sentence.
+        ``release_year, releases, rate_365``: formatted rates, or the codes
+        ``suppressed`` and ``not_followed``.
+    event_types : tuple of str
+        The outcome's event types (the outcome sentence names them).
     small_sample : bool
         True when estimates rest on fewer than 100 releases.
     suppressed_label : str
@@ -89,102 +96,9 @@ class Overview:
     horizon_table: pd.DataFrame
     cohorts: pd.DataFrame
     cohort_table: pd.DataFrame
-    cohort_figure: go.Figure
-    definition: str
+    event_types: tuple[str, ...]
     small_sample: bool
     suppressed_label: str
-
-
-@dataclass(frozen=True)
-class _OutcomeWords:
-    """The outcome sentence in one language (written by developers: needs native review)."""
-
-    sentence: str  # {what} {ends}
-    comma: str
-    or_: str
-    terms: dict[str, str]  # event types and competing end reasons
-    none: str
-    cut_off: str
-    competing: str  # {reasons}
-    next_release: str
-    reincarceration: str
-
-
-_OUTCOME_WORDS: dict[str, _OutcomeWords] = {
-    "en": _OutcomeWords(
-        "Reoffending means the first {what} recorded after release; follow-up of a release "
-        "ends at {ends}.", ", ", " or ", {}, "event (none recorded)", "the data cut-off",
-        "{reasons} (competing ends)", "the person's next release",
-        "a reincarceration (not counted as reoffending)"),
-    "fr": _OutcomeWords(
-        "La récidive est le premier événement enregistré après la libération parmi : {what} ; "
-        "le suivi d'une libération s'arrête à la première de ces dates : {ends}.", ", ", " ou ",
-        {"rearrest": "nouvelle arrestation", "reconviction": "nouvelle condamnation",
-         "reincarceration": "réincarcération", "violation": "violation des conditions",
-         "death": "décès", "deportation": "expulsion", "emigration": "émigration"},
-        "aucun événement enregistré", "la date d'arrêt des données",
-        "{reasons} (fins concurrentes)", "la libération suivante de la personne",
-        "une réincarcération (non comptée comme récidive)"),
-    "ar": _OutcomeWords(
-        "تعني العودة إلى الجريمة أول حدث يُسجَّل بعد الإفراج من بين: {what}؛ وتنتهي متابعة "
-        "الإفراج عند أول ما يحدث من: {ends}.", "، ", " أو ",
-        {"rearrest": "إعادة الاعتقال", "reconviction": "إدانة جديدة",
-         "reincarceration": "إعادة السجن", "violation": "مخالفة شروط الإفراج",
-         "death": "الوفاة", "deportation": "الترحيل", "emigration": "الهجرة"},
-        "لا حدث مسجَّل", "تاريخ توقف البيانات", "{reasons} (نهايات متنافسة)",
-        "الإفراج التالي عن الشخص نفسه", "إعادة السجن (لا تُحتسب عودة إلى الجريمة)"),
-    "ru": _OutcomeWords(
-        "Повторное правонарушение — первое из событий, зарегистрированных после "
-        "освобождения: {what}; наблюдение заканчивается при первом из следующих: {ends}.",
-        ", ", " или ",
-        {"rearrest": "повторный арест", "reconviction": "повторное осуждение",
-         "reincarceration": "повторное лишение свободы", "violation": "нарушение условий",
-         "death": "смерть", "deportation": "депортация", "emigration": "эмиграция"},
-        "событие не зарегистрировано", "дата среза данных",
-        "{reasons} (конкурирующие исходы)", "следующее освобождение того же человека",
-        "повторное лишение свободы (не считается повторным правонарушением)"),
-    "sr": _OutcomeWords(
-        "Povratništvo je prvi događaj zabeležen posle otpuštanja od sledećih: {what}; "
-        "praćenje otpuštanja završava se prvim od sledećih: {ends}.", ", ", " ili ",
-        {"rearrest": "ponovno hapšenje", "reconviction": "ponovna osuda",
-         "reincarceration": "ponovno zatvaranje", "violation": "kršenje uslova",
-         "death": "smrt", "deportation": "deportacija", "emigration": "iseljenje"},
-        "nijedan događaj nije zabeležen", "datum preseka podataka",
-        "{reasons} (konkurentni ishodi)", "sledeće otpuštanje iste osobe",
-        "ponovno zatvaranje (ne računa se kao povratništvo)"),
-}
-
-
-def _or_list(words, language: _OutcomeWords = _OUTCOME_WORDS["en"]) -> str:
-    words = [language.terms.get(w, w.replace("_", " ")) for w in words]
-    if len(words) <= 1:
-        return "".join(words)
-    return language.comma.join(words[:-1]) + language.or_ + words[-1]
-
-
-def outcome_sentence(event_types: tuple[str, ...], *, language: str = "en") -> str:
-    """The outcome definition in one sentence, in ``language`` (en, fr, ar, ru, sr).
-
-    Event types and end reasons the sentence does not know are quoted as recorded.
-
-    Examples
-    --------
-    >>> outcome_sentence(("rearrest", "reconviction"))[:62]
-    'Reoffending means the first rearrest or reconviction recorded '
-    >>> outcome_sentence(("rearrest",), language="fr")[:58]
-    'La récidive est le premier événement enregistré après la l'
-    """
-    if language not in _OUTCOME_WORDS:
-        raise AnalysisError(f"language must be one of {', '.join(_OUTCOME_WORDS)}, "
-                            f"not {language!r}")
-    words = _OUTCOME_WORDS[language]
-    ends = [words.cut_off,
-            words.competing.format(reasons=_or_list(COMPETING_END_REASONS, words)),
-            words.next_release]
-    if "reincarceration" not in event_types:
-        ends.append(words.reincarceration)
-    what = _or_list(event_types, words) if event_types else words.none
-    return words.sentence.format(what=what, ends=_or_list(ends, words))
 
 
 def reverse_km_median_days(day_table: pd.DataFrame) -> float:
@@ -205,8 +119,9 @@ def complete_counts_hidden(complete: pd.DataFrame, releases: int, policy) -> set
     Each horizon splits the selected releases (a published total) into those with
     complete follow-up (shown) and those excluded (not shown): ``releases = n + excluded``.
     """
-    values = {"releases": int(releases)}
-    relations = []
+    # "releases", and ("n", days) and ("excluded", days) per horizon
+    values: dict[Hashable, int] = {"releases": int(releases)}
+    relations: list[tuple[Hashable, list[Hashable]]] = []
     for row in complete.itertuples():
         values[("n", row.days)] = int(row.n)
         values[("excluded", row.days)] = int(row.excluded)
@@ -230,7 +145,7 @@ def _horizon_frames(day_table, complete, policy):
         n_text = (policy.label if policy.hides(c_row["n"]) else SECONDARY_LABEL
                   ) if days in hidden_n else f"{int(c_row['n'])}"
         rows.append({
-            "horizon": horizon_label(days),
+            "days": days,
             "recidivism": float(k_row["recidivism"].iloc[0]) if len(k_row) else np.nan,
             "lower": float(k_row["lower"].iloc[0]) if len(k_row) else np.nan,
             "upper": float(k_row["upper"].iloc[0]) if len(k_row) else np.nan,
@@ -241,16 +156,22 @@ def _horizon_frames(day_table, complete, policy):
         })
     frame = pd.DataFrame(rows)
     table = pd.DataFrame({
-        "Within": frame["horizon"],
-        "Reoffended (Kaplan–Meier, 95% CI)": [
-            format_rate(r.recidivism, r.lower, r.upper) or "suppressed / not reached"
-            for r in frame.itertuples()],
-        "Reoffended, complete follow-up only (95% CI)": [
-            format_rate(r.complete_rate, r.complete_lower, r.complete_upper)
-            or "suppressed / not reached" for r in frame.itertuples()],
-        "Releases with complete follow-up": frame["complete_n"],
+        "within": frame["days"],
+        "km_rate": [format_rate(r.recidivism, r.lower, r.upper) or "not_reached"
+                    for r in frame.itertuples()],
+        "complete_rate": [format_rate(r.complete_rate, r.complete_lower, r.complete_upper)
+                          or "not_reached" for r in frame.itertuples()],
+        "complete_n": frame["complete_n"],
     })
     return frame, table
+
+
+def cohort_figure(result: Overview, language: str = "en") -> go.Figure:
+    """The 1-year rate by release cohort, titled and labelled in ``language``."""
+    tr = translator(language)
+    return rate_plot(result.cohorts, label="release_year", horizontal=False,
+                     title=tr("Reoffending within 1 year, by release cohort"),
+                     label_title=tr("Release year"), language=language)
 
 
 def _cohort_frames(by_year, policy):
@@ -266,24 +187,18 @@ def _cohort_frames(by_year, policy):
         "upper": [km["upper"].get(g, np.nan) for g in sizes.index],
     })
     table = pd.DataFrame({
-        "Release year": cohorts["release_year"],
-        "Releases": cohorts["releases"],
-        "Reoffended within 1 year (95% CI)": [
+        "release_year": cohorts["release_year"],
+        "releases": cohorts["releases"],
+        "rate_365": [
             format_rate(r.recidivism, r.lower, r.upper)
-            or ("suppressed" if r.releases == policy.label else "not yet followed 1 year")
+            or ("suppressed" if r.releases == policy.label else "not_followed")
             for r in cohorts.itertuples()],
     })
-    figure = rate_plot(cohorts, label="release_year", horizontal=False,
-                       title="Reoffending within 1 year, by release cohort",
-                       label_title="Release year")
-    return cohorts, table, figure
+    return cohorts, table
 
 
-def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-             language: str = "en") -> Overview:
+def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
     """Headline figures for the selection (see the module docstring for definitions).
-
-    ``language`` is that of the outcome sentence (``definition``): en, fr, ar, ru or sr.
 
     Raises
     ------
@@ -291,19 +206,21 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
         When no release matches the filters.
     """
     policy = filters.policy
-    cached = episodes_cache(con, filters)
-    day_table = grouped_day_counts(con, filters, None, cached)
+    study = view_study(con, filters)
+    cached = study.cached_episodes()  # four analyses of the same episodes follow
+    day_table = study.day_counts()
     if day_table.empty:
         raise AnalysisError("no releases match the selection: widen the filters")
     sql, params = episodes_sql(cached.event_types, filters.selection,
                                select="count(*), count(DISTINCT person_id)",
                                source=cached.table)
-    releases, people = con.execute(sql, params).fetchone()
-    complete = fixed_horizon_rates_from_db(con, DEFAULT_HORIZONS, selection=filters.selection,
-                                           cached=cached)
+    counted = con.execute(sql, params).fetchone()
+    assert counted is not None, sql  # an aggregate query always returns one row
+    releases, people = counted
+    complete = study.fixed_horizon_rates(DEFAULT_HORIZONS).rates
     horizons, horizon_table = _horizon_frames(day_table, complete, policy)
-    cohorts, cohort_table, figure = _cohort_frames(
-        grouped_day_counts(con, filters, "release_year", cached), policy)
+    cohorts, cohort_table = _cohort_frames(
+        study.day_counts("release_year"), policy)
     shown = releases >= policy.k
     median = reverse_km_median_days(day_table) / DAYS_PER_MONTH if shown else np.nan
     return Overview(
@@ -314,8 +231,7 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
         horizon_table=horizon_table,
         cohorts=cohorts,
         cohort_table=cohort_table,
-        cohort_figure=figure,
-        definition=outcome_sentence(cached.event_types, language=language),
+        event_types=tuple(cached.event_types),
         small_sample=releases < SMALL_SAMPLE,
         suppressed_label=policy.label,
     )

@@ -39,12 +39,13 @@ from analysis.disclosure import (
 )
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import CATEGORICAL_COVARIATES, DEFAULT_COVARIATES
-from analysis.impact.rules import MULTIPLE_COMPARISONS_NOTE
 from analysis.survival.cox import CoxModel
-from analysis.survival.episodes import build_episodes, episodes_query
+from analysis.survival.episodes import episodes_query
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
 from analysis.survival.kaplan_meier import KaplanMeier
+from analysis.views.estimates import view_study
 from analysis.views.filters import ViewFilters
+from analysis.views.words import Note
 
 #: Participation statuses shown as their own column; anything else counts as ``other``.
 STATUSES: tuple[str, ...] = ("completed", "dropped_out", "ongoing", "other")
@@ -52,22 +53,13 @@ STATUSES: tuple[str, ...] = ("completed", "dropped_out", "ongoing", "other")
 SECONDARY_LABEL = "hidden"
 #: Covariates of the adjusted model (the impact evaluation's baseline covariates).
 ADJUSTMENT: tuple[str, ...] = DEFAULT_COVARIATES
-MODEL_NOTE = (
-    "Two Cox models are fitted over all programmes with enough participants at once, "
-    "not one per programme, to keep the page fast: the unadjusted hazard ratio holds the "
-    "other programmes fixed; the adjusted one also accounts for age, sex, prior "
-    "convictions, offense category, sentence length, facility and release year. "
-    "Programmes after release are time-varying exposures (exposed only from their start)."
-)
+#: The note on how the models are fitted (a :class:`~analysis.views.words.Note`).
+MODEL_NOTE = Note("two_models")
 #: Columns of each model's estimates: hazard ratio, its interval and p-value, and both
 #: standard errors of the log hazard ratio with the kind behind the interval (se_type).
 EFFECT_COLUMNS = ["hr", "hr_lower", "hr_upper", "p", "se_type", "se_model", "se_robust"]
-SE_NOTE = (
-    "se_model and se_robust are standard errors of the log hazard ratio: model-based (as "
-    "R coxph) and robust, clustered by person because people have several releases (as R "
-    "coxph(cluster = person_id)). The confidence intervals and p-values use the se_type "
-    "one: robust."
-)
+#: The note on the two standard errors (model-based and robust, clustered by person).
+SE_NOTE = Note("standard_errors")
 
 
 def suppress_with_total(counts: pd.DataFrame, total: str, parts: list[str],
@@ -152,8 +144,8 @@ class ProgramEffects:
     """Hazard ratios of every programme, ready to show.
 
     ``table`` has one row per programme: ``program_id, name, setting, exposure,
-    participants`` (text, suppressed), ``status`` (``estimated``, ``suppressed``,
-    ``not estimable``), then :data:`EFFECT_COLUMNS` (``hr, hr_lower, hr_upper, p,
+    participants`` (text, suppressed; ``exposure`` is ``at_release`` or
+    ``time_varying``), ``status`` (``estimated``, ``suppressed``, ``not_estimable``), then :data:`EFFECT_COLUMNS` (``hr, hr_lower, hr_upper, p,
     se_type, se_model, se_robust``) for the unadjusted model and the same prefixed
     ``adj_`` for the adjusted one (NaN when not estimated; see :data:`SE_NOTE`).
     ``forest`` is the tidy frame for :func:`analysis.charts.forest_plot` (``term``,
@@ -165,7 +157,7 @@ class ProgramEffects:
     n_releases: int | None  # None when hidden (fewer than k)
     n_events: int | None  # None when it, or the releases without one, number 1 to k - 1
     small_sample: bool
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
 
 
 def _as_labels(column: pd.Series) -> pd.Categorical:
@@ -219,8 +211,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     policy = filters.policy
     catalogue = con.execute(
         "SELECT program_id, name, setting FROM programs ORDER BY program_id").df()
-    episodes = build_episodes(con, filters.outcome, filters.selection,
-                              columns=[c for c in ADJUSTMENT])
+    episodes = view_study(con, filters).episodes(columns=ADJUSTMENT)
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
     programs = list(catalogue["program_id"])
@@ -241,7 +232,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
         if exposed[program] < policy.k:
             status[program] = "suppressed"
         elif events[program] in (0, exposed[program]) or exposed[program] == n_releases:
-            status[program] = "not estimable"
+            status[program] = "not_estimable"
         else:
             status[program] = "estimated"
     fitted = [p for p in programs if status[p] == "estimated"]
@@ -252,21 +243,20 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
             crude = _fit(frame, data, [], fitted)
             adjusted = _fit(frame, data, _usable_covariates(frame), fitted)
         except AnalysisError as exc:
-            notes.append(f"The models could not be fitted on this selection: {exc}")
-            status.update(dict.fromkeys(fitted, "not estimable"))
+            notes.append(Note("models_failed", {"error": str(exc)}))
+            status.update(dict.fromkeys(fitted, "not_estimable"))
             crude = adjusted = crude.iloc[0:0]
     if len(crude):
         notes.append(SE_NOTE)
     if len(fitted) > 1:
-        notes.append(MULTIPLE_COMPARISONS_NOTE)
+        notes.append(Note("multiple_comparisons"))
     if data.dropped_zero_time:
         dropped = (policy.label if policy.hides(data.dropped_zero_time)
                    else f"{data.dropped_zero_time}")
-        notes.append(f"{dropped} releases followed for zero days are left out "
-                     "of the models with time-varying programmes.")
+        notes.append(Note("dropped_zero_time", {"count": dropped}))
     table = catalogue.assign(
-        exposure=np.where(catalogue["setting"].isin(BASELINE_SETTINGS), "at release",
-                          "time-varying (from start)"),
+        exposure=np.where(catalogue["setting"].isin(BASELINE_SETTINGS), "at_release",
+                          "time_varying"),
         participants=[exposed[p] for p in programs],
         status=[status[p] for p in programs],
     )
@@ -296,7 +286,8 @@ class CompletionOutcomes:
 
     ``table``: ``program_id, name, completed_n, completed_rate, completed_lower,
     completed_upper, not_completed_n, not_completed_rate, not_completed_lower,
-    not_completed_upper, note``. Counts are text (``"<k"`` when suppressed); rates are
+    not_completed_upper, note`` (a code of :data:`analysis.views.words.NOTES`, its
+    numbers in ``note_params``, or ``""``). Counts are text (``"<k"`` when suppressed); rates are
     NaN when a group has fewer than ``k`` releases (both groups are then hidden, so one
     cannot be recovered from the other and the programme's total), and a group's rate
     is NaN when 1 to ``k - 1`` of its releases, or all but 1 to ``k - 1``, reoffended by
@@ -305,7 +296,8 @@ class CompletionOutcomes:
 
     table: pd.DataFrame
     horizon_days: int
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
+    note_params: dict[str, int] = field(default_factory=dict)
 
 
 def _group_size_text(size: int, hide: bool, policy: DisclosurePolicy) -> str:
@@ -333,8 +325,9 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
         f"{g}_{c}" for g in ("completed", "not_completed")
         for c in ("n", "rate", "lower", "upper")] + ["note"]
     if not programs:
-        return CompletionOutcomes(pd.DataFrame(columns=columns), horizon_days)
-    episodes = build_episodes(con, filters.outcome, filters.selection)
+        return CompletionOutcomes(pd.DataFrame(columns=columns), horizon_days,
+                                  note_params={"k": policy.k, "n": policy.small_sample})
+    episodes = view_study(con, filters).episodes()
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
     anyone = add_exposures(con, episodes, programs, variant="any").frame
@@ -344,7 +337,7 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
         took = anyone[program].to_numpy() > 0
         done = completers[program].to_numpy() > 0
         groups = {"completed": done, "not_completed": took & ~done}
-        row = {"program_id": program, "name": name, "note": ""}
+        row: dict[str, object] = {"program_id": program, "name": name, "note": ""}
         sizes = {g: int(mask.sum()) for g, mask in groups.items()}
         hide = min(sizes.values()) < policy.k
         for group, mask in groups.items():
@@ -362,12 +355,12 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
             row[f"{group}_lower"] = at["recidivism_lower"]
             row[f"{group}_upper"] = at["recidivism_upper"]
         if max(sizes.values()) == 0:
-            row["note"] = "no participants in the selection"
+            row["note"] = "no_participants"
         elif hide:
-            row["note"] = f"a group has fewer than {policy.k} releases: not shown"
+            row["note"] = "group_hidden"
         elif min(sizes.values()) < policy.small_sample:
-            row["note"] = f"fewer than {policy.small_sample} releases in a group: uncertain"
+            row["note"] = "group_small"
         rows.append(row)
-    notes = ("Completers and non-completers differ in more than the programme (motivation, "
-             "sentence length, transfers), so this comparison is descriptive, not an effect.",)
-    return CompletionOutcomes(pd.DataFrame(rows, columns=columns), horizon_days, notes)
+    notes = (Note("descriptive_completion"),)
+    return CompletionOutcomes(pd.DataFrame(rows, columns=columns), horizon_days, notes,
+                              {"k": policy.k, "n": policy.small_sample})

@@ -5,9 +5,10 @@ about 1.7 million counting-process rows and the Impact page matches and weights 
 cohort: 5 to 15 seconds on a laptop the first time each page opens, against a target of
 3. Those results change only when the data (or this code) change, so the importer
 computes the pages' *default* views — the whole database, the default outcome and cell
-size, the first programme on the Impact page, in every dashboard language — after the
-data are written and before the new file is swapped in, and stores them in the table
-``stored_views`` (schema in ``analysis/store/migrations/004_stored_views.sql``).
+size, the first programme on the Impact page — after the data are written and before
+the new file is swapped in, and stores them in the table ``stored_views`` (schema in
+``analysis/store/migrations/004_stored_views.sql``). Results are language-free (numbers
+and codes; the pages word them), so one stored result serves every language.
 
 :func:`compute` is how readers ask for a view: a stored result is used only when its
 request (view, filters, options) is the same, the database has had no import since
@@ -40,7 +41,6 @@ from pathlib import Path
 import duckdb
 
 from analysis.errors import AnalysisError
-from analysis.impact.wording_locales import WORDINGS
 from analysis.store.codec import decode, encode
 from analysis.views import impact, programs
 from analysis.views.filters import ViewFilters
@@ -49,9 +49,6 @@ from analysis.views.filters import ViewFilters
 View = Callable[..., object]
 
 _VIEWS_PACKAGE = "analysis.views."
-
-#: Languages the Impact page is stored in (those its headline is written in).
-STORED_LANGUAGES: tuple[str, ...] = tuple(WORDINGS)
 
 #: The default horizon of the Programmes and Impact pages (their first choice).
 DEFAULT_HORIZON_DAYS = 365
@@ -127,8 +124,7 @@ def lookup(con: duckdb.DuckDBPyConnection, view: View, filters: ViewFilters, opt
 def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
     """``(view, options)`` of the slow views as each page first opens (filters: default).
 
-    The Impact page's requests are one per language (its headline is written in the
-    page's language); they are computed together (:func:`store_default_views`).
+    One request per view: the results hold no words, so every language reads the same.
     """
     requests: list[tuple[View, dict]] = [
         (programs.program_effects, {}),
@@ -137,10 +133,8 @@ def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
     subjects = impact.impact_subjects(con, ViewFilters())
     if subjects:
         first = subjects[0]
-        requests += [(impact.impact_page, {"kind": first.kind, "value": first.value,
-                                             "horizon_days": DEFAULT_HORIZON_DAYS,
-                                             "language": language})
-                     for language in STORED_LANGUAGES]
+        requests.append((impact.impact_page, {"kind": first.kind, "value": first.value,
+                                              "horizon_days": DEFAULT_HORIZON_DAYS}))
     return requests
 
 
@@ -168,21 +162,11 @@ def store_default_views(con: duckdb.DuckDBPyConnection) -> StoredViews:
     filters = ViewFilters()
     computed: dict[tuple[str, str], tuple[object, float]] = {}
     failed: list[tuple[str, str]] = []
-    impact_pages: dict[tuple, dict] = {}
     for view, options in default_requests(con):
         name, key = view_key(view), request_key(filters, options)
         started = time.perf_counter()
         try:
-            if view is impact.impact_page:
-                # One evaluation serves every language: only the headline differs.
-                subject = (options["kind"], options["value"], options["horizon_days"])
-                if subject not in impact_pages:
-                    impact_pages[subject] = impact.impact_pages(
-                        con, filters, kind=subject[0], value=subject[1],
-                        horizon_days=subject[2], languages=STORED_LANGUAGES)
-                result = impact_pages[subject][options["language"]]
-            else:
-                result = view(con, filters, **options)
+            result = view(con, filters, **options)
             computed[(name, key)] = (encode(result), time.perf_counter() - started)
         except AnalysisError:
             # The data cannot give this view yet (e.g. no releases imported so far): the

@@ -7,6 +7,9 @@ suppression (in the cross-table within each row of sex × age band and within ea
 offense column; in the one-way tables against their total), and a group whose count is
 hidden has its rate hidden too; a rate is also hidden when fewer than ``k`` releases
 remain at risk at one year.
+
+The results are language-free (column codes; the charts drawn by
+:func:`comparison_figure` in the reader's language).
 """
 
 from __future__ import annotations
@@ -20,15 +23,15 @@ import plotly.graph_objects as go
 
 from analysis.charts import rate_plot
 from analysis.disclosure import suppression_mask
-from analysis.survival.episodes import CachedEpisodes, day_counts
-from analysis.survival.grouping import resolve_grouping
+from analysis.i18n import N_, translator
+from analysis.study import Study
+from analysis.survival.grouping import crossed
 from analysis.views.estimates import (
     count_labels,
-    episodes_cache,
     format_rate,
     group_sizes,
-    grouped_day_counts,
     km_at_horizons,
+    view_study,
 )
 from analysis.views.filters import ViewFilters
 
@@ -36,15 +39,23 @@ CROSS_FIELDS: tuple[str, ...] = ("sex", "age_band", "offense_category")
 _SEP = " | "
 #: How a hidden or unavailable rate reads in the tables.
 NOT_SHOWN = "—"
+#: Breakdown field -> its name, and the chart title of its comparison.
+COMPARISON_WORDS: dict[str, tuple[str, str]] = {
+    "facility": (N_("Facility"), N_("Reoffending within 1 year, by facility")),
+    "release_region": (N_("Release region"),
+                       N_("Reoffending within 1 year, by release region")),
+    "release_year": (N_("Release year"), N_("Reoffending within 1 year, by release year")),
+}
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One breakdown compared: ``rates`` (numeric), ``table`` (display), ``figure``."""
+    """One breakdown (``field``) compared: ``rates`` (numeric), ``table`` (display:
+    ``<field>, releases, rate_365``)."""
 
+    field: str
     rates: pd.DataFrame
     table: pd.DataFrame
-    figure: go.Figure
     smallest_group: int | None
 
 
@@ -59,8 +70,7 @@ class Subgroups:
     suppressed_label: str
 
 
-def _compare(day_table: pd.DataFrame, filters: ViewFilters, label: str, title: str
-             ) -> Comparison:
+def _compare(day_table: pd.DataFrame, filters: ViewFilters, label: str) -> Comparison:
     policy = filters.policy
     sizes = group_sizes(day_table)
     labels = count_labels(sizes, policy)
@@ -74,26 +84,29 @@ def _compare(day_table: pd.DataFrame, filters: ViewFilters, label: str, title: s
         "upper": [km["upper"].get(g, np.nan) for g in sizes.index],
     })
     table = pd.DataFrame({
-        title: rates[label],
-        "Releases": rates["releases"],
-        "Reoffended within 1 year (95% CI)": [
+        label: rates[label],
+        "releases": rates["releases"],
+        "rate_365": [
             format_rate(r.recidivism, r.lower, r.upper) or NOT_SHOWN
             for r in rates.itertuples()],
     })
-    figure = rate_plot(rates, label=label, horizontal=label != "release_year",
-                       title=f"Reoffending within 1 year, by {title.lower()}",
-                       label_title=title)
     visible = sizes[[g for g in sizes.index if g not in hidden and sizes[g] >= policy.k]]
-    return Comparison(rates, table, figure, int(visible.min()) if len(visible) else None)
+    return Comparison(label, rates, table, int(visible.min()) if len(visible) else None)
 
 
-def _cross_table(con, filters: ViewFilters, cached: CachedEpisodes) -> pd.DataFrame:
+def comparison_figure(comparison: Comparison, language: str = "en") -> go.Figure:
+    """The 1-year rates of ``comparison``, titled and labelled in ``language``."""
+    tr = translator(language)
+    name, title = COMPARISON_WORDS[comparison.field]
+    return rate_plot(comparison.rates, label=comparison.field,
+                     horizontal=comparison.field != "release_year", title=tr(title),
+                     label_title=tr(name), language=language)
+
+
+def _cross_table(study: Study, filters: ViewFilters) -> pd.DataFrame:
     policy = filters.policy
-    groupings = [resolve_grouping(con, field) for field in CROSS_FIELDS]
-    group_sql = f" || '{_SEP}' || ".join(f"({g.sql})" for g in groupings)
-    table, _ = day_counts(con, filters.outcome, filters.selection, group_sql, cached=cached)
-    columns = ["Sex", "Age band", "Offense category", "Releases",
-               "Reoffended within 1 year (95% CI)"]
+    table = study.day_counts(crossed([study.grouping(field) for field in CROSS_FIELDS], _SEP))
+    columns = [*CROSS_FIELDS, "releases", "rate_365"]
     if table.empty:
         return pd.DataFrame(columns=columns)
     sizes = group_sizes(table)
@@ -118,15 +131,15 @@ def _cross_table(con, filters: ViewFilters, cached: CachedEpisodes) -> pd.DataFr
 
 def subgroups(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Subgroups:
     """Cross-table and comparisons of facilities, regions and release cohorts."""
-    cached = episodes_cache(con, filters)
+    study = view_study(con, filters)
 
-    def compare(by: str, title: str) -> Comparison:
-        return _compare(grouped_day_counts(con, filters, by, cached), filters, by, title)
+    def compare(by: str) -> Comparison:
+        return _compare(study.day_counts(by), filters, by)
 
     return Subgroups(
-        cross_table=_cross_table(con, filters, cached),
-        facilities=compare("facility", "Facility"),
-        regions=compare("release_region", "Release region"),
-        cohorts=compare("release_year", "Release year"),
+        cross_table=_cross_table(study, filters),
+        facilities=compare("facility"),
+        regions=compare("release_region"),
+        cohorts=compare("release_year"),
         suppressed_label=filters.policy.label,
     )

@@ -14,7 +14,7 @@ from analysis.views.data_quality import (
 from dashboard import cache
 from dashboard.i18n import t
 from dashboard.safe_text import md_literal
-from dashboard.widgets import show_table
+from dashboard.widgets import note_markdown, show_table
 
 filters = st.session_state["filters"]
 
@@ -95,10 +95,10 @@ with upload:
                 outcome = import_form.import_staged(prepared.staged, db, skip_invalid=skip)
                 if outcome.ok:
                     cache.clear()
-                    st.success(md_literal(outcome.message))
+                    st.success(note_markdown(outcome.message))
                     show_table(outcome.tables(), key="data-import-result")
                 else:
-                    st.error(md_literal(outcome.message))
+                    st.error(note_markdown(outcome.message))
         finally:
             if prepared.staged is not None:
                 import_form.discard(prepared.staged)

@@ -4,13 +4,25 @@ import streamlit as st
 
 from analysis.charts import balance_plot, overlap_plot, step_curves
 from analysis.constants import DEFAULT_HORIZONS
-from analysis.views.impact import impact_page, impact_report, impact_subjects, planning
+from analysis.views.impact import (
+    attrition_rows,
+    cost_text,
+    headline_text,
+    impact_page,
+    impact_report,
+    impact_subjects,
+    note_texts,
+    planning,
+    reason_texts,
+    subject_label,
+)
 from dashboard import cache
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
+language = current_language()
 RATE_FORMATS = {"rate": "percent", "rate_lower": "percent", "rate_upper": "percent",
                 "days_free_mean": "%.0f"}
 ESTIMATE_FORMATS = {"estimate": "%.2f", "lower": "%.2f", "upper": "%.2f", "p": "%.3f"}
@@ -22,18 +34,19 @@ st.caption(t("Participants compared with similar people released from the same f
 
 subjects = cache.run_view(impact_subjects, filters)
 left, right = st.columns([3, 1])
+# Labels are looked up now, in this run's language: Streamlit may call format_func later.
+subject_labels = {s: subject_label(s, language) for s in subjects}
 subject = left.selectbox(t("Programme, project or funder"), subjects, key="impact-subject",
-                         format_func=lambda s: s.label)
+                         format_func=lambda s: subject_labels.get(s, s))
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
 horizons = {d: horizon_option(d) for d in DEFAULT_HORIZONS}
 horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
                           format_func=horizons.get)
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
-# The headline and the rules' reasons are written by analysis/ in the page's language.
-language = current_language()
 # One view computes the matched and the weighted results: they share the cohort and the
-# propensity model, most of the work on a large database.
-evaluated = cache.run_view(impact_page, filters, **choice, language=language)
+# propensity model, most of the work on a large database. It holds numbers and codes
+# (one stored result for every language); the words are written here.
+evaluated = cache.run_view(impact_page, filters, **choice)
 result = evaluated.primary
 
 if not result.ok:
@@ -43,56 +56,57 @@ if not result.ok:
 # Programme, project and funder names come from the data: every sentence that quotes
 # them is shown as text (a name like "![t](http://elsewhere/x.png)" stays those characters).
 st.subheader(t("Impact of {label}", label=md_literal(result.label)))
-st.markdown(f"### {md_literal(result.headline)}")
+st.markdown(f"### {md_literal(headline_text(result.headline, language))}")
 verdict = (t("Reportable") if result.reportable else t("Not reportable")) + " · " + (
     t("statistically significant") if result.significant
     else t("not statistically significant"))
 st.markdown(t("**Honesty rules:** {verdict}.", verdict=verdict))
-for reason in result.reasons:
+for reason in reason_texts(result.verdict, language):
     st.warning(md_literal(reason), icon=":material/rule:")
 if result.small_sample:
     small_sample_note(0, t("this comparison"))
 
 if result.reportable:
-    show_table(result.rates, key="impact-rates", formats=RATE_FORMATS,
+    show_table(result.rates, key="impact-rates", formats=RATE_FORMATS, coded=("group",),
                caption=t("Share reoffended within {days} days since release (Kaplan–Meier, "
                          "95% CI); mean days free of reoffending up to the horizon.",
                          days=result.horizon_days))
-    show_table(result.estimates, key="impact-estimates", caption=t("Estimates with 95% CI."),
-               formats=ESTIMATE_FORMATS)
+    show_table(result.estimates, key="impact-estimates",
+               caption=t("Estimates with 95% CI."), formats=ESTIMATE_FORMATS)
     show_figure(step_curves(result.curves, value="recidivism", time_unit="months",
+                            series_codes=True, language=language,
                             title=t("Share reoffended since release")), key="impact-curves")
     st.caption(t("Curves stop where fewer than {k} people remain at risk.", k=filters.min_cell))
 
 st.subheader(t("Cost per reoffence avoided"))
-if result.cost_statement:
-    st.markdown(md_literal(result.cost_statement))
+if result.cost is not None:
+    st.markdown(md_literal(cost_text(result.cost, language)))
 elif result.reportable:
     st.info(t("No cost is recorded for this programme (or costs are in several currencies)."))
 else:
     st.info(t("No cost-effectiveness can be given without a reportable result."))
 
 st.subheader(t("Who was compared"))
-show_table(result.attrition, key="impact-attrition",
+show_table(attrition_rows(result, language), key="impact-attrition",
            caption=t("From every release to the compared sample, with the reasons for "
                      "exclusion."))
-for note in result.notes:
+for note in note_texts(result.notes, language):
     st.caption(md_literal(note))
 
 st.subheader(t("Balance and overlap"))
 columns = st.columns(2)
 with columns[0]:
-    show_figure(balance_plot(result.balance), key="impact-balance")
+    show_figure(balance_plot(result.balance, language=language), key="impact-balance")
 with columns[1]:
-    show_figure(overlap_plot(result.overlap), key="impact-overlap")
+    show_figure(overlap_plot(result.overlap, language=language), key="impact-overlap")
 st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
              k=filters.min_cell))
 show_table(result.balance.round(3), key="impact-balance-table")
 
 st.download_button(
     t("Download the offline report (HTML)"),
-    data=lambda: cache.run_view(impact_report, filters, **choice),
-    file_name=f"impact-{subject.value}-{horizon}d.html".replace(" ", "-"),
+    data=lambda: cache.run_view_quietly(impact_report, filters, **choice, language=language),
+    file_name=f"impact-{subject.value}-{horizon}d-{language}.html".replace(" ", "-"),
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
 )
 
@@ -110,15 +124,16 @@ with st.form("impact-planning"):
     st.form_submit_button(t("Compute"))
 aid = cache.run_view(planning, filters, participants=int(planned),
                      base_rate=float(base), comparison_ratio=float(ratio))
-st.info(md_literal(aid.sentence()), icon=":material/calculate:")
+st.info(md_literal(aid.sentence(language)), icon=":material/calculate:")
 
 st.subheader(t("Sensitivity: inverse-probability weighting"))
 sensitivity = evaluated.sensitivity
 if sensitivity.error:
     st.warning(md_literal(sensitivity.error))
 else:
-    st.markdown(md_literal(sensitivity.headline))
+    st.markdown(md_literal(headline_text(sensitivity.headline, language)))
     if sensitivity.reportable:
-        show_table(sensitivity.estimates, key="impact-sensitivity", formats=ESTIMATE_FORMATS,
+        show_table(sensitivity.estimates, key="impact-sensitivity",
+                   formats=ESTIMATE_FORMATS,
                    caption=t("The same comparison, weighting every eligible release "
                              "instead of matching one to one."))

@@ -2,20 +2,21 @@
 
 import streamlit as st
 
-from analysis.views.overview import overview
+from analysis.views.overview import cohort_figure, outcome_sentence, overview
 from dashboard import cache
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.widgets import show_figure, show_table, small_sample_note, suppressed
 
 filters = st.session_state["filters"]
-result = cache.run_view(overview, filters, language=current_language())
+language = current_language()
+result = cache.run_view(overview, filters)
 label = result.suppressed_label
 
 st.title(t("Overview"))
-# The outcome sentence is written by analysis/ in the page's language.
-# It names the event types of the data: shown as text.
-st.markdown(t("**Outcome.** {definition}", definition=md_literal(result.definition)))
+# The sentence names the event types of the data: shown as text.
+st.markdown(t("**Outcome.** {definition}", definition=md_literal(
+    outcome_sentence(result.event_types, language=language))))
 
 first = st.columns(3)
 first[0].metric(t("Releases"), suppressed(result.releases, label))
@@ -23,12 +24,12 @@ first[1].metric(t("People"), suppressed(result.people, label))
 first[2].metric(t("Median follow-up (reverse Kaplan–Meier)"),
                 suppressed(result.median_follow_up_months, "—", t("{:.1f} months")))
 # One whole label per horizon, so that each language can use its own plural forms.
-within = {"1 year": t("Reoffended within 1 year"), "2 years": t("Reoffended within 2 years"),
-          "3 years": t("Reoffended within 3 years")}
+within = {365: t("Reoffended within 1 year"), 730: t("Reoffended within 2 years"),
+          1095: t("Reoffended within 3 years")}
 rates = st.columns(3)
 for column, row in zip(rates, result.horizons.itertuples(), strict=True):
     column.metric(
-        within.get(row.horizon) or t("Reoffended within {horizon}", horizon=md_literal(row.horizon)),
+        within.get(row.days) or t("Reoffended within {days} days", days=row.days),
         suppressed(row.recidivism, t("suppressed"), "{:.1%}"),
         help=t("1 − Kaplan–Meier survival, 95% CI in the table below."),
     )
@@ -40,7 +41,7 @@ show_table(result.horizon_table, key="overview-horizons",
                      "releases that could be watched for the whole period."))
 
 st.subheader(t("Trend by release cohort"))
-show_figure(result.cohort_figure, key="overview-cohorts-chart")
+show_figure(cohort_figure(result, language), key="overview-cohorts-chart")
 show_table(result.cohort_table, key="overview-cohorts")
 st.caption(t("Counts of fewer than {k} releases are shown as {label}; another count may be "
              "hidden too so that totals cannot reveal them.", k=filters.min_cell, label=label))

@@ -5,12 +5,20 @@ import streamlit as st
 from analysis.charts import forest_plot
 from analysis.constants import DEFAULT_HORIZONS
 from analysis.views.programs import completion_outcomes, program_catalog, program_effects
+from analysis.views.words import outcome_words
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
-from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
+from dashboard.widgets import (
+    horizon_option,
+    note_markdown,
+    show_figure,
+    show_table,
+    small_sample_note,
+)
 
 filters = st.session_state["filters"]
+language = current_language()
 label = f"<{filters.min_cell}"
 HR_FORMATS = {column: "%.3f" if column.endswith("p") else "%.2f"
               for column in ("hr", "hr_lower", "hr_upper", "p", "adj_hr", "adj_hr_lower",
@@ -18,6 +26,8 @@ HR_FORMATS = {column: "%.3f" if column.endswith("p") else "%.2f"
 # standard errors of the log hazard ratio (se_type says which one the CIs use)
 HR_FORMATS.update(dict.fromkeys(("se_model", "se_robust", "adj_se_model", "adj_se_robust"),
                                 "%.4f"))
+COMPLETION_FORMATS = {f"{group}_{c}": "percent" for group in ("completed", "not_completed")
+                      for c in ("rate", "lower", "upper")}
 
 st.title(t("Programmes"))
 
@@ -39,12 +49,13 @@ horizons = {d: horizon_option(d, since_release=True) for d in DEFAULT_HORIZONS}
 horizon = st.selectbox(t("Horizon"), tuple(horizons), key="programs-horizon",
                        format_func=horizons.get)
 completion = cache.run_view(completion_outcomes, filters, horizon_days=horizon)
-show_table(completion.table, key="programs-completion",
+show_table(completion.table, key="programs-completion", formats=COMPLETION_FORMATS,
+           note_params=completion.note_params,
            caption=t("Share reoffended within {days} days since release (Kaplan–Meier, 95% "
                      "CI) of releases whose in-prison programme was completed, and of those "
                      "who took part without completing.", days=horizon))
 for note in completion.notes:
-    st.caption(md_literal(note))
+    st.caption(note_markdown(note))
 
 with hazard_ratios:
     st.subheader(t("Reoffending by programme: hazard ratios"))
@@ -54,10 +65,10 @@ with hazard_ratios:
                  "release.",
                  releases=label if effects.n_releases is None else f"{effects.n_releases:,}",
                  events=label if effects.n_events is None else f"{effects.n_events:,}",
-                 outcome=md_literal(filters.outcome.name)))
+                 outcome=md_literal(outcome_words(filters.outcome.event_types, language))))
     small_sample_note(effects.n_releases, t("these hazard ratios"))
     if len(effects.forest):
-        show_figure(forest_plot(effects.forest, series="model",
+        show_figure(forest_plot(effects.forest, series="model", language=language,
                                 title=t("Hazard ratio of reoffending by programme (95% CI)")),
                     key="programs-forest")
     else:
@@ -67,4 +78,4 @@ with hazard_ratios:
                          "participating releases, not estimated. 'not estimable': "
                          "participants all or none reoffended.", k=filters.min_cell))
     for note in effects.notes:
-        st.info(md_literal(note), icon=":material/info:")
+        st.info(note_markdown(note), icon=":material/info:")

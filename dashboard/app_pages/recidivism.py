@@ -3,14 +3,15 @@
 import streamlit as st
 
 from analysis.views.choices import filter_choices
-from analysis.views.curves import METHODS, NOT_SHOWN, recidivism_curves
+from analysis.views.curves import METHODS, NOT_SHOWN, curves_figure, recidivism_curves
 from analysis.views.filters import ViewFilters
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t, translator
 from dashboard.safe_text import md_literal
-from dashboard.widgets import breakdown_label, show_figure, show_table, small_sample_note
+from dashboard.widgets import note_markdown, show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
+language = current_language()
 choices = cache.run_view(filter_choices, ViewFilters())
 specs = [spec for spec, _ in choices.breakdowns]
 
@@ -22,9 +23,8 @@ if "rec_by" not in st.session_state:
     st.session_state["rec_method"] = wanted if wanted in METHODS else "km"
 
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
-by_labels = {spec: breakdown_label(spec, choices.breakdown_label(spec)) for spec in specs}
-method_labels = {**METHODS, "km": t("Kaplan–Meier (1 − survival)"),
-                 "cif": t("Cumulative incidence (competing risks)")}
+by_labels = {spec: choices.breakdown_label(spec, language) for spec in specs}
+method_labels = {code: translator()(name) for code, name in METHODS.items()}
 
 st.title(t("Recidivism over time"))
 left, right = st.columns([2, 3])
@@ -46,10 +46,10 @@ if result.hidden_groups:
               groups=", ".join(map(md_literal, result.hidden_groups))), icon=":material/visibility_off:")
 if result.smallest_group is not None:
     small_sample_note(result.smallest_group, t("some of these curves"))
-    show_figure(result.figure, key="recidivism-curves")
+    show_figure(curves_figure(result, language), key="recidivism-curves")
     st.caption(t("Each curve stops where fewer than {k} releases remain at risk. Shaded "
                  "bands: 95% confidence intervals.", k=filters.min_cell))
-st.markdown(f"**{md_literal(result.test_note)}**")
+st.markdown(f"**{note_markdown(result.test_note)}**")
 
 st.subheader(t("Number at risk (months since release)"))
 show_table(result.at_risk, key="recidivism-at-risk")

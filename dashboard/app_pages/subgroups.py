@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from analysis.views.subgroups import subgroups
+from analysis.views.subgroups import comparison_figure, subgroups
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.widgets import show_figure, show_table, small_sample_note
 
 filters = st.session_state["filters"]
+language = current_language()
 result = cache.run_view(subgroups, filters)
 label = result.suppressed_label
 
@@ -26,9 +27,9 @@ with places:
             ("facilities", result.facilities, t("some facilities' rates")),
             ("regions", result.regions, t("some regions' rates"))):
         small_sample_note(comparison.smallest_group, what)
-        show_figure(comparison.figure, key=f"subgroups-{name}-chart")
+        show_figure(comparison_figure(comparison, language), key=f"subgroups-{name}-chart")
         show_table(comparison.table, key=f"subgroups-{name}")
 with cohorts:
     small_sample_note(result.cohorts.smallest_group, t("some cohorts' rates"))
-    show_figure(result.cohorts.figure, key="subgroups-cohorts-chart")
+    show_figure(comparison_figure(result.cohorts, language), key="subgroups-cohorts-chart")
     show_table(result.cohorts.table, key="subgroups-cohorts")

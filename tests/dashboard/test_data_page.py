@@ -20,19 +20,20 @@ def test_quality_tables_and_facts():
     assert labels["Pseudonymization key fingerprint"] not in ("", "none")
     assert labels["Schema version"] == f"{SCHEMA_VERSION} (program: {SCHEMA_VERSION})"
     shown = frames(at)
-    assert any("complete_pct" in f.columns for f in shown)
-    assert any("years_available" in f.columns for f in shown)
-    log = next(f for f in shown if "mode" in f.columns)
-    assert list(log["mode"]) == ["all_or_nothing"]
+    assert any("Filled (%)" in f.columns for f in shown)
+    assert any("Whole years of follow-up available" in f.columns for f in shown)
+    log = next(f for f in shown if "Mode" in f.columns)
+    assert list(log["Mode"]) == ["all_or_nothing"]
     titles = [e.label for e in at.expander]
     assert any(t.startswith("Kaplan–Meier recidivism") for t in titles)
 
 
 def test_follow_up_coverage_follows_the_selection():
-    everyone = next(f for f in frames(open_page("data")) if "years_available" in f.columns)
+    bands = "Whole years of follow-up available"
+    everyone = next(f for f in frames(open_page("data")) if bands in f.columns)
     recent = next(f for f in frames(open_page("data", {"from": "2023-01-01"}))
-                  if "years_available" in f.columns)
-    assert list(everyone["releases"]) != list(recent["releases"])
+                  if bands in f.columns)
+    assert list(everyone["Releases"]) != list(recent["Releases"])
 
 
 def test_import_is_off_unless_enabled(monkeypatch):

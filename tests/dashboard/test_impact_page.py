@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.dashboard.pages import as_read, frames, open_page
@@ -31,8 +33,8 @@ def test_matched_evaluation_of_a_programme():
     assert "Honesty rules" in text and "Reportable" in text
     shown = frames(at)
     rates = shown[0]
-    assert list(rates["group"]) == ["participants", "comparison"]
-    assert any("step" in f.columns for f in shown)  # attrition
+    assert list(rates["Group"]) == ["participants", "comparison"]
+    assert any("Step" in f.columns for f in shown)  # attrition
     assert len(at.get("plotly_chart")) == 3  # curves, balance, overlap
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the offline report (HTML)" in labels
@@ -49,7 +51,7 @@ def test_a_selection_without_participants_explains_itself():
 def test_a_mixed_funder_is_refused_with_a_message():
     at = open_page("impact")
     box = at.selectbox(key="impact-subject")
-    funder = next(o for o in box.options if o == "funder: European Union")
+    funder = next(o for o in box.options if o == "Funder: European Union")
     at = box.select(funder).run()
     assert not at.exception
     assert any("separately" in w.value for w in at.warning)
@@ -64,3 +66,35 @@ def test_the_headline_is_in_the_language_of_the_link():
     assert "Reportable" not in text  # the page's own words are French too
     overview = open_page("overview", {"lang": "fr"})
     assert "La récidive est le premier événement" in _markdown(overview)
+
+
+def test_one_stored_impact_page_serves_every_language(monkeypatch):
+    """The importer stored the default Impact page once; Arabic and English readers
+    both get it from storage, each in their own words."""
+    from analysis.impact.evaluation import ImpactEvaluation
+    from analysis.views import stored
+    from dashboard import cache
+
+    served = []
+    real_lookup = stored.lookup
+
+    def lookup(con, view, filters, options):
+        result = real_lookup(con, view, filters, options)
+        if stored.view_key(view) == "impact:impact_page":
+            served.append(result is not None)
+        return result
+
+    def not_computed(self, con):
+        raise AssertionError("the Impact page was computed instead of read from storage")
+
+    monkeypatch.setattr(stored, "lookup", lookup)
+    monkeypatch.setattr(ImpactEvaluation, "prepare", not_computed)
+    headlines = {}
+    for language in ("ar", "en"):
+        cache.clear()  # nothing kept in memory from another test or language
+        at = open_page("impact", {"lang": language})
+        headlines[language] = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert served == [True, True]
+    assert len(headlines["ar"]) == len(headlines["en"]) == 1
+    assert headlines["ar"] != headlines["en"]
+    assert not re.search(r"[A-Za-z]{4,}", headlines["ar"][0].replace("VOC", ""))

@@ -20,21 +20,21 @@ def test_page_shows_catalogue_hazard_ratios_and_completion():
             "Completers and dropouts"} <= set(headers)
     assert len(at.get("plotly_chart")) == 1
     catalogue, effects, completion = frames(at)[:3]
-    assert "VOC-METAL" in set(catalogue["program_id"])
-    assert (effects["status"] == "estimated").sum() >= 8
-    assert "completed_rate" in completion.columns
+    assert "VOC-METAL" in set(catalogue["Programme code"])
+    assert (effects["Estimate status"] == "estimated").sum() >= 8
+    assert "Completers' rate" in completion.columns
     assert len(at.get("download_button")) >= 6  # CSV + XLSX under each table
 
 
 def test_a_filter_changes_the_numbers():
     everyone = frames(open_page("programs"))[0]
     women = frames(open_page("programs", {"sex": "F"}))[0]
-    assert list(everyone["participants"]) != list(women["participants"])
+    assert list(everyone["Participants"]) != list(women["Participants"])
 
 
 def test_a_large_k_suppresses_counts_and_estimates():
     at = open_page("programs", {"k": "1000"})
     catalogue, effects = frames(at)[:2]
-    assert (catalogue[["completed", "dropped_out"]] == "<1000").any().any()
-    assert (effects["status"] == "suppressed").any()
-    assert effects.loc[effects["status"] == "suppressed", "adj_hr"].isna().all()
+    assert (catalogue[["Completed", "Dropped out"]] == "<1000").any().any()
+    assert (effects["Estimate status"] == "suppressed").any()
+    assert effects.loc[effects["Estimate status"] == "suppressed", "adj_hr"].isna().all()

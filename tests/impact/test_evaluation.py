@@ -14,8 +14,10 @@ import pytest
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import build_cohort, resolve_programmes
 from analysis.impact.evaluation import ImpactEvaluation
+from analysis.impact.wording import POST_RELEASE_LANDMARK, attrition_table, reason_text
 from analysis.store.schema import migrate
 from analysis.survival.episodes import Outcome
+from analysis.survival.follow_up import prepare_for_analysis
 
 REARREST = Outcome.named("rearrest")
 #: A tag that would make the browser fetch something from another host.
@@ -55,6 +57,20 @@ def test_in_prison_programme_result_is_complete(demo_con, method):
         ("For every 100 participants", "No result can be reported")
     )
     json.dumps(payload, default=float)  # serialisable
+    # The JSON contract keeps its English words under the same keys.
+    assert all(set(row) == {"step", "participants", "comparison", "note"}
+               for row in payload["attrition"])
+    assert payload["attrition"][0]["step"] == "releases with the programme / without it"
+    assert payload["attrition"][0]["note"] == ""
+    assert re.fullmatch(r"\d+ releases? from facilities or periods without the programme "
+                        r"excluded", payload["attrition"][1]["note"])
+    unmatched = result.attrition["removed"].iloc[-1]
+    assert payload["attrition"][-1]["note"] == (
+        "every eligible release, weighted" if method == "iptw" else
+        f"{unmatched} participant{'' if unmatched == 1 else 's'} without a comparison person "
+        "within the caliper")
+    assert all(isinstance(text, str) for key in ("rules", "notes") for text in payload[key])
+    assert payload["summary_text"] == result.headline("en")
     if method == "match":
         assert result.counts["matched"] == result.counts["comparison"]
         assert result.attrition["step"].iloc[-1] == "matched"
@@ -134,6 +150,7 @@ def _landmark_db(tmp_path):
             }
         ),
     )
+    prepare_for_analysis(con, "b")  # the derived follow-up table, as an import builds it
     return con
 
 
@@ -148,7 +165,8 @@ def test_post_release_programme_is_compared_at_a_landmark(tmp_path):
     assert frame.loc["r3", "time"] == 400 - 90
     assert frame.loc["r4", "time"] == 700 - 90 and frame.loc["r4", "event"] == 0
     assert cohort.landmark_days == 90
-    assert any("day 90" in note for note in cohort.notes)
+    assert [note.code for note in cohort.notes] == [POST_RELEASE_LANDMARK]
+    assert "day 90" in reason_text(cohort.notes[0])
 
 
 def test_too_few_participants_is_not_reportable(demo_con):
@@ -222,11 +240,14 @@ def test_completers_are_compared_with_people_who_did_not_take_part(demo_con):
     cohort = build_cohort(demo_con, programmes, outcome=REARREST, variant="completed")
     comparison = set(cohort.frame.loc[~cohort.frame["treated"], "release_id"])
     assert not comparison & leavers
-    step = cohort.attrition[cohort.attrition["step"].str.contains("non-completing")]
-    assert len(step) == 1 and f"{len(leavers)} releases" in step["note"].iloc[0]
+    step = cohort.attrition[cohort.attrition["step"] == "completers"]
+    assert len(step) == 1 and step["removed"].iloc[0] == len(leavers)
+    words = attrition_table(cohort.attrition)
+    assert words["step"].str.contains("non-completing").sum() == 1
+    assert words["note"].str.startswith(f"{len(leavers)} releases that took part").sum() == 1
 
     anyone = build_cohort(demo_con, programmes, outcome=REARREST)
-    assert not anyone.attrition["step"].str.contains("non-completing").any()
+    assert "completers" not in set(anyone.attrition["step"])
 
 
 def test_cli_sub_analyses_follow_the_same_rules(demo_db):

@@ -8,6 +8,7 @@ from analysis.disclosure import DisclosurePolicy
 from analysis.impact.evaluation import ImpactEvaluation
 from analysis.impact.publication import for_publication, suppress_numbers_in_text
 from analysis.impact.report import build_report_html
+from analysis.impact.wording import attrition_table
 from analysis.survival.episodes import Outcome
 
 
@@ -32,7 +33,12 @@ def test_every_attrition_count_below_k_is_hidden(result):
     for raw, text in zip(result.attrition["comparison"], shown.attrition["comparison"],
                          strict=True):
         assert text == (policy.label if raw > 0 else "0")
-    assert all(str(n) not in " ".join(shown.notes).split() for n in range(1, 10))
+    words = attrition_table(shown.attrition)
+    assert all(str(n) not in " ".join(words["note"]).split() for n in range(1, policy.k))
+    for raw, shown_removed in zip(result.attrition["removed"], shown.attrition["removed"],
+                                  strict=True):
+        if raw is not None and 0 < raw < policy.k:
+            assert shown_removed == policy.label
 
 
 def test_for_publication_twice_changes_nothing_more(result):

@@ -3,8 +3,8 @@
 import pytest
 
 from analysis.impact.cost import cost_effectiveness
-from analysis.impact.rules import MIN_OUTCOMES_PER_GROUP, MIN_PARTICIPANTS, judge
-from analysis.impact.wording import horizon_words, impact_sentence
+from analysis.impact.rules import FEW_OUTCOMES, MIN_OUTCOMES_PER_GROUP, MIN_PARTICIPANTS, judge
+from analysis.impact.wording import horizon_words, impact_sentence, verdict_reasons
 
 
 def test_below_sixty_participants_is_not_reportable():
@@ -18,7 +18,9 @@ def test_below_sixty_participants_is_not_reportable():
 def test_few_events_in_either_group_is_never_significant(reoffending):
     verdict = judge(500, *reoffending, p_value=1e-9)
     assert verdict.reportable and not verdict.significant
-    assert any("fewer than 10 people reoffended" in r for r in verdict.reasons)
+    assert [reason.code for reason in verdict.reasons] == [FEW_OUTCOMES]
+    assert verdict_reasons(verdict) == [
+        "fewer than 10 people reoffended in a group: the difference cannot be called significant"]
 
 
 def test_significance_needs_p_at_most_alpha():

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.store.schema import migrate
+from analysis.survival.follow_up import prepare_for_analysis
 
 DATA = Path(__file__).resolve().parent / "data"
 TABLES = DATA / "cox_study"
@@ -103,6 +104,7 @@ def load(path: str | Path) -> str:
             con.register("frame", frame)
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
             con.unregister("frame")
+        prepare_for_analysis(con, "reference")  # the derived follow-up table, as an import builds it
     finally:
         con.close()
     return str(path)

@@ -8,18 +8,14 @@ import duckdb
 import pandas as pd
 
 from analysis.store.schema import migrate
-from analysis.survival.follow_up import refresh_follow_up
+from analysis.survival.follow_up import prepare_for_analysis
 
 D = dt.date
-#: When true, :func:`make_db` also refreshes ``release_follow_up`` as an import does, so
-#: the analyses take the stored-facts path instead of computing them on the fly (see the
-#: ``episode_path`` fixture in ``tests/survival/conftest.py``).
-STORED_FOLLOW_UP = {"on": False}
 
 
 def make_db(path=None, releases=(), events=(), programs=(), participation=(),
             covariates=None) -> duckdb.DuckDBPyConnection:
-    """A migrated database holding the given rows.
+    """A migrated database holding the given rows, its follow-up table derived as by an import.
 
     ``releases`` rows are dicts (missing contract columns get defaults); ``events`` rows
     are ``(person_id, event_date, event_type)``; ``programs`` rows ``(program_id,
@@ -47,6 +43,5 @@ def make_db(path=None, releases=(), events=(), programs=(), participation=(),
     for person, program, start, release in participation:
         con.execute("INSERT INTO participation (person_id, program_id, start_date, release_id,"
                     " batch_id) VALUES (?, ?, ?, ?, 'b')", [person, program, start, release])
-    if STORED_FOLLOW_UP["on"]:
-        refresh_follow_up(con, "b")
+    prepare_for_analysis(con, "b")
     return con

@@ -15,6 +15,7 @@ from analysis.cli import main
 from analysis.store.schema import migrate
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import Outcome, build_episodes
+from analysis.survival.follow_up import prepare_for_analysis
 
 START = dt.date(2019, 1, 1)
 
@@ -73,6 +74,7 @@ def db(tmp_path_factory):
         con.register("frame", frame)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
         con.unregister("frame")
+    prepare_for_analysis(con, "b1")  # the derived follow-up table, as an import builds it
     con.close()
     return str(path)
 

@@ -1,22 +1,46 @@
-"""Episode rules on hand-made databases: what counts, when follow-up ends, causes."""
+"""Episode rules on hand-made databases: what counts, when follow-up ends, causes.
+
+Every rule is checked on the production path (episodes from ``release_follow_up``) and,
+through the wrappers below, against the oracle that computes them from the dates
+(tests/survival/episode_oracle.py).
+"""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.contract import EVENT_TYPES, FOLLOW_UP_END_REASONS
 from analysis.errors import AnalysisError
-from analysis.survival.episodes import (
-    EPISODE_COLUMNS,
-    Outcome,
-    Selection,
-    build_episodes,
-    day_counts,
-)
-from analysis.survival.follow_up import follow_up_ready
+from analysis.store.schema import migrate
+from analysis.survival import episodes as production
+from analysis.survival.episodes import EPISODE_COLUMNS, Outcome, Selection
+from analysis.survival.follow_up import prepare_for_analysis
+from analysis.survival.grouping import resolve_grouping
+from tests.survival.episode_oracle import oracle_day_counts, oracle_episodes
 from tests.survival.km_db import D, make_db
 
-#: every rule is checked with the derived facts computed on the fly and stored by import
-pytestmark = pytest.mark.usefixtures("episode_path")
+
+def build_episodes(con, outcome=None, selection=None, columns=()):
+    """:func:`analysis.survival.episodes.build_episodes`, checked against the oracle."""
+    frame = production.build_episodes(con, outcome, selection, columns)
+    pd.testing.assert_frame_equal(frame, oracle_episodes(con, outcome, selection, columns),
+                                  obj="production episodes vs the oracle")
+    return frame
+
+
+def day_counts(con, outcome=None, selection=None, group_sql="'all'"):
+    """:func:`analysis.survival.episodes.day_counts`, checked against the oracle."""
+    table, types = production.day_counts(con, outcome, selection, group_sql)
+    pd.testing.assert_frame_equal(table, oracle_day_counts(con, outcome, selection, group_sql),
+                                  obj="production day counts vs the oracle")
+    return table, types
 
 
 def one(con, release_id, outcome=None, **kw):
@@ -238,7 +262,127 @@ def test_day_counts_aggregate_the_episodes():
     ]
 
 
-def test_the_episode_path_under_test_is_the_one_taken(episode_path):
-    con = single_release((D(2020, 5, 1), "rearrest"))
-    assert follow_up_ready(con) == (episode_path == "stored")
-    assert one(con, "r1").time == 121
+def test_rows_written_by_hand_need_their_follow_up_facts_derived():
+    con = duckdb.connect()
+    migrate(con)
+    con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
+                "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'A', "
+                "DATE '2020-12-31', 'b')")
+    with pytest.raises(AnalysisError, match=r"in-memory database .* never built.*"
+                                            r"prepare_for_analysis\(con\)"):
+        production.build_episodes(con)
+    with pytest.raises(AnalysisError, match="prepare_for_analysis"):
+        production.day_counts(con)
+    prepare_for_analysis(con)
+    assert one(con, "r1").time == 365
+
+
+# ------------------------------------------------- production == oracle, on random data
+
+_BASE = D(2020, 1, 1)
+_DAY = st.integers(min_value=0, max_value=40)   # a narrow range: ties are common
+
+
+@st.composite
+def _registries(draw):
+    """A few people with one to three releases close together, events around them (on
+    release days, next-release days, follow-up ends), competing ends and programmes."""
+    releases, events, participation = [], set(), {}
+    for p in range(draw(st.integers(1, 5))):
+        person = f"p{p}"
+        own = []
+        for _ in range(draw(st.integers(1, 3))):
+            day = _BASE + dt.timedelta(days=draw(_DAY))
+            release_id = f"r{len(releases)}"
+            own.append(release_id)
+            releases.append({
+                "release_id": release_id, "person_id": person, "release_date": day,
+                # may end before the release: times are never negative
+                "follow_up_end": day + dt.timedelta(days=draw(st.integers(-3, 45))),
+                "follow_up_end_reason": draw(st.sampled_from(FOLLOW_UP_END_REASONS)),
+                "sex": draw(st.sampled_from(["F", "M", None])),
+                "age_at_release": draw(st.sampled_from([17.5, 30.0, None])),
+            })
+        for _ in range(draw(st.integers(0, 6))):
+            events.add((person, _BASE + dt.timedelta(days=draw(st.integers(-2, 90))),
+                        draw(st.sampled_from(EVENT_TYPES))))
+        for _ in range(draw(st.integers(0, 2))):
+            start = _BASE + dt.timedelta(days=draw(st.integers(-30, 40)))
+            participation[(person, "EDU", start)] = (
+                draw(st.sampled_from([None, *own])),
+                draw(st.sampled_from(["completed", "dropped_out"])))
+    return releases, sorted(events), participation
+
+
+def _random_db(registry) -> duckdb.DuckDBPyConnection:
+    releases, events, participation = registry
+    con = make_db(releases=releases, events=events, programs=[("EDU", "in_prison")])
+    for (person, program, start), (release_id, status) in participation.items():
+        con.execute("INSERT INTO participation (person_id, program_id, start_date, "
+                    "release_id, status, batch_id) VALUES (?, ?, ?, ?, ?, 'b')",
+                    [person, program, start, release_id, status])
+    prepare_for_analysis(con, "random")
+    return con
+
+
+#: every type; reincarceration censoring; reincarceration in the outcome
+_RANDOM_OUTCOMES = (None, "rearrest,violation", "rearrest,reincarceration")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(registry=_registries())
+def test_production_episodes_equal_the_oracle_on_random_registries(registry):
+    con = _random_db(registry)
+    cohort = Selection(release_to=_BASE + dt.timedelta(days=25))
+    program = resolve_grouping(con, "program:EDU")
+    for types in _RANDOM_OUTCOMES:
+        outcome = Outcome.from_types(types)
+        for selection in (None, cohort):
+            # the wrappers compare every episode and day count with the oracle
+            build_episodes(con, outcome, selection, columns=["sex", "age_band"])
+            day_counts(con, outcome, selection, "sex")
+        table, _ = production.day_counts(con, outcome, None, program.key_sql, program.params,
+                                         label_sql=program.label_sql)
+        pd.testing.assert_frame_equal(table, oracle_day_counts(
+            con, outcome, None, program.key_sql, program.params, label_sql=program.label_sql))
+    con.close()
+
+
+def test_production_equals_the_oracle_on_a_large_seeded_registry():
+    """Many people at once, so that rare coincidences (an event on a next-release day
+    that is also a competing follow-up end...) occur together in one database."""
+    rng = np.random.default_rng(20251201)
+    releases, events, participation = [], set(), {}
+    for p in range(600):
+        person = f"p{p}"
+        own = []
+        for _ in range(int(rng.integers(1, 4))):
+            day = _BASE + dt.timedelta(days=int(rng.integers(0, 40)))
+            own.append(f"r{len(releases)}")
+            releases.append({
+                "release_id": own[-1], "person_id": person, "release_date": day,
+                "follow_up_end": day + dt.timedelta(days=int(rng.integers(-3, 45))),
+                "follow_up_end_reason": str(rng.choice(FOLLOW_UP_END_REASONS)),
+                "sex": str(rng.choice(["F", "M"])), "age_at_release": 30.0})
+        for _ in range(int(rng.integers(0, 6))):
+            events.add((person, _BASE + dt.timedelta(days=int(rng.integers(-2, 90))),
+                        str(rng.choice(EVENT_TYPES))))
+        if rng.random() < 0.3:
+            start = _BASE + dt.timedelta(days=int(rng.integers(-30, 40)))
+            participation[(person, "EDU", start)] = (
+                str(rng.choice(own)) if rng.random() < 0.5 else None,
+                str(rng.choice(["completed", "dropped_out"])))
+    con = _random_db((releases, sorted(events), participation))
+    program = resolve_grouping(con, "program:EDU")
+    for types in (*_RANDOM_OUTCOMES, "rearrest", "reincarceration", "violation"):
+        outcome = Outcome.from_types(types)
+        episodes = build_episodes(con, outcome, columns=["sex", "age_band", "release_year"])
+        day_counts(con, outcome, Selection(sexes=("F",)), "sex")
+        table, _ = production.day_counts(con, outcome, None, program.key_sql, program.params,
+                                         label_sql=program.label_sql)
+        pd.testing.assert_frame_equal(table, oracle_day_counts(
+            con, outcome, None, program.key_sql, program.params, label_sql=program.label_sql))
+        if types == "rearrest":  # every way follow-up can end occurs: every rule compared
+            assert set(episodes["end_reason"]) == {
+                "outcome", "competing", "follow_up_end", "next_release", "reincarceration"}
+    con.close()

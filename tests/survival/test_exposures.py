@@ -14,11 +14,9 @@ from analysis.store.schema import migrate
 from analysis.survival.cox import CoxModel
 from analysis.survival.exposures import add_exposures
 from analysis.survival.follow_up import refresh_follow_up
-from tests.survival import km_db
 
 D = dt.date
 #: every test runs with the custody-period facts computed on the fly and stored
-pytestmark = pytest.mark.usefixtures("episode_path")
 
 
 def make_db(path, releases, programs, participation):
@@ -35,8 +33,7 @@ def make_db(path, releases, programs, participation):
         part["release_id"] = part["release_id"].astype(object)
         con.register("part_df", part)
         con.execute("INSERT INTO participation BY NAME SELECT * FROM part_df")
-    if km_db.STORED_FOLLOW_UP["on"]:
-        refresh_follow_up(con, "b1")
+    refresh_follow_up(con, "b1")  # as an import does: analyses read the stored lists
     return con
 
 

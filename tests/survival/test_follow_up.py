@@ -1,4 +1,6 @@
-"""Stored follow-up facts (release_follow_up): same episodes as on the fly, kept fresh by imports."""
+"""Stored follow-up facts (release_follow_up): the episodes read from them equal the
+oracle's (computed from the dates), imports keep them fresh, and a database whose table
+is missing, older or stale is refused with the command that upgrades it."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import pandas as pd
 import pytest
 
 from analysis.contract import EVENT_TYPES
-from analysis.errors import DatabaseError
+from analysis.errors import AnalysisError, DatabaseError
 from analysis.ingest import import_dataset
 from analysis.store import connect_readonly
-from analysis.store.schema import SCHEMA_VERSION, _migrations, schema_version
+from analysis.store.schema import migrate
 from analysis.survival import follow_up
 from analysis.survival.episodes import (
     Outcome,
@@ -24,7 +26,9 @@ from analysis.survival.episodes import (
     episodes_query,
     episodes_sql,
 )
+from analysis.survival.episodes.cache import _day_counts_outer
 from analysis.survival.grouping import resolve_grouping
+from tests.survival.episode_oracle import oracle_sql
 from tests.survival.km_db import D, make_db
 
 TODAY = dt.date(2025, 1, 1)
@@ -34,13 +38,11 @@ COMPARED = ("release_id, prev_release, next_release, first_event, first_reincarc
             "release_year, array_to_string(programs, ',') AS programs, "
             "array_to_string(programs_completed, ',') AS programs_completed")
 OUTCOMES = ("any", "rearrest", "reconviction", "reincarceration", "rearrest,violation")
-#: Ways to read the stored facts (keyword arguments of episodes_sql), each compared with
-#: the facts computed on the fly: the dates only (a table refreshed before migration
-#: 003), the day numbers with releases, and the day numbers from the table alone.
+#: The two forms of the production query (keyword arguments of episodes_sql), each
+#: compared with the oracle: with the releases table, and from release_follow_up alone.
 STORED_PATHS = {
-    "dates": {"follow_up": True},
-    "days": {"follow_up": follow_up.LAYOUT},
-    "days, table alone": {"follow_up": follow_up.LAYOUT, "with_releases": False},
+    "with releases": {},
+    "table alone": {"with_releases": False},
 }
 
 
@@ -48,22 +50,29 @@ def _types(con, outcome: str) -> tuple[str, ...]:
     return Outcome.from_types(None if outcome == "any" else outcome).resolve(con)
 
 
-def _episodes(con, outcome: str, selection: Selection | None, stored: bool | dict
+def _episodes(con, outcome: str, selection: Selection | None, path: dict | None
               ) -> pd.DataFrame:
-    path = {"follow_up": stored} if isinstance(stored, bool) else stored
-    sql, params = episodes_sql(_types(con, outcome), selection, select=COMPARED, **path)
+    """Episodes from a form of the production query, or from the oracle (``None``)."""
+    build = oracle_sql if path is None else episodes_sql
+    sql, params = build(_types(con, outcome), selection, select=COMPARED, **(path or {}))
     return con.execute(sql + " ORDER BY release_id", params).df()
 
 
-def _counts(con, outcome: str, by: str | None, stored: bool | dict, split: bool = False
+def _counts(con, outcome: str, by: str | None, path: dict | None, split: bool = False
             ) -> pd.DataFrame:
-    """Day counts; ``split``: raw group value per row, label after aggregation."""
-    path = {"follow_up": stored} if isinstance(stored, bool) else stored
+    """Day counts (``path`` None: the oracle's); ``split``: raw group value per row,
+    label after aggregation."""
     grouping = resolve_grouping(con, by)
     group_sql, label_sql = ((grouping.key_sql, grouping.label_sql) if split
                             else (grouping.sql, None))
-    sql, params = day_counts_sql(_types(con, outcome), None, group_sql, grouping.params,
-                                 label_sql=label_sql, **path)
+    if path is None:
+        sql, params = oracle_sql(_types(con, outcome), None, tail="GROUP BY ALL",
+                                 select=f"{group_sql} AS group_key, time, cause, count(*) AS n")
+        sql = _day_counts_outer(sql, label_sql)
+        params = {**params, **grouping.params}
+    else:
+        sql, params = day_counts_sql(_types(con, outcome), None, group_sql, grouping.params,
+                                     label_sql=label_sql, **path)
     return con.execute(sql + ' ORDER BY "group", time', params).df()
 
 
@@ -97,8 +106,8 @@ def test_the_demo_database_has_fresh_stored_facts_worth_testing(demo_con):
     Selection(facilities=("Northgate Prison",), release_types=("conditional",),
               regions=("Capital", "North Coast"), offenses=("drug", "property")),
 ], ids=["all", "women", "cohort", "place"])
-def test_stored_episodes_equal_computed_ones_on_the_demo(demo_con, outcome, selection):
-    computed = _episodes(demo_con, outcome, selection, stored=False)
+def test_stored_episodes_equal_the_oracle_on_the_demo(demo_con, outcome, selection):
+    computed = _episodes(demo_con, outcome, selection, None)
     assert len(computed) > 20
     for name, path in STORED_PATHS.items():
         pd.testing.assert_frame_equal(_episodes(demo_con, outcome, selection, path), computed,
@@ -106,12 +115,12 @@ def test_stored_episodes_equal_computed_ones_on_the_demo(demo_con, outcome, sele
 
 
 @pytest.mark.parametrize("outcome", ("any", "rearrest", "reincarceration", "reconviction,violation"))
-def test_stored_day_counts_equal_computed_ones_for_every_breakdown(demo_con, outcome):
+def test_stored_day_counts_equal_the_oracle_for_every_breakdown(demo_con, outcome):
     programs = _demo_programs(demo_con)
     assert programs
     for by in (None, "facility", "sex", "follow_up_end_reason", "age_band", "release_year",
                *(f"program:{p}" for p in programs)):
-        computed = _counts(demo_con, outcome, by, stored=False)
+        computed = _counts(demo_con, outcome, by, None)
         assert computed["n_competing"].sum() > 0 and computed["n_event"].sum() > 0
         for name, path in STORED_PATHS.items():
             for split in (False, True):
@@ -162,16 +171,16 @@ def _edge_cases() -> duckdb.DuckDBPyConnection:
 
 
 @pytest.mark.parametrize("outcome", (*OUTCOMES, "reconviction,reincarceration", "violation"))
-def test_every_path_gives_the_same_episodes_on_edge_cases(outcome):
+def test_both_forms_give_the_oracle_episodes_on_edge_cases(outcome):
     con = _edge_cases()
-    computed = _episodes(con, outcome, None, stored=False)
+    computed = _episodes(con, outcome, None, None)
     assert len(computed) == 12 and (computed["time"] >= 0).all()
     for name, path in STORED_PATHS.items():
         pd.testing.assert_frame_equal(_episodes(con, outcome, None, path), computed,
                                       obj=f"episodes from {name}")
         for by in (None, "facility", "follow_up_end_reason"):
             pd.testing.assert_frame_equal(_counts(con, outcome, by, path, split=True),
-                                          _counts(con, outcome, by, False),
+                                          _counts(con, outcome, by, None),
                                           obj=f"day counts by {by} from {name}")
 
 
@@ -259,64 +268,25 @@ def test_a_second_import_refreshes_the_stored_facts(tmp_path):
     assert (eps.loc["R1", "event"], eps.loc["R1", "end_reason"]) == (0, "next_release")
     assert (eps.loc["R3", "event"], eps.loc["R3", "time"]) == (1, 55)
     for outcome in OUTCOMES:
-        pd.testing.assert_frame_equal(_episodes(con, outcome, None, stored=True),
-                                      _episodes(con, outcome, None, stored=False))
+        pd.testing.assert_frame_equal(_episodes(con, outcome, None, {}),
+                                      _episodes(con, outcome, None, None))
     con.close()
 
 
-def test_data_written_after_the_refresh_make_the_stored_facts_unused():
-    con = make_db(releases=[{"release_id": "r1", "person_id": "p1",
+def test_data_written_after_the_refresh_are_refused_until_it_is_rebuilt(tmp_path):
+    con = make_db(tmp_path / "hand.duckdb",
+                  releases=[{"release_id": "r1", "person_id": "p1",
                              "release_date": D(2020, 1, 1)}])
-    assert not follow_up.follow_up_ready(con)  # never refreshed
-    follow_up.refresh_follow_up(con)
-    assert follow_up.follow_up_ready(con)
+    assert follow_up.follow_up_layout(con) == follow_up.LAYOUT  # make_db derives it
     con.execute("INSERT INTO events VALUES ('p1', DATE '2020-02-01', 'rearrest', NULL, 'x')")
     assert not follow_up.follow_up_ready(con)
-    assert build_episodes(con).loc[0, "time"] == 31  # still right: computed on the fly
-    follow_up.refresh_follow_up(con)
-    assert follow_up.follow_up_ready(con)
+    assert "events 1 now, 0 when it was built" in follow_up.follow_up_problem(con)
+    for analysis in (build_episodes, day_counts):
+        with pytest.raises(AnalysisError, match=r"hand\.duckdb cannot be analysed .* is stale "
+                                                r".*Run `desist migrate .*hand\.duckdb`"):
+            analysis(con)
+    follow_up.prepare_for_analysis(con)
     assert build_episodes(con).loc[0, "time"] == 31
-
-
-def _database_at_schema(db, versions: int) -> None:
-    """A database migrated to its first ``versions`` migrations only, with one release
-    (r1, released 2020-01-01) rearrested on day 60, written without the importer."""
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:versions]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
-                "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
-                "DATE '2020-12-31', 'old')")
-    con.execute("INSERT INTO events VALUES ('p1', DATE '2020-03-01', 'rearrest', NULL, 'old')")
-    con.close()
-
-
-def _import_one_more_release(tmp_path, db) -> None:
-    """Import release R9 (2021-01-01, followed to 2021-12-31) through the importer."""
-    folder = tmp_path / "more"
-    _write(folder, "releases", ("release_id", "person_id", "release_date", "facility",
-                                "follow_up_end"), [("R9", "P9", "2021-01-01", "North",
-                                                    "2021-12-31")])
-    import_dataset(folder, db, today=TODAY)
-
-
-def test_a_schema_1_database_still_works_and_an_import_upgrades_it(tmp_path):
-    db = tmp_path / "old.duckdb"
-    _database_at_schema(db, 1)
-    con = connect_readonly(db)
-    assert schema_version(con) == 1 and not follow_up.follow_up_ready(con)
-    assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
-    con.close()
-
-    _import_one_more_release(tmp_path, db)
-    con = connect_readonly(db)
-    assert schema_version(con) >= 2 and follow_up.follow_up_ready(con)
-    assert build_episodes(con)[["release_id", "time", "event"]].values.tolist() == [
-        ["R9", 364, 0], ["r1", 60, 1]]
-    con.close()
 
 
 def test_a_misaligned_table_is_refused():
@@ -371,7 +341,9 @@ def test_the_table_alone_is_read_only_when_it_gives_the_same_columns():
     everything, params = episodes_query(con, Outcome().resolve(con))
     assert "school" in con.execute(everything, params).df().columns
     con.execute("INSERT INTO events VALUES ('p1', DATE '2020-02-01', 'rearrest', NULL, 'x')")
-    assert _path_of(con, select="time") == "computed"  # stale: computed on the fly
+    with pytest.raises(AnalysisError, match="in-memory database .* is stale"):
+        _path_of(con, select="time")  # stale: refused, never read
+    follow_up.refresh_follow_up(con)
     table, _ = day_counts(con)
     assert table[["time", "n_event"]].values.tolist() == [[31, 1]]
 
@@ -387,14 +359,16 @@ def _forget_layout_3(con) -> None:
                 "competing_end = NULL, first_rearrest_day = NULL, facility = NULL")
 
 
-def test_a_table_refreshed_before_migration_3_is_read_through_its_dates():
+def test_a_table_refreshed_before_migration_3_is_refused_until_rebuilt():
     con = _edge_cases()
     expected = {o: build_episodes(con, Outcome.from_types(None if o == "any" else o))
                 for o in OUTCOMES}
     counts = day_counts(con, group_sql="facility")[0]
     _forget_layout_3(con)
     assert follow_up.follow_up_layout(con) == 2 and follow_up.follow_up_ready(con)
-    assert _path_of(con, select="time") == "stored with releases"
+    with pytest.raises(AnalysisError, match=r"has layout 2 \(built before migration 003"):
+        build_episodes(con)
+    follow_up.prepare_for_analysis(con)
     for outcome, frame in expected.items():
         pd.testing.assert_frame_equal(
             build_episodes(con, Outcome.from_types(None if outcome == "any" else outcome)),
@@ -402,21 +376,8 @@ def test_a_table_refreshed_before_migration_3_is_read_through_its_dates():
     pd.testing.assert_frame_equal(day_counts(con, group_sql="facility")[0], counts)
 
 
-def test_a_schema_2_database_is_upgraded_to_day_numbers_by_the_next_import(tmp_path):
-    db = tmp_path / "v2.duckdb"
-    _database_at_schema(db, 2)
-    con = connect_readonly(db)
-    assert schema_version(con) == 2 and follow_up.follow_up_layout(con) == 0
-    assert build_episodes(con)[["time", "event"]].values.tolist() == [[60, 1]]
-    con.close()
-
-    _import_one_more_release(tmp_path, db)
-    con = connect_readonly(db)
-    assert schema_version(con) == SCHEMA_VERSION and follow_up.follow_up_layout(con) == follow_up.LAYOUT
-    assert con.execute(f"SELECT release_id, censor_day, first_rearrest_day FROM "
-                       f"{follow_up.TABLE} ORDER BY 1").fetchall() == [
-        ("R9", 364, None), ("r1", 365, 60)]
-    table, _ = day_counts(con)
-    assert table[["time", "n_event", "n_censored"]].values.tolist() == [[60, 1, 0],
-                                                                        [364, 0, 1]]
-    con.close()
+def test_an_empty_database_needs_nothing_derived():
+    con = duckdb.connect()
+    migrate(con)
+    assert follow_up.follow_up_problem(con) is None
+    assert build_episodes(con).empty

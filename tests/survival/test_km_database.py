@@ -85,7 +85,7 @@ def test_fixed_horizon_sql_equals_pandas(con):
     eps["potential"] = (pd.to_datetime(eps["follow_up_end"])
                         - pd.to_datetime(eps["release_date"])).dt.days
     grouping = resolve_grouping(con, "sex")
-    sql = fixed_horizon_rates_from_db(con, [365, 730], group_sql=grouping.sql)
+    sql = fixed_horizon_rates_from_db(con, [365, 730], grouping=grouping)
     ref = fixed_horizon_rates(eps, [365, 730], group_col="sex")
     pd.testing.assert_frame_equal(sql, ref, check_dtype=False)
     assert (sql["excluded"] > 0).all() and (sql["n"] > 0).all()

@@ -41,12 +41,12 @@ def test_follow_up_coverage_adds_up_and_follows_the_selection(demo_con):
     bands = pd.to_numeric(everyone.bands["releases"], errors="coerce")
     if bands.notna().all():
         assert bands.sum() == DEMO_RELEASES
-    shares = everyone.complete.set_index("horizon")["share_pct"]
-    assert 0 < shares["3 years"] <= shares["2 years"] <= shares["1 year"] <= 100
+    shares = everyone.complete.set_index("years")["share_pct"]
+    assert 0 < shares[3] <= shares[2] <= shares[1] <= 100
     recent = follow_up_coverage(
         demo_con, ViewFilters(selection=Selection(release_from=dt.date(2022, 1, 1))))
     assert int(recent.releases) < DEMO_RELEASES
-    assert recent.complete.set_index("horizon")["share_pct"]["3 years"] < shares["3 years"]
+    assert recent.complete.set_index("years")["share_pct"][3] < shares[3]
 
 
 def test_follow_up_coverage_suppresses_a_tiny_selection(demo_con):

@@ -25,10 +25,15 @@ from analysis.survival.episodes import Outcome, Selection, day_counts
 from analysis.survival.grouping import resolve_grouping
 from analysis.views import curves, data_quality, impact, overview, programs, subgroups
 from analysis.views.curves import AT_RISK_MONTHS
-from analysis.views.estimates import group_sizes, grouped_day_counts
+from analysis.views.estimates import group_sizes, view_study
 from analysis.views.filters import ViewFilters
 from analysis.views.programs import STATUSES
+from analysis.views.words import Note, render_note, render_notes
 from tests.views.disclosure_audit import Audit, as_count, as_share
+
+#: Languages whose words of a result are compared with the English ones (one per script).
+OTHER_LANGUAGES = ("ru", "ar")
+_NUMBER = re.compile(r"(?<![\w.,<])(\d+)(?![\w.,])")
 
 SEED = 20261201
 COMBINATIONS = 16  # per k; most select few releases, so each takes well under a second
@@ -79,6 +84,22 @@ def _check_text(audit: Audit, texts) -> None:
                 audit.leaks.append(f"{audit.where}: the words {match.group(0)!r}")
 
 
+def _check_words(audit: Audit, texts_of) -> None:
+    """The English words of a result (``texts_of(language)``) name no small count, and
+    no translation quotes a small number the English does not (it hid it)."""
+    english = texts_of("en")
+    _check_text(audit, english)
+
+    def small(texts) -> set[int]:
+        return {int(n) for text in texts for n in _NUMBER.findall(str(text))
+                if 0 < int(n) < audit.k}
+
+    for language in OTHER_LANGUAGES:
+        extra = small(texts_of(language)) - small(english)
+        if extra:
+            audit.leaks.append(f"{audit.where}: {language} words quote {sorted(extra)}")
+
+
 def _audit_overview(con, filters, k) -> list[str]:
     result = _safely(overview.overview, con.cursor(), filters)
     if result is None:
@@ -87,10 +108,10 @@ def _audit_overview(con, filters, k) -> list[str]:
     audit.count("releases", result.releases)
     audit.count("people", result.people)
     for row in result.horizons.itertuples():
-        audit.count(("complete", row.horizon), row.complete_n)
-        audit.relation("releases", [("complete", row.horizon), ("excluded", row.horizon)])
-        audit.hidden(("excluded", row.horizon))
-        audit.rate(row.complete_rate, ("complete", row.horizon), exact=True)
+        audit.count(("complete", row.days), row.complete_n)
+        audit.relation("releases", [("complete", row.days), ("excluded", row.days)])
+        audit.hidden(("excluded", row.days))
+        audit.rate(row.complete_rate, ("complete", row.days), exact=True)
         audit.rate(row.recidivism, "releases")
     for row in result.horizon_table.itertuples(index=False):
         audit.rate(row[2], ("complete", row[0]), exact=True)
@@ -100,7 +121,7 @@ def _audit_overview(con, filters, k) -> list[str]:
         audit.rate(row.recidivism, ("cohort", row.release_year))
         years.append(("cohort", row.release_year))
     audit.relation("releases", years)
-    for cell in result.cohort_table["Releases"]:
+    for cell in result.cohort_table["releases"]:
         if as_count(cell) is not None and 0 < as_count(cell) < k:
             audit.leaks.append(f"overview cohort table shows {cell}")
     return audit.check()
@@ -109,7 +130,7 @@ def _audit_overview(con, filters, k) -> list[str]:
 def _overall_at_risk(con, filters) -> dict:
     """The overall numbers at risk as the view without a breakdown shows them."""
     overall = curves.recidivism_curves(con.cursor(), filters).at_risk.iloc[0]
-    return {m: as_count(overall[f"{m} months"]) for m in AT_RISK_MONTHS}
+    return {m: as_count(overall[f"at_{m}"]) for m in AT_RISK_MONTHS}
 
 
 def _audit_curves(con, filters, k, breakdown, method) -> list[str]:
@@ -119,14 +140,14 @@ def _audit_curves(con, filters, k, breakdown, method) -> list[str]:
         return []
     audit = Audit(k, f"curves by {breakdown or 'nothing'} ({method})")
     totals = _overall_at_risk(con, filters)
-    table = result.at_risk.set_index("Group")
+    table = result.at_risk.set_index("group")
     for m in AT_RISK_MONTHS:
         if totals[m] is not None:
             audit.known(("total", m), totals[m])
         audit.relation(("total", m), [(g, m) for g in table.index])
     for group, row in table.iterrows():
         for i, m in enumerate(AT_RISK_MONTHS):
-            audit.count((group, m), row[f"{m} months"])
+            audit.count((group, m), row[f"at_{m}"])
             if i + 1 < len(AT_RISK_MONTHS):
                 audit.hidden(("left", group, m))
                 audit.relation((group, m), [(group, AT_RISK_MONTHS[i + 1]),
@@ -135,7 +156,7 @@ def _audit_curves(con, filters, k, breakdown, method) -> list[str]:
         audit.count((row[0], 0), row[1])
         for cell in row[2:]:
             audit.rate(cell, (row[0], 0))
-    _check_text(audit, [result.test_note])
+    _check_words(audit, lambda language: [render_note(result.test_note, language)])
     return audit.check()
 
 
@@ -196,7 +217,8 @@ def _audit_programs(con, filters, k, *, effects: bool) -> list[str]:
                 key = ("completion", row.program_id, group)
                 audit.count(key, getattr(row, f"{group}_n"))
                 audit.rate(getattr(row, f"{group}_rate"), key)
-            _check_text(audit, [row.note])
+            _check_words(audit, lambda language, code=row.note: [render_note(
+                Note(code, completion.note_params), language)] if code else [])
     if effects:
         fitted = _safely(programs.program_effects, con.cursor(), filters)
         if fitted is not None:
@@ -206,7 +228,7 @@ def _audit_programs(con, filters, k, *, effects: bool) -> list[str]:
             audit.count("effects events", fitted.n_events)
             audit.hidden("effects no event")
             audit.relation("effects releases", ["effects events", "effects no event"])
-            _check_text(audit, fitted.notes)
+            _check_words(audit, lambda language: render_notes(fitted.notes, language))
     return audit.check()
 
 
@@ -262,10 +284,11 @@ def _audit_impact(con, filters, k, value, *, sensitivity: bool = False) -> list[
         return []
     audit = Audit(k, f"impact of {value}")
     attrition = result.attrition.reset_index(drop=True)
+    shown = impact.attrition_rows(result)  # the words the page shows (English)
     for i, row in attrition.iterrows():
         audit.count(("participants", i), row["participants"])
         audit.count(("comparison", i), row["comparison"])
-        number = re.match(r"^(\S+) ", str(row["note"]))
+        number = re.match(r"^(\S+) ", str(shown.loc[i, "note"]))
         if number:
             audit.count(("note", i), number.group(1))
         if i == 0:
@@ -295,8 +318,12 @@ def _audit_impact(con, filters, k, value, *, sensitivity: bool = False) -> list[
             audit.count(("rates", row.group, "reoffended"), row[2])
             audit.rate(row.rate, ("rates", row.group, "people"))
     audit.count("participants with outcomes", result.participants_with_outcomes)
-    _check_text(audit, [*result.notes, *result.reasons, result.headline,
-                        result.cost_statement or "", *notes])
+    _check_words(audit, lambda language: [
+        *impact.note_texts(result.notes, language),
+        *impact.reason_texts(result.verdict, language),
+        impact.headline_text(result.headline, language),
+        impact.cost_text(result.cost, language) or "", *impact.note_texts(notes, language),
+        *impact.attrition_rows(result, language)["note"]])
     eligible = len(attrition) - 2
     for column, group in (("participants", "participants"), ("others", "comparison")):
         bins = [("overlap", column, i) for i in range(len(result.overlap))]
@@ -309,7 +336,7 @@ def _audit_impact(con, filters, k, value, *, sensitivity: bool = False) -> list[
 
 def _true_impact_releases(con, filters) -> int | None:
     """Releases of the selection (the Overview shows them): participants + comparison."""
-    table = grouped_day_counts(con, filters, None)
+    table = view_study(con, filters).day_counts()
     releases = int(group_sizes(table).sum()) if len(table) else 0
     return releases if releases >= filters.min_cell else None  # shown by the Overview
 

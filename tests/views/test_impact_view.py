@@ -12,12 +12,16 @@ from analysis.impact.publication import suppress_numbers_in_text
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.filters import ViewFilters
 from analysis.views.impact import (
+    attrition_rows,
+    headline_text,
     impact,
     impact_report,
     impact_sensitivity,
     impact_subjects,
     planning,
+    reason_texts,
 )
+from analysis.views.words import render_table
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +42,13 @@ def test_subjects_list_programmes_projects_and_funders(demo_con):
 
 def test_matched_evaluation_of_a_programme(metal):
     assert metal.ok and metal.reportable
-    assert metal.headline.startswith("For every 100 participants")
+    assert headline_text(metal.headline).startswith("For every 100 participants")
     assert list(metal.rates["group"]) == ["participants", "comparison"]
     assert all(int(n) >= 10 for n in metal.rates["people"])
-    assert "hazard ratio" in set(metal.estimates["measure"])
+    assert "hazard_ratio" in set(metal.estimates["measure"])
     assert list(metal.attrition["step"])[-1] == "matched"
+    assert list(attrition_rows(metal, "fr").columns) == [
+        "step", "participants", "comparison", "note"]  # words of the impact wording
     assert {"smd_before", "smd_after"} <= set(metal.balance.columns)
     assert metal.comparison_rate is not None and 0 < metal.comparison_rate < 1
     # curves stop where fewer than k remain at risk; the numbers at risk are not shipped
@@ -84,7 +90,7 @@ def test_too_few_participants_follow_the_impact_rules(demo_con):
     if result.ok:  # few women, few participants: no result may be reported
         assert not result.reportable
         assert result.rates.empty and result.estimates.empty and result.curves.empty
-        assert any("no result is reported" in r for r in result.reasons)
+        assert any("no result is reported" in r for r in reason_texts(result.verdict))
         assert result.small_sample
     else:
         assert "no participants" in result.error
@@ -100,7 +106,8 @@ def test_problems_are_returned_not_raised(demo_con):
 def test_sensitivity_uses_weighting(demo_con):
     result = impact_sensitivity(demo_con, ViewFilters(), kind="program", value="VOC-METAL")
     assert result.error is None and result.reportable
-    assert "hazard ratio" in set(result.estimates["measure"])
+    assert "hazard_ratio" in set(result.estimates["measure"])
+    assert "hazard ratio" in set(render_table(result.estimates)["Measure"])
 
 
 def test_report_is_offline_html_with_suppressed_counts(demo_con):
@@ -122,47 +129,45 @@ def test_small_numbers_in_sentences_are_hidden():
     assert suppress_numbers_in_text("SMD > 0.1", ViewFilters().policy) == "SMD > 0.1"
 
 
-def test_headline_and_reasons_follow_the_language(demo_con, metal):
+def test_headline_and_reasons_are_words_of_the_reader(demo_con, metal):
     from analysis.impact.evaluation import ImpactEvaluation
+    from analysis.impact.publication import for_publication
 
     filters = ViewFilters()
     raw = ImpactEvaluation(program="VOC-METAL", horizon_days=365, outcome=filters.outcome,
                            selection=filters.selection).fit(demo_con)
-    assert metal.headline == raw.summary_text  # English is the evaluation's own text
-    french = impact(demo_con, filters, kind="program", value="VOC-METAL", language="fr")
-    assert french.headline.startswith("Sur 100 participants, ")
-    numbers = [int(n) for n in re.findall(r"\d+", metal.headline)]
-    assert [int(n) for n in re.findall(r"\d+", french.headline)] == numbers
-    assert french.rates.equals(metal.rates) and french.attrition.equals(metal.attrition)
-    sensitivity = impact_sensitivity(demo_con, filters, kind="program", value="VOC-METAL",
-                                     language="sr")
-    assert sensitivity.headline.startswith("Od svakih 100 učesnika")
+    # English is the evaluation's own (published) text
+    assert headline_text(metal.headline) == for_publication(raw, filters.policy).summary_text
+    french = headline_text(metal.headline, "fr")
+    assert french.startswith("Sur 100 participants, ")
+    numbers = [int(n) for n in re.findall(r"\d+", headline_text(metal.headline))]
+    assert [int(n) for n in re.findall(r"\d+", french)] == numbers
+    sensitivity = impact_sensitivity(demo_con, filters, kind="program", value="VOC-METAL")
+    assert headline_text(sensitivity.headline, "sr").startswith("Od svakih 100 učesnika")
+    french_table = render_table(metal.rates, "fr", coded=("group",))
+    assert list(french_table["Groupe"]) == ["participants", "comparaison"]
 
 
 def test_a_result_not_reported_hides_its_count_in_russian(demo_con):
     tiny = ViewFilters(selection=Selection(release_years=(2019,), sexes=("F",)), min_cell=50)
-    result = impact(demo_con, tiny, kind="program", value="VOC-WOOD", language="ru")
+    result = impact(demo_con, tiny, kind="program", value="VOC-WOOD")
     assert result.ok and not result.reportable
-    assert result.headline.startswith(
+    headline = headline_text(result.headline, "ru")
+    assert headline.startswith(
         "Результат не может быть опубликован: только <50 участников были под наблюдением")
-    assert "(<50)" in result.reasons[0] and "результат не публикуется" in result.reasons[0]
-    assert not re.search(r"(?<![<\d])([1-9]|[1-4]\d)(?!\d)", result.headline)
+    reasons = reason_texts(result.verdict, "ru")
+    assert "(<50)" in reasons[0] and "результат не публикуется" in reasons[0]
+    assert not re.search(r"(?<![<\d])([1-9]|[1-4]\d)(?!\d)", headline)
 
 
 def test_the_page_view_is_the_two_views_together(demo_con):
-    from analysis.views.impact import impact_page, impact_pages
+    from analysis.views.impact import impact_page
     from tests.views.test_stored import _same
 
     for value in ("VOC-METAL", "PROB-SUPPORT"):
-        page = impact_page(demo_con, ViewFilters(), kind="program", value=value, language="fr")
-        _same(page.primary, impact(demo_con, ViewFilters(), kind="program", value=value,
-                                   language="fr"))
+        page = impact_page(demo_con, ViewFilters(), kind="program", value=value)
+        _same(page.primary, impact(demo_con, ViewFilters(), kind="program", value=value))
         _same(page.sensitivity, impact_sensitivity(demo_con, ViewFilters(), kind="program",
-                                                   value=value, language="fr"))
-    pages = impact_pages(demo_con, ViewFilters(), kind="program", value="VOC-METAL",
-                         languages=("en", "ru"))
-    _same(pages["ru"], impact_page(demo_con, ViewFilters(), kind="program", value="VOC-METAL",
-                                   language="ru"))
-    missing = impact_pages(demo_con, ViewFilters(), kind="program", value="NO-SUCH",
-                           languages=("en", "ar"))
-    assert set(missing) == {"en", "ar"} and not missing["ar"].primary.ok
+                                                   value=value))
+    missing = impact_page(demo_con, ViewFilters(), kind="program", value="NO-SUCH")
+    assert not missing.primary.ok and missing.sensitivity.error

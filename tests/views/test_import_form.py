@@ -16,6 +16,7 @@ from analysis.views.import_form import (
     prepare_upload,
     stage_files,
 )
+from analysis.views.words import render_note
 from tests.ingest.conftest import TODAY, VALID, replace_cell, write_dataset
 
 
@@ -66,7 +67,9 @@ def test_a_good_dataset_validates_and_imports(tmp_path):
         outcome = import_staged(prepared.staged, db, today=TODAY)
     finally:
         discard(prepared.staged)
-    assert outcome.ok and outcome.message.startswith("Imported batch")
+    assert outcome.ok and outcome.message.code == "imported"
+    assert render_note(outcome.message).startswith("Imported batch")
+    assert render_note(outcome.message, "fr").startswith("Lot ")
     counts = outcome.tables().set_index("table")
     assert counts.loc["releases", "inserted"] == len(VALID["releases"][1])
     with duckdb.connect(str(db), read_only=True) as con:
@@ -86,7 +89,8 @@ def test_a_bad_dataset_reports_file_line_column_and_writes_nothing(tmp_path):
         outcome = import_staged(prepared.staged, db, today=TODAY)
     finally:
         discard(prepared.staged)
-    assert not outcome.ok and "Nothing was imported" in outcome.message
+    assert not outcome.ok and outcome.message.code == "not_imported"
+    assert render_note(outcome.message).startswith("Nothing was imported: ")
     assert outcome.problems is not None and len(outcome.problems) >= 1
     assert not db.exists()
 

@@ -26,8 +26,9 @@ def test_headline_numbers_match_the_engine(demo_con):
     assert np.allclose(result.horizons["complete_rate"], complete["rate"])
     assert 12 < result.median_follow_up_months < 120
     assert not result.small_sample
-    assert "rearrest" in result.definition and "reincarceration" in result.definition
+    assert result.event_types == ("rearrest",)
     assert result.horizon_table.shape == (3, 4)
+    assert list(result.horizon_table["within"]) == [365, 730, 1095]
 
 
 def test_filter_changes_the_numbers(demo_con):
@@ -45,7 +46,7 @@ def test_tiny_selection_is_suppressed(demo_con):
     assert result.median_follow_up_months is None
     assert result.horizons["recidivism"].isna().all()
     assert result.small_sample
-    assert set(result.cohort_table["Releases"]) <= {"<10", "0"}
+    assert set(result.cohort_table["releases"]) <= {"<10", "0"}
 
 
 def test_cohort_counts_get_complementary_suppression(demo_con):
@@ -72,9 +73,9 @@ def test_outcome_sentence(types):
 
 @pytest.mark.parametrize(("language", "opening", "reincarceration"), [
     ("fr", "La récidive est le premier événement", "une réincarcération (non comptée"),
-    ("ar", "تعني العودة إلى الجريمة أول حدث", "إعادة السجن (لا تُحتسب"),
-    ("ru", "Повторное правонарушение — первое из событий", "повторное лишение свободы (не"),
-    ("sr", "Povratništvo je prvi događaj", "ponovno zatvaranje (ne računa"),
+    ("ar", "يعني العود أول حدث", "العودة إلى السجن (لا تُحتسب"),
+    ("ru", "Рецидив — первое из событий", "повторное лишение свободы (не"),
+    ("sr", "Povrat je prvi događaj", "ponovno zatvaranje (ne računa"),
 ])
 def test_outcome_sentence_in_other_languages(language, opening, reincarceration):
     sentence = outcome_sentence(("rearrest", "reconviction"), language=language)
@@ -86,12 +87,33 @@ def test_outcome_sentence_in_other_languages(language, opening, reincarceration)
         " ", "_")
 
 
-def test_overview_definition_follows_the_language(demo_con):
-    english = overview(demo_con, ViewFilters())
-    russian = overview(demo_con, ViewFilters(), language="ru")
-    assert russian.definition.startswith("Повторное правонарушение")
-    assert russian.releases == english.releases
-    assert english.definition.startswith("Reoffending means the first ")
+def test_the_lists_of_the_sentence_are_joined_in_the_language():
+    assert outcome_sentence(("rearrest", "reconviction", "violation")).startswith(
+        "Reoffending means the first rearrest, reconviction or violation of conditions "
+        "recorded after release")
+    assert "nouvelle arrestation, nouvelle condamnation ou violation des conditions" in (
+        outcome_sentence(("rearrest", "reconviction", "violation"), language="fr"))
+    arabic = outcome_sentence(("rearrest", "reconviction"), language="ar")
+    assert "إعادة الإيقاف أو إدانة جديدة" in arabic
+    assert "\u2068" not in arabic  # words of one language: no directional isolates
+    assert outcome_sentence((), language="ru").startswith(
+        "Рецидив — первое из событий, зарегистрированных после освобождения: событие не")
+
+
+def test_the_overview_holds_no_words(demo_con):
+    from analysis.views.overview import cohort_figure
+    from analysis.views.words import render_table
+
+    result = overview(demo_con, ViewFilters())
+    assert list(result.horizon_table.columns) == ["within", "km_rate", "complete_rate",
+                                                  "complete_n"]
+    french = render_table(result.horizon_table, "fr")
+    assert list(french["Délai"]) == ["1 an", "2 ans", "3 ans"]
+    assert list(render_table(result.horizon_table, "ru").iloc[:, 0]) == [
+        "1 год", "2 года", "3 года"]
+    figure = cohort_figure(result, "ar")
+    assert figure.layout.title.text == "العود خلال سنة، حسب فوج الإفراج"
+    assert figure.layout.xaxis.title.text == "سنة الإفراج"
 
 
 def test_a_rate_whose_numerator_is_below_k_is_hidden():

@@ -96,8 +96,8 @@ def test_effects_estimate_every_programme_of_the_full_demo(effects):
         assert (estimated[f"{prefix}hr_lower"] <= hr).all()
         assert (hr <= estimated[f"{prefix}hr_upper"]).all()
     settings = table.set_index("program_id")["exposure"]
-    assert settings["PROB-SUPPORT"].startswith("time-varying")
-    assert settings["VOC-METAL"] == "at release"
+    assert settings["PROB-SUPPORT"] == "time_varying"
+    assert settings["VOC-METAL"] == "at_release"
     assert set(effects.forest["model"]) == {"unadjusted", "adjusted"}
     assert len(effects.forest) == 2 * len(estimated)
     # the demo's metalwork course truly lowers re-arrest (true HR 0.78 for completers)
@@ -142,9 +142,34 @@ def test_completers_and_dropouts(demo_con):
 
 def test_completers_and_dropouts_hide_both_groups_when_one_is_small(demo_con):
     result = completion_outcomes(demo_con, ViewFilters(selection=TINY))
-    hidden = result.table[result.table["note"].str.contains("fewer than 10")]
+    hidden = result.table[result.table["note"] == "group_hidden"]
+    assert result.note_params["k"] == 10
     assert len(hidden) >= 1
     for _, row in hidden.iterrows():
         assert np.isnan(row["completed_rate"]) and np.isnan(row["not_completed_rate"])
         assert "<10" in (row["completed_n"], row["not_completed_n"])
         assert {row["completed_n"], row["not_completed_n"]} <= {"<10", SECONDARY_LABEL, "0"}
+
+
+def test_the_programmes_results_hold_codes_rendered_in_each_language(effects, demo_con):
+    from analysis.i18n import catalog
+    from analysis.views.words import render_note, render_table
+
+    assert [note.code for note in effects.notes][:2] == ["two_models", "standard_errors"]
+    assert render_note(effects.notes[0]).startswith("Two Cox models are fitted")
+    french = render_table(effects.table, "fr")
+    assert {"Code du programme", "Exposition", "État de l'estimation", "hr", "adj_hr"} <= set(
+        french.columns)  # the models' notation (hr, p, se_*) keeps its names
+    assert set(french["Exposition"]) == {"à la libération",
+                                         "variable dans le temps (à partir du début)"}
+    assert "estimé" in set(french["État de l'estimation"])
+    several = [n for n in effects.notes if n.code == "multiple_comparisons"]
+    assert several and render_note(several[0], "ru") == catalog("ru")[
+        "Several programmes are compared here. With many comparisons, about one in twenty "
+        "programmes with no real effect will still show a 'significant' difference by "
+        "chance; read single significant results among many with caution."]
+    tiny = completion_outcomes(demo_con, ViewFilters(selection=TINY))
+    notes = render_table(tiny.table, "ar", note_params=tiny.note_params)["ملاحظة"]
+    # numbers inside Arabic text are isolated, so that they keep their order
+    assert catalog("ar")["a group has fewer than {k} releases: not shown"].format(
+        k="\u206810\u2069") in set(notes)

@@ -6,22 +6,22 @@ import numpy as np
 
 from analysis.survival.kaplan_meier import kaplan_meier_from_db
 from analysis.views.filters import ViewFilters
-from analysis.views.subgroups import subgroups
+from analysis.views.subgroups import comparison_figure, subgroups
 
 
 def test_cross_table_cells_are_protected(demo_con):
     result = subgroups(demo_con, ViewFilters())
     table = result.cross_table
-    hidden = table["Releases"] == "<10"
+    hidden = table["releases"] == "<10"
     assert hidden.any() and (~hidden).any()
-    assert (table.loc[~hidden, "Releases"].astype(int) >= 10).all()
-    assert (table.loc[hidden, "Reoffended within 1 year (95% CI)"] == "—").all()
+    assert (table.loc[~hidden, "releases"].astype(int) >= 10).all()
+    assert (table.loc[hidden, "rate_365"] == "—").all()
     # Complementary suppression: no row (sex, age band) or offense column with exactly one
     # hidden cell among its non-zero cells.
-    for keys in (["Sex", "Age band"], ["Offense category"]):
+    for keys in (["sex", "age_band"], ["offense_category"]):
         assert (hidden.groupby([table[k] for k in keys]).sum() != 1).all(), keys
     total = demo_con.execute("SELECT count(*) FROM releases").fetchone()[0]
-    assert table.loc[~hidden, "Releases"].astype(int).sum() < total
+    assert table.loc[~hidden, "releases"].astype(int).sum() < total
 
 
 def test_facilities_match_the_engine(demo_con):
@@ -31,7 +31,10 @@ def test_facilities_match_the_engine(demo_con):
     assert np.allclose(rates["recidivism"], engine.loc[rates.index, "recidivism"])
     assert len(result.regions.table) == demo_con.execute(
         "SELECT count(DISTINCT release_region) FROM releases").fetchone()[0]
-    assert result.facilities.figure.layout.xaxis.ticksuffix == "%"
+    figure = comparison_figure(result.facilities)
+    assert figure.layout.xaxis.ticksuffix == "%"
+    assert figure.layout.title.text == "Reoffending within 1 year, by facility"
+    assert comparison_figure(result.regions, "sr").layout.yaxis.title.text == "Region otpusta"
     # the latest cohort has not been followed for a year: no rate, but a count
     last = result.cohorts.rates.iloc[-1]
     assert np.isnan(last["recidivism"]) and last["releases"] != "<10"
@@ -40,5 +43,5 @@ def test_facilities_match_the_engine(demo_con):
 def test_raising_k_hides_more(demo_con):
     strict = subgroups(demo_con, ViewFilters(min_cell=150))
     loose = subgroups(demo_con, ViewFilters())
-    assert (strict.cross_table["Releases"] == "<150").sum() > (
-        loose.cross_table["Releases"] == "<10").sum()
+    assert (strict.cross_table["releases"] == "<150").sum() > (
+        loose.cross_table["releases"] == "<10").sum()

@@ -1,0 +1,480 @@
+"""A study: one database, one outcome, one selection — and every analysis of them.
+
+:class:`Study` is how the CLI, the notebooks and (soon) the dashboard's views ask for
+an analysis. It holds what would otherwise travel as loose pieces from the user to the
+SQL builder:
+
+* the read-only connection (opened and closed by the study, or borrowed from a caller);
+* the :class:`~analysis.survival.episodes.Outcome` (which events count) and the
+  :class:`~analysis.survival.episodes.Selection` (which releases), fixed when the study
+  is made, as a lifelines fitter or a statsmodels model is configured at construction:
+  :meth:`Study.with_outcome` and :meth:`Study.with_selection` return a *new* study;
+* the episode cache: from the second analysis of an outcome on, its episodes are read
+  from a temporary table made once and shared by every method and breakdown (a single
+  analysis takes the direct path, which is faster than making the table first);
+* breakdowns, as :class:`~analysis.survival.grouping.Grouping` objects
+  (:meth:`Study.grouping`); their SQL is taken apart only in ``analysis/survival``.
+
+Each method returns a frozen result object (:mod:`analysis.results`,
+:mod:`analysis.results_rates`, :mod:`analysis.results_models`,
+:mod:`analysis.results_impact`) with tidy ``summary``/``table`` frames, ``as_dict(policy)``
+(the ``desist`` command's ``--json`` contract) and a notebook view.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from analysis.demo.build import build_demo
+>>> db = pathlib.Path(tempfile.mkdtemp()) / "demo.duckdb"
+>>> _ = build_demo(db, releases=1000)
+>>> with Study.open(db, outcome="rearrest") as study:
+...     km = study.kaplan_meier(by="sex")
+...     women = study.with_selection(sexes=("F",)).fixed_horizon_rates([365])
+>>> km.event_types, list(km.summary["group"])
+(('rearrest',), ['F', 'M'])
+>>> women.rates["group"].tolist()
+['all']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+import pandas as pd
+
+from analysis.constants import DEFAULT_HORIZONS, DEFAULT_MIN_CELL
+from analysis.errors import AnalysisError
+from analysis.results import CumulativeIncidenceAnalysis, KaplanMeierAnalysis
+from analysis.results_models import CoxAnalysis
+from analysis.results_rates import FixedHorizonAnalysis
+from analysis.store import connect_readonly, resolve_db_path
+from analysis.survival.competing_risks import cumulative_incidence_from_db
+from analysis.survival.cox_study import DEFAULT_SE, available_covariates, fit_study_cox
+from analysis.survival.episodes import (
+    CachedEpisodes,
+    Outcome,
+    Selection,
+    build_episodes,
+    materialize_episodes,
+)
+from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
+from analysis.survival.grouping import Grouping, day_counts_by, resolve_grouping
+from analysis.survival.kaplan_meier import kaplan_meier_from_db
+from analysis.survival.logrank import LogRankResult
+
+if TYPE_CHECKING:
+    from analysis.results_impact import ImpactAnalysis
+
+#: What ``outcome=`` may be: an :class:`Outcome`, a name (``"rearrest"``), a
+#: comma-separated list of event types, or ``None`` for every type present.
+OutcomeLike = Outcome | str | Sequence[str] | None
+_NAMED_OUTCOMES = ("any", "rearrest", "reconviction", "reincarceration")
+
+
+def as_outcome(outcome: OutcomeLike) -> Outcome:
+    """``outcome`` as an :class:`Outcome`.
+
+    Examples
+    --------
+    >>> as_outcome("rearrest").event_types, as_outcome("rearrest,reconviction").name
+    (('rearrest',), 'rearrest+reconviction')
+    >>> as_outcome(None).event_types is None
+    True
+    """
+    if isinstance(outcome, Outcome):
+        return outcome
+    if isinstance(outcome, str) and outcome.strip() in _NAMED_OUTCOMES:
+        return Outcome.named(outcome.strip())
+    return Outcome.from_types(None if outcome is None else
+                              outcome if isinstance(outcome, str) else tuple(outcome))
+
+
+class _Connection:
+    """A connection shared by a study and the studies made from it, with their cache."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, owned: bool) -> None:
+        self.con = con
+        self.owned = owned
+        self.closed = False
+        #: resolved event types -> the episodes materialized for them
+        self.episodes: dict[tuple[str, ...], CachedEpisodes] = {}
+        #: resolved event types -> analyses run on them so far
+        self.uses: dict[tuple[str, ...], int] = {}
+        #: outcome -> its event types in this database (``Outcome()``: a DISTINCT scan)
+        self.types: dict[Outcome, tuple[str, ...]] = {}
+
+    def close(self) -> None:
+        if self.owned and not self.closed:
+            self.con.close()
+        self.closed = True
+
+
+class Study:
+    """A study database with the outcome and selection every analysis of it uses.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        An open connection to a study database. It is *borrowed*: :meth:`close` does
+        not close it (open a study with :func:`open_study` or :meth:`Study.open` to
+        have the study own its connection).
+    outcome : Outcome or str, optional
+        Which events count (default: every event type present); a name such as
+        ``"rearrest"`` or a comma-separated list of event types is accepted.
+    selection : Selection, optional
+        Which releases (default: all).
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> study = Study(con, outcome="reconviction")
+    >>> study.outcome.event_types, study.selection.is_empty
+    (('reconviction',), True)
+    >>> study.close(); con.execute("SELECT 1").fetchone()  # a borrowed connection stays open
+    (1,)
+    """
+
+    __slots__ = ("_shared", "outcome", "selection")
+    _shared: _Connection
+    outcome: Outcome
+    selection: Selection
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, outcome: OutcomeLike = None,
+                 selection: Selection | None = None) -> None:
+        self._init(_Connection(con, owned=False), as_outcome(outcome),
+                   selection or Selection())
+
+    def _init(self, shared: _Connection, outcome: Outcome, selection: Selection) -> None:
+        object.__setattr__(self, "_shared", shared)
+        object.__setattr__(self, "outcome", outcome)
+        object.__setattr__(self, "selection", selection)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Study is immutable: use with_outcome() or with_selection() "
+                             f"instead of setting {name!r}")
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None = None, *, outcome: OutcomeLike = None,
+             selection: Selection | None = None) -> Study:
+        """Open a study database read-only: ``db``, else ``$DESIST_DB``, else the demo.
+
+        The study owns the connection: :meth:`close` (or leaving a ``with`` block)
+        closes it.
+        """
+        con = connect_readonly(resolve_db_path(db))
+        try:  # DuckDB's progress bar would mix with a command's output
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            # In a Jupyter kernel DuckDB refuses to touch the setting unless ipywidgets
+            # (its notebook progress bar) is installed; there it never draws on stdout.
+            pass
+        study = cls.__new__(cls)
+        study._init(_Connection(con, owned=True), as_outcome(outcome),
+                    selection or Selection())
+        return study
+
+    def _derived(self, outcome: Outcome, selection: Selection) -> Study:
+        study = type(self).__new__(type(self))
+        study._init(self._shared, outcome, selection)
+        return study
+
+    # --- configuration -------------------------------------------------------------
+
+    def with_outcome(self, outcome: OutcomeLike) -> Study:
+        """The same study with another outcome (the connection and cache are shared)."""
+        return self._derived(as_outcome(outcome), self.selection)
+
+    def with_selection(self, selection: Selection | None = None, **fields: Any) -> Study:
+        """The same study with another selection, or this one with ``fields`` changed.
+
+        ``study.with_selection(sexes=("F",))`` keeps the rest of the current selection.
+        """
+        chosen = selection if selection is not None else self.selection
+        return self._derived(self.outcome, replace(chosen, **fields) if fields else chosen)
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The read-only connection (for the lower-level functions that take one)."""
+        if self._shared.closed:
+            raise AnalysisError("this study is closed: open it again with ds.open_study()")
+        return self._shared.con
+
+    def close(self) -> None:
+        """Close the connection if the study opened it (a borrowed one stays open)."""
+        self._shared.close()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        chosen = "all releases" if self.selection.is_empty else repr(self.selection)
+        return f"<Study outcome={self.outcome.name!r}, {chosen}>"
+
+    # --- building blocks -----------------------------------------------------------
+
+    def grouping(self, by: str | Grouping | None) -> Grouping:
+        """The breakdown ``by`` checked against the database (see
+        :func:`~analysis.survival.grouping.resolve_grouping`)."""
+        return resolve_grouping(self.connection, by)
+
+    def cached_episodes(self) -> CachedEpisodes:
+        """The outcome's episodes in a temporary table, made on first call and reused.
+
+        Every analysis of the study reads them from there once they exist; without this
+        call, they are made when a second analysis of the same outcome is asked for.
+        """
+        types = self._event_types()
+        cached = self._shared.episodes.get(types)
+        if cached is None:
+            cached = materialize_episodes(self.connection, self.outcome)
+            self._shared.episodes[types] = cached
+        return cached
+
+    def _event_types(self) -> tuple[str, ...]:
+        types = self._shared.types.get(self.outcome)
+        if types is None:
+            types = self._shared.types[self.outcome] = self.outcome.resolve(self.connection)
+        return types
+
+    def _episodes_source(self) -> CachedEpisodes | None:
+        """The cached episodes for an analysis, or ``None`` for the direct path (first one)."""
+        types = self._event_types()
+        self._shared.uses[types] = uses = self._shared.uses.get(types, 0) + 1
+        if types in self._shared.episodes or uses > 1:
+            return self.cached_episodes()
+        return None
+
+    def episodes(self, columns: Iterable[str] = ()) -> pd.DataFrame:
+        """One row per selected release: ``time``, ``event``, ``cause``... and ``columns``
+        (see :func:`~analysis.survival.episodes.build_episodes`)."""
+        return build_episodes(self.connection, self.outcome, self.selection,
+                              columns=list(columns))
+
+    def day_counts(self, by: str | Grouping | None = None) -> pd.DataFrame:
+        """Per-day counts by a breakdown: ``group, time, n_event, n_competing, n_censored``
+        (what the estimators and the dashboard's tables are computed from)."""
+        table, _ = day_counts_by(self.connection, self.grouping(by), self.outcome,
+                                 self.selection, self._episodes_source())
+        return table
+
+    def covariates(self) -> dict[str, str]:
+        """Every field usable in models and breakdowns: name -> numeric/categorical."""
+        return available_covariates(self.connection)
+
+    # --- analyses ------------------------------------------------------------------
+
+    def kaplan_meier(self, by: str | Grouping | None = None, *, conf_level: float = 0.95,
+                     min_group_size: int = DEFAULT_MIN_CELL,
+                     fh: tuple[float, float] = (0.0, 0.0)) -> KaplanMeierAnalysis:
+        """Kaplan–Meier curves per group and a log-rank test between the groups.
+
+        Parameters
+        ----------
+        by : str or Grouping, optional
+            Breakdown: a release field, a covariate or ``program:ID``.
+        conf_level : float
+            Level of the pointwise CIs (log-log scale, as R).
+        min_group_size : int
+            Groups with fewer releases are refused (the minimum cell size k).
+        fh : tuple of float
+            Fleming–Harrington ``(p, q)`` of the test; ``(0, 0)`` is the log-rank.
+
+        Returns
+        -------
+        KaplanMeierAnalysis
+        """
+        grouping = self.grouping(by)
+        fitted = kaplan_meier_from_db(self.connection, grouping, self.outcome, self.selection,
+                                      conf_level=conf_level, min_group_size=min_group_size,
+                                      fh=fh, cached=self._episodes_source())
+        return KaplanMeierAnalysis(fitted.result, fitted.day_table, fitted.event_types,
+                                   grouping, fitted.logrank, self.outcome, self.selection)
+
+    def cumulative_incidence(self, by: str | Grouping | None = None, *,
+                             by_reason: bool = False, conf_level: float = 0.95,
+                             min_group_size: int = DEFAULT_MIN_CELL
+                             ) -> CumulativeIncidenceAnalysis:
+        """Cumulative incidence (Aalen–Johansen) of reoffending and the competing ends.
+
+        Parameters
+        ----------
+        by : str or Grouping, optional
+            Breakdown.
+        by_reason : bool
+            Split the competing end by reason (death, deportation, emigration).
+        conf_level : float
+            Level of the CIs (log scale, as R).
+        min_group_size : int
+            Groups with fewer releases are refused.
+
+        Returns
+        -------
+        CumulativeIncidenceAnalysis
+        """
+        grouping = self.grouping(by)
+        result, types = cumulative_incidence_from_db(
+            self.connection, grouping, self.outcome, self.selection, by_reason=by_reason,
+            conf_level=conf_level, min_group_size=min_group_size,
+            cached=self._episodes_source())
+        return CumulativeIncidenceAnalysis(result, types, grouping, self.outcome,
+                                           self.selection)
+
+    def fixed_horizon_rates(self, horizons: Iterable[int] = DEFAULT_HORIZONS,
+                            by: str | Grouping | None = None, *, conf_level: float = 0.95
+                            ) -> FixedHorizonAnalysis:
+        """"% reoffending within N days" among releases with complete follow-up.
+
+        Parameters
+        ----------
+        horizons : iterable of int
+            Days after release.
+        by : str or Grouping, optional
+            Breakdown.
+        conf_level : float
+            Level of the exact (Clopper–Pearson) CIs.
+
+        Returns
+        -------
+        FixedHorizonAnalysis
+        """
+        grouping = self.grouping(by)
+        rates = fixed_horizon_rates_from_db(self.connection, list(horizons), self.outcome,
+                                            self.selection, grouping, conf_level,
+                                            cached=self._episodes_source())
+        return FixedHorizonAnalysis(rates, grouping, self.outcome, self.selection)
+
+    def logrank(self, by: str | Grouping, *, p: float = 0.0, q: float = 0.0,
+                min_group_size: int = DEFAULT_MIN_CELL) -> LogRankResult:
+        """Log-rank (or Fleming–Harrington G(p, q)) test between the groups of ``by``.
+
+        Parameters
+        ----------
+        by : str or Grouping
+            Breakdown with at least two groups.
+        p, q : float
+            Fleming–Harrington weights; ``0, 0`` is the log-rank test.
+        min_group_size : int
+            Groups with fewer releases are refused.
+
+        Returns
+        -------
+        LogRankResult
+        """
+        fitted = self.kaplan_meier(by, min_group_size=min_group_size, fh=(p, q))
+        if fitted.logrank is None:
+            raise AnalysisError(f"a log-rank test needs at least two groups; by "
+                                f"{fitted.grouping.label} there is one")
+        return fitted.logrank
+
+    def cox(self, covariates: Iterable[str] = (), programs: Iterable[str] = (), *,
+            exposure: str = "current", participation: str = "any",
+            strata: str | None = None, ties: str = "efron",
+            se: Literal["robust", "model"] = DEFAULT_SE,
+            reference: dict[str, str] | None = None, solver: str = "auto") -> CoxAnalysis:
+        """A Cox model of time to the outcome, programmes as baseline or time-varying
+        exposures (see :func:`~analysis.survival.cox_study.fit_study_cox`).
+
+        Parameters
+        ----------
+        covariates : iterable of str
+            Release fields, derived fields or imported covariates.
+        programs : iterable of str
+            Programme ids.
+        exposure : {"current", "ever"}
+            Post-release and community programmes: exposed while in it, or from then on.
+        participation : {"any", "completed"}
+            In-prison programmes: which participation counts.
+        strata : str, optional
+            A categorical field with its own baseline hazard.
+        ties : {"efron", "breslow"}
+        se : {"robust", "model"}
+            The standard error behind the CIs and p-values.
+        reference : dict, optional
+            Reference level per categorical covariate.
+        solver : {"auto", "phreg", "newton"}
+
+        Returns
+        -------
+        CoxAnalysis
+        """
+        fitted = fit_study_cox(self.connection, list(covariates), programs=list(programs),
+                               exposure=exposure, participation=participation, strata=strata,
+                               outcome=self.outcome, selection=self.selection, ties=ties,
+                               reference=reference, solver=solver, se=se)
+        return CoxAnalysis(fitted, self.selection)
+
+    def impact(self, program: str | None = None, project: str | None = None, *,
+               horizon_days: int = 365, method: str = "match", variant: str = "any",
+               **options: Any) -> ImpactAnalysis:
+        """A programme's (or project's) participants against similar non-participants
+        (:class:`~analysis.impact.evaluation.ImpactEvaluation`).
+
+        Parameters
+        ----------
+        program, project : str, optional
+            One programme id, or a project/funder (all its programmes).
+        horizon_days : int
+            Follow-up horizon of the headline rate.
+        method : {"match", "iptw"}
+            Matching (primary) or inverse-probability weighting (sensitivity).
+        landmark_days : int
+            Landmark for post-release programmes.
+        variant : {"any", "completed"}
+            Which participation counts (``completed``: completers only).
+        **options
+            ``landmark_days`` (post-release programmes), ``covariates`` (of the
+            propensity score), ``caliper_sd``, ``seed``: as for
+            :class:`~analysis.impact.evaluation.ImpactEvaluation`.
+
+        Returns
+        -------
+        ImpactAnalysis
+        """
+        # the matching machinery (statsmodels, scipy's assignment) only when asked for
+        from analysis.impact.evaluation import ImpactEvaluation
+        from analysis.results_impact import ImpactAnalysis
+
+        evaluated = ImpactEvaluation(
+            program=program, project=project, horizon_days=horizon_days, method=method,
+            outcome=self.outcome, selection=self.selection, variant=variant, **options,
+        ).fit(self.connection)
+        return ImpactAnalysis(evaluated, self.selection, variant)
+
+
+def open_study(db: str | os.PathLike[str] | None = None, *, outcome: OutcomeLike = None,
+               selection: Selection | None = None) -> Study:
+    """Open a study database read-only: ``db``, else ``$DESIST_DB``, else ``data/demo.duckdb``.
+
+    Parameters
+    ----------
+    db : path, optional
+        The study database.
+    outcome : Outcome or str, optional
+        Which events count (default: every type present).
+    selection : Selection, optional
+        Which releases (default: all).
+
+    Returns
+    -------
+    Study
+        It owns its connection: close it, or use it in a ``with`` block.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.demo.build import build_demo
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "demo.duckdb"
+    >>> _ = build_demo(db, releases=1000)
+    >>> with open_study(db, outcome="rearrest") as study:
+    ...     print(study.connection.execute("SELECT count(*) FROM releases").fetchone()[0])
+    1000
+    """
+    return Study.open(db, outcome=outcome, selection=selection)
