@@ -35,11 +35,11 @@ from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
 from analysis.disclosure import linked_suppression, rate_discloses, truncate_curve
 from analysis.errors import AnalysisError
 from analysis.i18n import N_, translator
+from analysis.results import events_by_horizon
 from analysis.survival.competing_risks import OUTCOME_STATE, CumulativeIncidence
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.logrank import logrank_from_day_table
 from analysis.views.estimates import (
-    events_by,
     format_rate,
     group_sizes,
     view_study,
@@ -207,7 +207,7 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     kept = table[table["group"].isin(shown)]
     curve, at = _fit(kept, method)
     curve = _truncated(curve, sizes, policy)
-    events = events_by(kept, DEFAULT_HORIZONS)
+    events = events_by_horizon(kept, DEFAULT_HORIZONS)
     too_few = [n_risk < policy.k or rate_discloses(events.get((g, d), 0), sizes[g], policy)
                for g, d, n_risk in zip(at["group"], at["days"], at["n_risk"], strict=True)]
     at.loc[too_few, ["recidivism", "lower", "upper"]] = np.nan

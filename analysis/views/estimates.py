@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure import DisclosurePolicy, rate_discloses, suppression_mask
+from analysis.results import events_by_horizon
 from analysis.study import Study
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.filters import ViewFilters
@@ -82,7 +83,7 @@ def km_at_horizons(day_table: pd.DataFrame, horizons, policy: DisclosurePolicy,
     Returns ``group, days, recidivism, lower, upper, n_risk`` (shares 0–1): missing when
     the group is in ``hidden_groups`` or has fewer than ``k`` releases, when fewer than
     ``k`` remain at risk at the horizon, when 1 to ``k - 1`` releases reoffended by the
-    horizon (:func:`events_by`), or when follow-up does not reach it.
+    horizon (:func:`~analysis.results.events_by_horizon`), or when follow-up does not reach it.
     """
     columns = ["group", "days", "recidivism", "lower", "upper", "n_risk"]
     sizes = group_sizes(day_table)
@@ -92,22 +93,8 @@ def km_at_horizons(day_table: pd.DataFrame, horizons, policy: DisclosurePolicy,
     fitted = KaplanMeier().fit_day_table(day_table[day_table["group"].isin(keep)])
     at = fitted.at(list(horizons)).drop(columns=["lower", "upper"]).rename(
         columns={"recidivism_lower": "lower", "recidivism_upper": "upper"})
-    events = events_by(day_table, horizons)
+    events = events_by_horizon(day_table, horizons)
     too_few = [n_risk < policy.k or rate_discloses(events.get((g, d), 0), sizes[g], policy)
                for g, d, n_risk in zip(at["group"], at["days"], at["n_risk"], strict=True)]
     at.loc[too_few, ["recidivism", "lower", "upper"]] = np.nan
     return at[columns].reset_index(drop=True)
-
-
-def events_by(day_table: pd.DataFrame, horizons) -> dict:
-    """Outcome events on or before each horizon, per group: ``{(group, days): count}``.
-
-    The numerator of a Kaplan–Meier rate at a horizon, for the rate rule of
-    :func:`analysis.disclosure.rate_discloses`.
-    """
-    out = {}
-    for group, part in day_table.groupby("group", sort=False):
-        times, events = part["time"].to_numpy(), part["n_event"].to_numpy()
-        for days in horizons:
-            out[(group, int(days))] = int(events[times <= days].sum())
-    return out

@@ -23,7 +23,6 @@ Definitions
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 import duckdb
@@ -33,9 +32,10 @@ import plotly.graph_objects as go
 
 from analysis.charts import rate_plot
 from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
-from analysis.disclosure import SMALL_SAMPLE, linked_suppression, rate_discloses
+from analysis.disclosure import SMALL_SAMPLE, rate_discloses
 from analysis.errors import AnalysisError
 from analysis.i18n import translator
+from analysis.results_rates import complete_counts_hidden
 from analysis.survival.episodes import episodes_sql
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import (
@@ -111,24 +111,6 @@ def reverse_km_median_days(day_table: pd.DataFrame) -> float:
     )
     reverse = reverse.groupby(["group", "time"], as_index=False).sum()
     return float(KaplanMeier().fit_day_table(reverse).summary["median"].iloc[0])
-
-
-def complete_counts_hidden(complete: pd.DataFrame, releases: int, policy) -> set:
-    """Horizons whose count of releases with complete follow-up must be hidden.
-
-    Each horizon splits the selected releases (a published total) into those with
-    complete follow-up (shown) and those excluded (not shown): ``releases = n + excluded``.
-    """
-    # "releases", and ("n", days) and ("excluded", days) per horizon
-    values: dict[Hashable, int] = {"releases": int(releases)}
-    relations: list[tuple[Hashable, list[Hashable]]] = []
-    for row in complete.itertuples():
-        values[("n", row.days)] = int(row.n)
-        values[("excluded", row.days)] = int(row.excluded)
-        relations.append(("releases", [("n", row.days), ("excluded", row.days)]))
-    published = ["releases", *(("n", d) for d in complete["days"])]
-    hidden = linked_suppression(values, relations, policy, published=published)
-    return {key[1] for key in hidden if key != "releases"}
 
 
 def _horizon_frames(day_table, complete, policy):
