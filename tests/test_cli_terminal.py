@@ -61,3 +61,18 @@ def test_json_output_stays_valid_and_equal(old_db):
     assert result.exit_code == 0, result.output
     assert "\x9b" not in result.output and "\x1b" not in result.output
     assert HOSTILE in [group["group"] for group in json.loads(result.output)["groups"]]
+
+
+def test_a_closed_pipe_ends_the_command_quietly(demo_db):
+    """``desist km | head -1``: the reader leaves early; no "internal error", exit 141."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "analysis.cli.run", "km", "--db", str(demo_db), "--by", "sex"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line is written
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, error
+    assert error == ""

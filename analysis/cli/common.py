@@ -68,6 +68,10 @@ def emit_json(payload: Any) -> None:
     click.echo(json.dumps(_jsonable(payload), ensure_ascii=False, indent=2))
 
 
+#: Exit status when the output's reader closed the pipe (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+
+
 def handle_errors(func: Callable) -> Callable:
     """Map user errors to exit 2 with a plain message, anything else to exit 1.
 
@@ -83,6 +87,14 @@ def handle_errors(func: Callable) -> Callable:
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader went away (`desist km | head`): nothing is wrong and nothing more
+            # can be said. As the Python docs advise, point stdout at devnull so that the
+            # interpreter's final flush does not fail again, and exit as a process
+            # stopped by SIGPIPE would (128 + 13).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
             fault = _fault_the_user_can_fix(exc, kwargs)
             if fault is not None:

@@ -68,7 +68,11 @@ def _small_counts_line(tr: Translator, policy: DisclosurePolicy) -> str:
 
 
 def _events_text(tr: Translator, event_types) -> str:
-    return " / ".join(event_types) or tr("(no events)")
+    # the event types in words of the language; the breakdown stays as typed (--by sex)
+    from analysis.views.words import event_words  # pandas: loaded only when a command runs
+
+    return " / ".join(event_words(code, tr.language) for code in event_types) or tr(
+        "(no events)")
 
 
 @main.command("km")
