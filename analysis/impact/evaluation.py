@@ -522,7 +522,8 @@ def _group_outcome(
         raise AnalysisError(
             f"follow-up is too short for a {horizon}-day horizon (longest is {int(time.max())} days)"
         )
-    rmst, rmst_se = restricted_mean(table, horizon)
+    days_free = restricted_mean(table, horizon)
+    rmst, rmst_se = days_free.estimate, days_free.se
     survival = _at(table, horizon, "survival")
     return GroupOutcome(
         n=len(time),

@@ -10,11 +10,22 @@ variance is the standard Greenwood-type formula used by R's ``survfit``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 
-def restricted_mean(curve: pd.DataFrame, tau: float) -> tuple[float, float]:
+@dataclass(frozen=True)
+class RestrictedMean:
+    """Mean days free of reoffending up to ``tau`` (``estimate``) and its standard error."""
+
+    estimate: float
+    se: float
+    tau: float
+
+
+def restricted_mean(curve: pd.DataFrame, tau: float) -> RestrictedMean:
     """RMST up to ``tau`` and its standard error, from one group's KM table.
 
     Parameters
@@ -28,17 +39,17 @@ def restricted_mean(curve: pd.DataFrame, tau: float) -> tuple[float, float]:
 
     Returns
     -------
-    tuple of float
-        ``(rmst, se)``: the mean days free of reoffending up to ``tau`` and its
-        standard error. (A pair, as R's ``print(fit, rmean=)``; kept so for the impact
-        evaluation that reads it.)
+    RestrictedMean
+        ``estimate``: the mean days free of reoffending up to ``tau``; ``se``: its
+        standard error (R's ``print(fit, rmean=tau)`` gives the same two numbers).
 
     Examples
     --------
     >>> from analysis.survival.kaplan_meier import KaplanMeier
     >>> km = KaplanMeier().fit([5, 8, 8, 12, 20], [1, 1, 0, 1, 0])
-    >>> [round(v, 4) for v in restricted_mean(km.table, 15)]
-    [10.7, 1.7138]
+    >>> rmst = restricted_mean(km.table, 15)
+    >>> round(rmst.estimate, 4), round(rmst.se, 4)
+    (10.7, 1.7138)
     """
     curve = curve.sort_values("time")
     inside = curve[curve["time"] <= tau]
@@ -57,4 +68,4 @@ def restricted_mean(curve: pd.DataFrame, tau: float) -> tuple[float, float]:
     m = inside["effective_n"].to_numpy(dtype=float) if "effective_n" in inside else n
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where((d > 0) & (n > d), tail**2 * d / (m * (n - d)), 0.0)
-    return area, float(np.sqrt(terms.sum()))
+    return RestrictedMean(area, float(np.sqrt(terms.sum())), float(tau))

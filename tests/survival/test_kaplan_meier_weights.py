@@ -122,8 +122,8 @@ def test_restricted_mean_uses_the_effective_size_of_a_weighted_fit():
     d = data()
     d = d[d["group"] == "ipw"]
     table = KaplanMeier().fit(d["time"], d["status"], weights=d["weight"]).table
-    _, se_weighted = restricted_mean(table, 40)
-    _, se_counts = restricted_mean(table.drop(columns="effective_n"), 40)
+    se_weighted = restricted_mean(table, 40).se
+    se_counts = restricted_mean(table.drop(columns="effective_n"), 40).se
     assert se_weighted > se_counts  # effective size < sum of weights: a wider interval
 
 
