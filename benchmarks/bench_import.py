@@ -209,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-stored-views", action="store_true",
                         help="do not compute the dashboard's stored views after the commit "
                         "(as `desist import --no-stored-views`)")
+    parser.add_argument("--dataset", metavar="DIR", default=None,
+                        help="generate the dataset into DIR and keep it, or reuse the one "
+                        "there (generating 10M rows takes minutes)")
     parser.add_argument("--wide", type=int, default=None, metavar="N",
                         help="instead: import N covariate columns x 20 rows")
     parser.add_argument("--hostile", action="store_true",
@@ -220,20 +223,24 @@ def main(argv: list[str] | None = None) -> None:
         return run_hostile()
     n_part = args.participation if args.participation is not None else args.rows // 5
     with tempfile.TemporaryDirectory(prefix="desist-bench-") as tmp:
-        folder = Path(tmp) / "dataset"
-        folder.mkdir()
+        folder = Path(args.dataset) if args.dataset else Path(tmp) / "dataset"
         started = time.perf_counter()
-        # In a child process, so that the peak memory printed below is the import's alone.
-        child = multiprocessing.get_context("spawn").Process(
-            target=write_dataset, args=(folder, args.rows, args.rows, n_part)
-        )
-        child.start()
-        child.join()
-        if child.exitcode != 0:
-            raise SystemExit("generating the dataset failed")
-        print(f"generated dataset in {time.perf_counter() - started:.1f} s (not timed, in a "
-              "child process)")
+        if (folder / "releases.csv").exists():
+            print(f"reusing the dataset in {folder} (not timed)")
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            # In a child process, so that the peak memory printed below is the import's.
+            child = multiprocessing.get_context("spawn").Process(
+                target=write_dataset, args=(folder, args.rows, args.rows, n_part)
+            )
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise SystemExit("generating the dataset failed")
+            print(f"generated dataset in {time.perf_counter() - started:.1f} s (not timed, in "
+                  "a child process)")
         rss_before = _peak_rss_mb()
+        load_before = os.getloadavg()[0]
         after_commit = None if args.no_stored_views else store_default_views
         db = Path(tmp) / "bench.duckdb"
         profiler = cProfile.Profile() if args.profile else None
@@ -259,6 +266,9 @@ def main(argv: list[str] | None = None) -> None:
               "analysis.views.stored)")
         print(f"peak RSS: {_peak_rss_mb():.0f} MB (after generating: {rss_before:.0f} MB)")
         print(f"database: {db.stat().st_size / 1e6:.0f} MB")
+        # Times on a shared machine mean little without the load they were measured at.
+        print(f"load average (1 min) before/after the import: {load_before:.1f} / "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         if args.reimport:
             started = time.perf_counter()
             again = import_dataset(folder, db, today=TODAY, after_commit=after_commit)

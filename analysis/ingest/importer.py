@@ -3,9 +3,12 @@
 The live database file is never written in place. An import
 
 1. takes an exclusive lock beside the database (one import at a time),
-2. validates the whole dataset and pseudonymizes person ids,
-3. copies the live file to ``<db>.import-<batch>.tmp`` and writes the new rows
-   there in one transaction (with the schema migrations, the refresh of the derived
+2. copies the live file to ``<db>.import-<batch>.tmp``,
+3. validates the dataset file by file, block by block, staging the checked rows in
+   TEMP tables of that copy with person ids already pseudonymized
+   (:mod:`analysis.ingest.staging`), and stops there, removing the copy, if anything
+   is wrong; else writes the staged rows into the copy's tables, committed table by
+   table in slices (with the schema migrations, the refresh of the derived
    ``release_follow_up`` table and the import log),
 4. checkpoints and closes that copy, flushes it to disk, and
 5. renames it over the live file (``os.replace``, atomic on one filesystem).
@@ -34,8 +37,6 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from analysis import __version__
 from analysis.contract import TABLE_ORDER, TABLES, normalise_column_name
@@ -61,6 +62,7 @@ from analysis.ingest.pseudonymize import (
     save_new_key,
 )
 from analysis.ingest.rejects import PendingRejects, check_rejects_path, write_rejects
+from analysis.ingest.staging import DEFAULT_IMPORT_MEMORY_MB, ROW, import_memory_mb
 from analysis.ingest.validate import KnownIds, ParsedTable, check_dataset
 from analysis.store.atomic import (
     flush_directory,
@@ -70,6 +72,7 @@ from analysis.store.atomic import (
     replace_atomically,
 )
 from analysis.store.location import database_file_mode, owner_only_new_files
+from analysis.store.rewrite import absorb_wal
 from analysis.store.schema import SCHEMA_VERSION, migrate, schema_version
 from analysis.survival.follow_up import refresh_follow_up, verify_follow_up
 
@@ -78,13 +81,15 @@ from analysis.survival.follow_up import refresh_follow_up, verify_follow_up
 #: :func:`analysis.views.stored.store_default_views`).
 AfterCommit = Callable[[duckdb.DuckDBPyConnection], object]
 
-_SQL_TYPES = {
-    "text": "VARCHAR",
-    "code": "VARCHAR",
-    "date": "DATE",
-    "number": "DOUBLE",
-    "integer": "INTEGER",
-}
+__all__ = [
+    "DEFAULT_IMPORT_MEMORY_MB",
+    "AfterCommit",
+    "ImportReport",
+    "TableCounts",
+    "import_dataset",
+    "import_memory_mb",
+    "known_ids_in",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,14 @@ def import_dataset(
         undoes the import: an :class:`~analysis.errors.AnalysisError` (the data cannot
         give a result yet) is ignored, anything else is a warning. None: no step.
 
+    Returns
+    -------
+    ImportReport
+        ``batch_id`` (written to every row and to the import log), ``mode``, per
+        table the rows inserted, updated, unchanged and rejected (``tables``), the
+        covariates added, ``rejects_file`` (or None) and the ``validation`` report,
+        warnings included; ``as_dict()`` is the CLI's ``--json``.
+
     Raises
     ------
     InvalidDatasetError
@@ -208,7 +221,7 @@ def import_dataset(
         db_path.parent.mkdir(parents=True, exist_ok=True)
         with owner_only_new_files(), import_lock(db_path):
             remove_leftovers(db_path)
-            _absorb_wal(db_path)
+            absorb_wal(db_path)
             key_path = resolve_key_path(db_path, key_file)
             existing = _read_existing(db_path)
             if existing.fingerprint and not key_path.exists():
@@ -229,15 +242,13 @@ def import_dataset(
             if not unsaved_key:
                 check_key_is_private(key_path)
             known = existing.known_ids(pseudonymizer)
-            # The raw cells are needed after validation only for the rejects file.
-            report, parsed = check_dataset(dataset, today=today, known=known,
-                                           keep_cells=skip_invalid)
-            _raise_if_unusable(report, skip_invalid)
             batch_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
             tmp = db_path.with_name(f"{db_path.name}.import-{batch_id}.tmp")
             try:
-                counts, new_covariates, early_events = _write_copy(
-                    db_path, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
+                # The dataset is checked while it is staged on the temporary copy (with
+                # pseudonyms only); a refused dataset leaves only that copy, removed below.
+                report, parsed, counts, new_covariates, early_events = _write_copy(
+                    db_path, tmp, dataset, today, known, pseudonymizer, batch_id, skip_invalid,
                     after_commit,
                 )
                 rejects_file = None
@@ -292,29 +303,6 @@ def import_dataset(
 
 
 # ------------------------------------------------------------------------- plumbing
-
-
-def _absorb_wal(db: Path) -> None:
-    """Fold a write-ahead log left beside the live file (by a crashed writer) into it.
-
-    The import copies only the main file, and a stale ``.wal`` beside the swapped-in
-    file would make it unreadable, so the log is checkpointed first.
-    """
-    wal = db.with_name(db.name + ".wal")
-    if not wal.exists() or not db.exists():
-        return
-    try:
-        con = duckdb.connect(str(db))
-        try:
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        # Typically a program still has the database open for writing.
-        raise DatabaseError(
-            f"{db} has unsaved changes in {wal.name} that cannot be saved now "
-            f"({exc}); close every program using the database and run the import again"
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -397,19 +385,7 @@ def _raise_if_unusable(report: ValidationReport, skip_invalid: bool) -> None:
         )
 
 
-def _valid_rows(table: ParsedTable) -> tuple[pd.DataFrame, int]:
-    keep = table.row_ok.copy()
-    exact = table.frame.attrs.get("exact_duplicates")
-    dropped = 0
-    if exact is not None:
-        dropped = int((exact & keep).sum())
-        keep &= ~exact
-    if keep.all():  # the usual case: no copy of a table of millions of rows
-        return table.frame.copy(deep=False), dropped
-    return table.frame[keep].reset_index(drop=True), dropped
-
-
-def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_invalid,
+def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_invalid,
                 after_commit):
     if db.exists():
         shutil.copyfile(db, tmp)
@@ -417,6 +393,12 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
     spill = tmp.with_name(tmp.name + ".spill")
     con = duckdb.connect(str(tmp), config=_duckdb_config(spill))
     try:
+        # Staged in TEMP tables of the copy, person ids already pseudonymized; the raw
+        # cells are kept only for the rejects file.
+        report, parsed = check_dataset(dataset, today=today, known=known,
+                                       keep_cells=skip_invalid, con=con,
+                                       pseudonymizer=pseudonymizer)
+        _raise_if_unusable(report, skip_invalid)
         con.execute("BEGIN TRANSACTION")
         migrate(con)
         con.execute(
@@ -430,21 +412,23 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
             table = parsed.get(name)
             if table is None:
                 continue
-            frame, dropped = _valid_rows(table)
-            if "person_id" in frame:
-                frame["person_id"] = pseudonymizer.series(frame["person_id"])
-            frame["batch_id"] = batch_id
+            skipped = ~table.row_ok
+            dropped = 0
+            if table.exact_duplicates is not None:
+                dropped = int((table.exact_duplicates & table.row_ok).sum())
+                skipped = skipped | table.exact_duplicates
             if name == "releases":
                 new_covariates = _add_covariate_columns(con, table.covariates, batch_id)
             present = {normalise_column_name(h) for h in table.source.header}
-            inserted, updated = _upsert(con, name, frame, list(table.covariates), present)
+            inserted, updated = _upsert(con, table, np.flatnonzero(skipped), present, batch_id)
             rejected = int((~table.row_ok).sum())
+            kept = table.rows - int(skipped.sum())
             counts[name] = TableCounts(
                 file=table.source.name,
-                read=len(table.frame),
+                read=table.rows,
                 inserted=inserted,
                 updated=updated,
-                unchanged=len(frame) - inserted - updated,
+                unchanged=kept - inserted - updated,
                 rejected=rejected,
                 duplicates_dropped=dropped,
             )
@@ -455,18 +439,13 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
                     name,
                     table.source.name,
                     table.source.sha256,
-                    len(table.frame),
+                    table.rows,
                     inserted,
                     updated,
                     counts[name].unchanged,
                     rejected,
                 ],
             )
-            del frame
-            if not skip_invalid:
-                # Written: free the table before the next one (the rejects file, with
-                # --skip-invalid, still needs the parsed tables).
-                table.frame = table.frame.iloc[0:0]
             # Commit each table on its own: the rows of an open transaction stay in
             # DuckDB's memory until the commit, so one transaction for every table ran
             # out of memory at national scale. Still all or nothing: the copy is swapped
@@ -534,41 +513,7 @@ def _write_copy(db, tmp, parsed, report, pseudonymizer, batch_id, dataset, skip_
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    return counts, new_covariates, early_events
-
-
-#: DuckDB's default working memory for an import. Rows are committed in slices and the
-#: refresh of ``release_follow_up`` spills; what still grows with the data is the key
-#: indexes (10M releases with 10M events ran out at 2 GB, 2M at 200 MB but not 400 MB).
-#: Half of the machine's memory, the earlier default, let DuckDB take 10 GB at 10M.
-DEFAULT_IMPORT_MEMORY_MB = 4000
-
-
-def import_memory_mb() -> int:
-    """DuckDB's working memory for an import, in MB: ``$DESIST_IMPORT_MEMORY_MB``, else
-    :data:`DEFAULT_IMPORT_MEMORY_MB` (or half of the machine's memory when that is less;
-    DuckDB's own default is 80%). Beyond it DuckDB spills to a folder beside the temporary
-    copy (``<copy>.spill``, removed afterwards).
-
-    Raises
-    ------
-    DesistError
-        When the setting is not a whole number of at least 100.
-    """
-    raw = os.environ.get("DESIST_IMPORT_MEMORY_MB", "").strip()
-    if not raw:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return min(DEFAULT_IMPORT_MEMORY_MB, max(500, physical // 2 // 1_000_000))
-    try:
-        megabytes = int(raw)
-    except ValueError:
-        megabytes = 0
-    if megabytes < 100:
-        raise DesistError(
-            f"DESIST_IMPORT_MEMORY_MB={raw!r} is not a whole number of megabytes of at least "
-            f"100; unset it to use {DEFAULT_IMPORT_MEMORY_MB:,} MB"
-        )
-    return megabytes
+    return report, parsed, counts, new_covariates, early_events
 
 
 def _duckdb_config(spill: Path) -> dict[str, str]:
@@ -617,40 +562,28 @@ def _rebuild_releases_with(con, definitions: list[str]) -> None:
 
 #: Rows inserted per transaction (see :func:`_upsert`).
 _INSERT_SLICE_ROWS = 1_000_000
-_SLICE_ROW = "_desist_slice_row"
 
 
-def _upsert(
-    con, name: str, frame: pd.DataFrame, covariates: list[str], present: set[str]
-) -> tuple[int, int]:
+def _upsert(con, table: ParsedTable, skipped_rows: np.ndarray, present: set[str],
+            batch_id: str) -> tuple[int, int]:
     """Insert new rows and update rows whose values changed; return (inserted, updated).
 
-    Only the columns ``present`` in the file are compared and overwritten: a later
-    file without, say, ``sex`` or a covariate column must not wipe the stored values.
-    New rows get empty cells (or the contract default) for the absent columns.
+    The rows come from the table's staging (:mod:`analysis.ingest.staging`), without the
+    ``skipped_rows`` (rejected, exact copies). Only the columns ``present`` in the file
+    are compared and overwritten: a later file without, say, ``sex`` or a covariate
+    column must not wipe the stored values. New rows get empty cells (or the contract
+    default) for the absent columns.
     """
-    table = TABLES[name]
-    key = list(table.key)
-    casts = [f'CAST("{c.name}" AS {_SQL_TYPES[c.kind]}) AS "{c.name}"' for c in table.columns]
-    casts += [f'"{c}"' for c in covariates] + ["batch_id"]
-    compared = [c.name for c in table.columns if c.name not in key and c.name in present]
-    compared += covariates
-    # Arrow, not object columns: NaN/NaT become NULL without a Python object per cell
-    # (a million rows x 15 columns of objects took seconds and a gigabyte).
-    plain = frame.copy(deep=False)
-    plain.attrs = {}  # validation's notes (exact duplicates) are not data
-    incoming = pa.Table.from_pandas(plain, preserve_index=False)
-    # The position of each row, for inserting in slices (DuckDB's rowid of a table made in
-    # an open transaction does not start at 0, and changes when it is committed).
-    incoming = incoming.append_column(_SLICE_ROW, pa.array(np.arange(len(plain), dtype=np.int64)))
-    casts.append(f'"{_SLICE_ROW}"')
-    con.register("incoming_frame", incoming)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {', '.join(casts)} FROM incoming_frame"
-        )
-    finally:
-        con.unregister("incoming_frame")
+    name = table.table
+    contract = TABLES[name]
+    key = list(contract.key)
+    compared = [c.name for c in contract.columns if c.name not in key and c.name in present]
+    compared += list(table.covariates)
+    select = table.stage.select_for_import(table.covariates, skipped_rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT *, '{batch_id}' AS batch_id "
+                f"FROM ({select})")
+    # Staged rows are no longer needed (references were checked): let DuckDB's memory go.
+    table.stage.drop()
     using = ", ".join(f'"{k}"' for k in key)
     same = " AND ".join(f'i."{c}" IS NOT DISTINCT FROM t."{c}"' for c in compared) or "TRUE"
     con.execute(
@@ -665,18 +598,17 @@ def _upsert(
             f"UPDATE {name} AS t SET {assignments} FROM incoming i "
             f"WHERE {match} AND NOT ({same})"
         )
-    # In slices, each committed: the rows and key index of an open transaction stay in
-    # DuckDB's memory, and 10M releases in one commit needed more than 2 GB. (All or
-    # nothing still: the copy is discarded unless every step succeeds.)
-    rows = con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+    # In slices of the file's rows, each committed: the rows and key index of an open
+    # transaction stay in DuckDB's memory, and 10M releases in one commit needed more
+    # than 2 GB. (All or nothing still: the copy is discarded unless every step succeeds.)
     written = 0
-    for first in range(0, rows, _INSERT_SLICE_ROWS):
+    for first in range(0, max(table.rows, 1), _INSERT_SLICE_ROWS):
         if first:
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
         written += con.execute(
-            f"INSERT INTO {name} BY NAME SELECT i.* EXCLUDE ({_SLICE_ROW}) FROM (SELECT * FROM "
-            f"incoming WHERE {_SLICE_ROW} >= ? AND {_SLICE_ROW} < ?) i "
+            f"INSERT INTO {name} BY NAME SELECT i.* EXCLUDE ({ROW}) FROM (SELECT * FROM "
+            f"incoming WHERE {ROW} >= ? AND {ROW} < ?) i "
             f"ANTI JOIN {name} t USING ({using})",
             [first, first + _INSERT_SLICE_ROWS],
         ).fetchone()[0]

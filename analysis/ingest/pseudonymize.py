@@ -157,7 +157,18 @@ class Pseudonymizer:
 
     def series(self, raw: pd.Series) -> pd.Series:
         """Pseudonymize a column, hashing each distinct id once (missing stays missing)."""
-        values = pa.array(raw.astype(_TEXT), type=pa.large_string())
+        hashed = pa.concat_arrays(list(self.in_slices(pa.array(raw.astype(_TEXT)), len(raw) or 1)))
+        return pd.Series(_TEXT.__from_arrow__(hashed), index=raw.index, name=raw.name)
+
+    def in_slices(self, raw: pa.Array | pa.ChunkedArray, rows: int, *, as_hex: bool = True):
+        """The pseudonyms of ``raw`` (Arrow text), ``rows`` at a time (missing stays missing).
+
+        Each distinct id is hashed once, and the pseudonyms of only one slice are held at
+        a time (64 hex characters per row: 640 MB for ten million rows at once).
+        ``as_hex=False`` gives the 32-byte digests instead (the pseudonym is their
+        lower-case hex; DuckDB writes it as ``lower(hex(digest))``).
+        """
+        values = raw.cast(pa.large_string())
         if isinstance(values, pa.ChunkedArray):  # a column read in blocks
             values = values.combine_chunks()
         encoded = pc.dictionary_encode(values)  # missing ids stay null indices
@@ -171,9 +182,30 @@ class Pseudonymizer:
             self._known_raw = pa.concat_arrays([self._known_raw, new])
             self._known_digests = pa.concat_arrays([self._known_digests, digests])
             where = pc.index_in(distinct, value_set=self._known_raw)
-        pseudonyms = _hex(self._known_digests.take(where))
-        hashed = pseudonyms.take(encoded.indices)
-        return pd.Series(_TEXT.__from_arrow__(hashed), index=raw.index, name=raw.name)
+        digests = self._known_digests.take(where)
+        del distinct, where
+        for first in range(0, max(len(encoded), 1), rows):
+            indices = encoded.indices.slice(first, rows)
+            chosen = digests.take(indices)
+            if not as_hex:
+                yield chosen
+                continue
+            hexed = _hex(chosen) if len(chosen) else pa.array([], pa.string())
+            if chosen.null_count:
+                hexed = pc.if_else(pc.is_valid(chosen), hexed, pa.scalar(None, pa.string()))
+            yield hexed
+
+    def originals(self, pseudonyms: list[str]) -> list[str | None]:
+        """The raw ids this pseudonymizer hashed into ``pseudonyms`` (None if it did not).
+
+        Used to quote a rejected row's own person_id back in a message, after the rows
+        went to the database's staging tables with pseudonyms only.
+        """
+        if not pseudonyms:
+            return []
+        digests = pa.array([bytes.fromhex(p) for p in pseudonyms], type=pa.binary(_DIGEST_BYTES))
+        where = pc.index_in(digests, value_set=self._known_digests)
+        return self._known_raw.take(where).to_pylist()
 
 
 _DIGEST_BYTES = 32

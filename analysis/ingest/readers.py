@@ -1,8 +1,11 @@
-"""Reading one contract table from CSV, Parquet or XLSX into a frame of text cells.
+"""Reading one contract table from CSV, Parquet or XLSX as blocks of text cells.
 
 Every cell comes back as a stripped string ("" for empty), so that validation
 treats all three formats alike and can quote the user's value back exactly.
-Problems that make the whole file unusable are returned, never raised.
+:func:`open_table_file` gives the header at once and the rows block by block
+(:class:`TableStream`), so that a national file is never held whole; problems that
+make the whole file unusable are returned when it is opened, or raised as
+:class:`UnreadableFile` when they show part-way through.
 
 The documented limits (:data:`analysis.contract.LIMITS`) are checked before the
 expensive work: the file size from the directory entry, the number of columns from
@@ -14,11 +17,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import hashlib
 import io
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +32,6 @@ from analysis.contract import (
     MAX_COLUMNS,
     MAX_FILE_MB,
     MAX_ROWS,
-    MAX_XLSX_ROWS,
-    MAX_XLSX_UNCOMPRESSED_MB,
     TABLE_ORDER,
 )
 from analysis.ingest.problems import Problem
@@ -78,8 +78,100 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_table_file(table: str, path: Path) -> TableFile | Problem:
-    """Read ``path`` as the contract table ``table``; a :class:`Problem` if it cannot be."""
+class ReadAgainWithPandas(Exception):
+    """Arrow's CSV reader met an irregular row after earlier blocks were used: read again."""
+
+
+class UnreadableFile(Exception):
+    """The file turned out unreadable part-way through; ``problem`` says why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+#: Rows per block handed to validation (pandas' parser, Parquet batches); Arrow's CSV
+#: reader cuts blocks by bytes (:data:`_ARROW_BLOCK_BYTES`).
+BLOCK_ROWS = 500_000
+_ARROW_BLOCK_BYTES = 32 << 20
+
+
+@dataclass
+class TableStream:
+    """An opened table file: its header now, its stripped text cells block by block.
+
+    Only one block of cells is held at a time; :meth:`line_numbers` and
+    :meth:`cell_length_problem` are known once every block has been read.
+    """
+
+    table: str
+    path: Path
+    header: tuple[str, ...]
+    _blocks: Iterator[pd.DataFrame]
+    _lines: Callable[[int], np.ndarray]
+    #: column position -> (first row whose cell is over the limit, its length)
+    _too_long: dict[int, tuple[int, int]] = field(default_factory=dict)
+    rows: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def blocks(self) -> Iterator[pd.DataFrame]:
+        """Blocks of cells (columns 0..n-1, index from 0); raises :class:`UnreadableFile`
+        or :class:`ReadAgainWithPandas` when the file proves unreadable part-way."""
+        limit = MAX_CELL_CHARACTERS.current()
+        for block in self._blocks:
+            for position in range(block.shape[1]):
+                if position in self._too_long:
+                    continue
+                lengths = block[position].str.len().to_numpy()
+                if len(lengths) and int(lengths.max()) > limit:
+                    row = int(np.argmax(lengths > limit))
+                    self._too_long[position] = (self.rows + row, int(lengths[row]))
+            self.rows += len(block)
+            yield block
+
+    @property
+    def has_long_cell(self) -> bool:
+        """A cell over the length limit was seen: the file will be refused as a whole."""
+        return bool(self._too_long)
+
+    def line_numbers(self) -> np.ndarray:
+        """Line of each data row (after every block has been read)."""
+        return self._lines(self.rows)
+
+    def cell_length_problem(self, lines: np.ndarray) -> Problem | None:
+        """The over-long cell of the leftmost column (its first row), as before streaming."""
+        if not self._too_long:
+            return None
+        position = min(self._too_long)
+        row, length = self._too_long[position]
+        return over_limit(
+            self.path, MAX_CELL_CHARACTERS, length,
+            f"line {int(lines[row])}, column '{self.header[position]}' holds a cell that is "
+            "too long",
+        )
+
+
+def open_table_file(table: str, path: Path, *, arrow: bool = True) -> TableStream | Problem:
+    """Open ``path`` as the contract table ``table``; a :class:`Problem` if it cannot be.
+
+    The limits on the file's size, columns and rows are checked here, before any row is
+    parsed. ``arrow=False`` reads a CSV file with pandas' parser (see
+    :class:`ReadAgainWithPandas`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = f.write_text("person_id,event_date,event_type\\nP1,2021-01-01,rearrest\\n")
+    >>> stream = open_table_file("events", f)
+    >>> stream.header, [len(block) for block in stream.blocks()], stream.line_numbers().tolist()
+    (('person_id', 'event_date', 'event_type'), [1], [2])
+    """
+    from analysis.ingest import typed_files  # it reads this module's limits and helpers
+
     suffix = path.suffix.lower()
     outside = _link_outside_folder(path)
     if outside is not None:
@@ -89,30 +181,58 @@ def read_table_file(table: str, path: Path) -> TableFile | Problem:
         if size == 0:
             return Problem("empty_file", path.name, "the file is empty (0 bytes)")
         if size > MAX_FILE_MB.current() * _MB:
-            return _over_limit(path, MAX_FILE_MB, -(-size // _MB), "the file is too large")
+            return over_limit(path, MAX_FILE_MB, -(-size // _MB), "the file is too large")
         if suffix == ".csv":
-            result = _read_csv(path)
+            result = _open_csv(path, arrow=arrow)
         elif suffix == ".parquet":
-            result = _read_parquet(path)
+            result = typed_files.open_parquet(path)
         else:
-            result = _read_xlsx(path)
+            result = typed_files.read_xlsx(path)
     except OSError as exc:
         return Problem("unreadable_file", path.name, f"cannot read the file: {exc.strerror}")
     if isinstance(result, Problem):
         return result
-    header, cells, lines = result
+    header, blocks, lines = result
     if not header:
         return Problem("empty_file", path.name, "the file has no header row")
-    too_wide = _check_column_count(path, len(header))
+    too_wide = check_column_count(path, len(header))
     if too_wide is not None:
         return too_wide
-    too_long = _check_cell_length(path, header, cells, lines)
-    if too_long is not None:
-        return too_long
-    return TableFile(table, path, sha256_of(path), header, cells, lines)
+    return TableStream(table, path, header, blocks, lines)
 
 
-def _over_limit(path: Path, limit, found: int, what: str, *, counted_to_limit=False) -> Problem:
+def read_table_file(table: str, path: Path) -> TableFile | Problem:
+    """Read ``path`` whole as the contract table ``table`` (small files; tests).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "programs.csv"
+    >>> _ = f.write_text("program_id,name\\nP1, Job club \\n")
+    >>> read_table_file("programs", f).cells.values.tolist()
+    [['P1', 'Job club']]
+    """
+    for arrow in (True, False):
+        stream = open_table_file(table, path, arrow=arrow)
+        if isinstance(stream, Problem):
+            return stream
+        try:
+            parts = list(stream.blocks())
+        except ReadAgainWithPandas:
+            continue
+        except UnreadableFile as exc:
+            return exc.problem
+        lines = stream.line_numbers()
+        too_long = stream.cell_length_problem(lines)
+        if too_long is not None:
+            return too_long
+        width = len(stream.header)
+        cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=range(width))
+        return TableFile(table, path, sha256_of(path), stream.header, cells, lines)
+    raise AssertionError("pandas' reading never asks to read again")
+
+
+def over_limit(path: Path, limit, found: int, what: str, *, counted_to_limit=False) -> Problem:
     return Problem(
         "over_limit",
         path.name,
@@ -140,26 +260,10 @@ def _link_outside_folder(path: Path) -> Problem | None:
     )
 
 
-def _check_column_count(path: Path, columns: int) -> Problem | None:
+def check_column_count(path: Path, columns: int) -> Problem | None:
     if columns <= MAX_COLUMNS.current():
         return None
-    return _over_limit(path, MAX_COLUMNS, columns, "the file has too many columns")
-
-
-def _check_cell_length(path: Path, header, cells: pd.DataFrame, lines) -> Problem | None:
-    limit = MAX_CELL_CHARACTERS.current()
-    for position in range(cells.shape[1]):
-        lengths = cells[position].str.len()
-        if len(lengths) and int(lengths.max()) > limit:
-            row = int(np.argmax(lengths.to_numpy() > limit))
-            return _over_limit(
-                path,
-                MAX_CELL_CHARACTERS,
-                int(lengths.iloc[row]),
-                f"line {int(lines[row])}, column '{header[position]}' holds a cell that is "
-                "too long",
-            )
-    return None
+    return over_limit(path, MAX_COLUMNS, columns, "the file has too many columns")
 
 
 def _decode(path: Path) -> str | Problem:
@@ -281,7 +385,7 @@ def _scan_text(path: Path) -> _TextFacts | Problem:
     )
 
 
-def _read_csv(path: Path):
+def _open_csv(path: Path, *, arrow: bool = True):
     facts = _scan_text(path)
     if isinstance(facts, Problem):
         return facts
@@ -292,85 +396,122 @@ def _read_csv(path: Path):
         columns = len(next(csv.reader(io.StringIO(first_line, newline=""), delimiter=delimiter)))
     except (csv.Error, StopIteration):
         columns = first_line.count(delimiter) + 1  # pandas will say what is wrong with it
-    too_wide = _check_column_count(path, columns)
+    too_wide = check_column_count(path, columns)
     if too_wide is not None:
         return too_wide
     # every line but the header could be a row (quoted line breaks make it fewer)
     lines_after_header = facts.newlines - (1 if facts.ends_with_newline else 0)
     if lines_after_header > MAX_ROWS.current():
-        return _over_limit(path, MAX_ROWS, lines_after_header, "the file has too many rows")
+        return over_limit(path, MAX_ROWS, lines_after_header, "the file has too many rows")
     # Arrow is fast and light, but reads quotes and lone CRs unlike pandas in corner cases
     # (a quote left open at the end of the file...): such files keep pandas' reading.
-    plain = not (facts.lone_carriage_return or facts.has_quotes)
-    frame = _parse_with_arrow(path, delimiter, columns) if plain else None
-    if frame is not None:
-        return _split_header(path, facts, delimiter, frame)
-    try:
-        frame = _parse_with_pandas(path, delimiter)
-    except pd.errors.ParserError as exc:
-        return Problem(
+    plain = arrow and not (facts.lone_carriage_return or facts.has_quotes)
+    first = None
+    if plain:
+        blocks = _arrow_blocks(path, delimiter, columns)
+        try:
+            first = next(blocks, None)
+        except ReadAgainWithPandas:
+            first = None
+    if first is None:
+        blocks = _pandas_blocks(path, delimiter)
+        try:
+            first = next(blocks, None)
+        except UnreadableFile as exc:
+            return exc.problem
+        if first is None:
+            return Problem("empty_file", path.name, "the file has no header row")
+    header = tuple(str(v) for v in first.iloc[0].tolist())
+    body = first.iloc[1:].reset_index(drop=True)
+    del first
+
+    def stripped():
+        yield _strip(body)
+        for block in blocks:
+            yield _strip(block)
+
+    return header, stripped(), lambda rows: _line_numbers(path, facts, delimiter, rows)
+
+
+_TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+
+
+def _pandas_blocks(path: Path, delimiter: str) -> Iterator[pd.DataFrame]:
+    """Every cell as text, parsed by pandas :data:`BLOCK_ROWS` rows at a time.
+
+    Its parser makes a Python string per cell, so a whole national file at once would
+    take gigabytes that the text columns do not need. A file whose rows do not line up
+    raises :class:`UnreadableFile` (at the block where pandas finds it).
+    """
+    def unreadable(exc) -> UnreadableFile:
+        return UnreadableFile(Problem(
             "unreadable_file",
             path.name,
             f"the rows do not line up into columns: {exc}".strip(),
             expected=f"every line to have as many '{delimiter}'-separated values as the header",
+        ))
+
+    try:
+        chunks = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            engine="c",
+            chunksize=BLOCK_ROWS,
         )
     except pd.errors.EmptyDataError:
-        return Problem("empty_file", path.name, "the file has no header row")
-    return _split_header(path, facts, delimiter, frame)
-
-
-def _split_header(path: Path, facts: _TextFacts, delimiter: str, frame: pd.DataFrame):
-    header = tuple(str(v) for v in frame.iloc[0].tolist())
-    body = frame.iloc[1:].reset_index(drop=True)
-    del frame
-    body.columns = range(body.shape[1])
-    lines = _line_numbers(path, facts, delimiter, len(body))
-    return header, _strip(body), lines
-
-
-_TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
-#: Rows parsed by pandas at a time: its parser makes a Python string per cell, so a
-#: whole national file at once would take gigabytes that the text columns do not need.
-_PANDAS_CHUNK_ROWS = 200_000
+        return
+    except pd.errors.ParserError as exc:
+        raise unreadable(exc) from None
+    with chunks:
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except pd.errors.EmptyDataError:
+                return
+            except pd.errors.ParserError as exc:
+                raise unreadable(exc) from None
+            chunk = chunk.astype(_TEXT)
+            chunk.columns = range(chunk.shape[1])
+            yield chunk
 
 
 def _parse_with_pandas(path: Path, delimiter: str) -> pd.DataFrame:
-    """Every cell as text, parsed by pandas block by block (raises its ParserError)."""
-    chunks = pd.read_csv(
-        path,
-        encoding="utf-8-sig",
-        sep=delimiter,
-        header=None,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=True,
-        engine="c",
-        chunksize=_PANDAS_CHUNK_ROWS,
-    )
-    with chunks:
-        parts = [chunk.astype(_TEXT) for chunk in chunks]
+    """Every cell as text, the header row included, parsed by pandas (whole file; tests)."""
+    try:
+        parts = list(_pandas_blocks(path, delimiter))
+    except UnreadableFile as exc:
+        raise pd.errors.ParserError(exc.problem.message) from None
     if not parts:
         raise pd.errors.EmptyDataError("No columns to parse from file")
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def _parse_with_arrow(path: Path, delimiter: str, columns: int) -> pd.DataFrame | None:
-    """Every cell as text, parsed by Arrow's CSV reader; None when it finds the file irregular.
+def _arrow_blocks(path: Path, delimiter: str, columns: int) -> Iterator[pd.DataFrame]:
+    """Every cell as text, parsed by Arrow's streaming CSV reader a block at a time.
 
     Arrow builds the text columns directly, where pandas' parser makes a Python string
-    per cell first (gigabytes for ten million rows). Files Arrow refuses (a row with
-    more or fewer cells than the header...) are parsed again by pandas, whose error
-    message says which line is wrong.
+    per cell first (gigabytes for ten million rows). A file Arrow refuses (a row with
+    more or fewer cells than the header...) raises :class:`ReadAgainWithPandas`, to be
+    parsed again by pandas, whose error message says which line is wrong.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names = [f"c{i}" for i in range(columns)]
+    mapper = {pa.string(): _TEXT, pa.large_string(): _TEXT}.get
+    errors = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_ARROW_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -379,11 +520,31 @@ def _parse_with_arrow(path: Path, delimiter: str, columns: int) -> pd.DataFrame 
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+    except errors:
+        raise ReadAgainWithPandas() from None
+    with reader:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except errors:
+                raise ReadAgainWithPandas() from None
+            frame = batch.to_pandas(types_mapper=mapper)
+            frame.columns = range(frame.shape[1])
+            yield frame
+
+
+def _parse_with_arrow(path: Path, delimiter: str, columns: int) -> pd.DataFrame | None:
+    """Every cell as text, the header row included, parsed by Arrow (whole file; tests);
+    None when Arrow finds the file irregular."""
+    try:
+        parts = list(_arrow_blocks(path, delimiter, columns))
+    except ReadAgainWithPandas:
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): _TEXT, pa.large_string(): _TEXT}.get)
-    frame.columns = range(frame.shape[1])
-    return frame
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _line_numbers(path: Path, facts: _TextFacts, delimiter: str, n_rows: int) -> np.ndarray:
@@ -418,142 +579,3 @@ def _strip(frame: pd.DataFrame) -> pd.DataFrame:
         # hundreds of megabytes each)
         columns[position] = column if bool((stripped == column).all()) else stripped
     return pd.DataFrame(columns, index=frame.index)
-
-
-def _cell_to_text(value) -> str:
-    """Text for a typed cell of Parquet/XLSX: dates as YYYY-MM-DD, whole floats without '.0'."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return ""
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
-            return value.strftime("%Y-%m-%d")
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _column_to_text(column: pd.Series) -> list[str] | pd.Series:
-    """Vectorised where the type allows (dates, numbers, text), cell by cell otherwise."""
-    if pd.api.types.is_datetime64_any_dtype(column):
-        midnight = column.isna() | (column == column.dt.normalize())
-        if bool(midnight.all()):
-            return column.dt.strftime("%Y-%m-%d").fillna("")
-    elif pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return column.astype(str).where(column.notna(), "")
-    elif pd.api.types.is_string_dtype(column) and column.dtype != object:
-        return column.fillna("").astype(str).str.strip()
-    return [_cell_to_text(v) for v in column.tolist()]
-
-
-def _typed_frame_to_text(frame: pd.DataFrame):
-    header = tuple(str(c) for c in frame.columns)
-    body = pd.DataFrame(
-        {i: _column_to_text(frame.iloc[:, i]) for i in range(frame.shape[1])},
-        index=range(len(frame)),
-        dtype=str,
-    )
-    return header, body, np.arange(2, len(frame) + 2)
-
-
-def _read_parquet(path: Path):
-    try:
-        import pyarrow.parquet as pq
-
-        metadata = pq.read_metadata(path)
-        columns, rows = metadata.num_columns, metadata.num_rows
-    except Exception as exc:  # pyarrow raises many types for a file that is not Parquet
-        return Problem(
-            "unreadable_file", path.name, f"not a readable Parquet file ({type(exc).__name__})"
-        )
-    too_wide = _check_column_count(path, columns)
-    if too_wide is not None:
-        return too_wide
-    if rows > MAX_ROWS.current():
-        return _over_limit(path, MAX_ROWS, rows, "the file has too many rows")
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a file that is not Parquet
-        return Problem(
-            "unreadable_file", path.name, f"not a readable Parquet file ({type(exc).__name__})"
-        )
-    return _typed_frame_to_text(frame)
-
-
-#: Sheet rows as the XML writes them: ``<row ...>``, also with a namespace prefix.
-_ROW_TAGS: tuple[bytes, ...] = (b"<row ", b"<row>", b":row ", b":row>")
-
-
-def _check_xlsx_archive(path: Path) -> Problem | None:
-    """Refuse a workbook whose parsing could exhaust memory or time, before parsing it.
-
-    The uncompressed sizes come from the zip directory; reading an entry never yields
-    more than its declared size (:mod:`zipfile` stops there), so a zip bomb that lies
-    about its size is cut off too. Sheet rows are counted in the decompressed stream
-    and the count stops as soon as it passes the limit.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            total = sum(entry.file_size for entry in entries)
-            if total > MAX_XLSX_UNCOMPRESSED_MB.current() * _MB:
-                return _over_limit(
-                    path,
-                    MAX_XLSX_UNCOMPRESSED_MB,
-                    -(-total // _MB),
-                    "the workbook is too large once uncompressed",
-                )
-            max_rows = MAX_XLSX_ROWS.current()
-            for entry in entries:
-                if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
-                    rows = _count_sheet_rows(archive, entry, stop_after=max_rows)
-                    if rows > max_rows:
-                        return _over_limit(
-                            path, MAX_XLSX_ROWS, rows, "a sheet of the workbook has too many rows",
-                            counted_to_limit=True,
-                        )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
-            EOFError, ValueError) as exc:
-        return Problem(
-            "unreadable_file", path.name, f"not a readable XLSX workbook ({type(exc).__name__})"
-        )
-    return None
-
-
-def _count_sheet_rows(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, stop_after: int) -> int:
-    """``<row>`` elements of one sheet's XML, counting no further than ``stop_after + 1``."""
-    rows = 0
-    tail = b""
-    with archive.open(entry) as handle:
-        while chunk := handle.read(1 << 20):
-            data = tail + chunk
-            # Tags wholly inside the kept tail were counted with the previous chunk.
-            rows += sum(data.count(tag) - tail.count(tag) for tag in _ROW_TAGS)
-            if rows > stop_after:
-                return rows
-            tail = data[-5:]
-    return rows
-
-
-def _read_xlsx(path: Path):
-    refused = _check_xlsx_archive(path)
-    if refused is not None:
-        return refused
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl/zipfile raise many types for a file that is not XLSX
-        return Problem(
-            "unreadable_file", path.name, f"not a readable XLSX workbook ({type(exc).__name__})"
-        )
-    frame = frame.dropna(how="all")
-    if frame.empty:
-        return (), pd.DataFrame(), np.arange(0)
-    # Row 0 of the sheet is line 1 (the header); read with header=None so that
-    # duplicated or blank headers are seen as the user wrote them.
-    header = tuple(_cell_to_text(v) for v in frame.iloc[0].tolist())
-    body = frame.iloc[1:]
-    lines = body.index.to_numpy() + 1
-    _, cells, _ = _typed_frame_to_text(body.reset_index(drop=True))
-    return header, cells, lines

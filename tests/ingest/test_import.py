@@ -456,7 +456,7 @@ def test_quoted_and_plain_csv_files_import_alike(tmp_path, monkeypatch):
         rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
         with path.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
-    monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 2)  # several blocks per file
+    monkeypatch.setattr(readers, "BLOCK_ROWS", 2)  # several blocks per file
     import_dataset(plain, tmp_path / "a.duckdb", today=TODAY)
     import_dataset(quoted, tmp_path / "b.duckdb", today=TODAY)
     assert _stored_releases(tmp_path / "a.duckdb") == _stored_releases(tmp_path / "b.duckdb")
@@ -471,7 +471,7 @@ def test_lines_stay_exact_when_pandas_reads_in_blocks(tmp_path, monkeypatch):
     rows[0][header.index("facility")] = "North\nWing"  # a quoted line break: pandas path
     rows[3][header.index("release_date")] = "2020-13-01"
     folder = write_dataset(tmp_path / "d", releases=(header, rows))
-    monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 1)
+    monkeypatch.setattr(readers, "BLOCK_ROWS", 1)
     [problem] = validate_dataset(folder, today=TODAY).problems
     assert (problem.kind, problem.line, problem.column) == ("bad_date", 6, "release_date")
 
@@ -482,7 +482,7 @@ def test_an_import_without_rejects_lets_the_raw_cells_go(tmp_path):
     folder = write_dataset(tmp_path / "d")
     _, kept = check_dataset(folder, today=TODAY)
     _, light = check_dataset(folder, today=TODAY, keep_cells=False)
-    assert all(len(t.source.cells) == len(t.frame) for t in kept.values())
+    assert all(len(t.source.cells) == t.rows for t in kept.values())
     assert all(len(t.source.cells) == 0 for t in light.values())
     assert {n: t.row_ok.tolist() for n, t in kept.items()} == {
         n: t.row_ok.tolist() for n, t in light.items()}

@@ -126,7 +126,7 @@ def test_xlsx_rows_are_counted_in_the_archive_before_parsing(tmp_path, monkeypat
 
 
 def test_row_tags_split_across_read_chunks_are_counted_once(tmp_path):
-    from analysis.ingest.readers import _count_sheet_rows
+    from analysis.ingest.typed_files import _count_sheet_rows
 
     path = tmp_path / "sheet.zip"
     row = b'<row r="1"><c r="A1"><v>1</v></c></row>'

@@ -219,7 +219,7 @@ def test_block_and_arrow_parsing_read_every_csv_as_a_whole_file_read(pieces, mon
                                 engine="c").astype(object).values.tolist()
         except pd.errors.ParserError:
             whole = "refused"
-        monkeypatch.setattr(readers, "_PANDAS_CHUNK_ROWS", 2)
+        monkeypatch.setattr(readers, "BLOCK_ROWS", 2)
         try:
             blocks = readers._parse_with_pandas(path, ",").astype(object).values.tolist()
         except pd.errors.ParserError:

@@ -1,0 +1,207 @@
+"""Checks of one block of rows: control characters, types, ranges, codes, dates, date order.
+
+Validation reads a table file block by block (:mod:`analysis.ingest.readers`) and runs
+these checks on each block; what needs the whole table (duplicates, references,
+look-alike ids, a covariate's kind) is checked afterwards in SQL over the staged rows
+(:mod:`analysis.ingest.staging`). A problem is recorded with its row and its *site*
+(the check that found it, numbered in the order the checks run), and written to the
+report once the table's line numbers are known, in the order of a single pass over the
+whole file: by check, then by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.contract import Column, Table
+from analysis.ingest.problems import Problem, ValidationReport
+from analysis.ingest.values import (
+    control_character_mask,
+    describe_control_character,
+    normalise_text,
+)
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_EARLIEST_DATE = pd.Timestamp("1900-01-01")
+
+#: Prefixes of the staged columns of a covariate (its numbers and its text) and of the
+#: user's own spelling of a key code (quoted back in duplicate messages).
+NUMBER_PREFIX, TEXT_PREFIX, RAW_PREFIX = "__n_", "__t_", "__raw_"
+
+
+@dataclass
+class Findings:
+    """The problems of one table, kept with their row until its line numbers are known."""
+
+    #: (site, row, kind, column, value, message, expected)
+    items: list[tuple] = field(default_factory=list)
+    #: site -> covariate name, for cutting the list at a covariate that conflicts
+    covariate_sites: dict[str, int] = field(default_factory=dict)
+
+    def flagger(self, offset: int, bad: np.ndarray):
+        """A ``flag(kind, mask, column, values, message, expected)`` for one block.
+
+        Each call is one site; every block makes the same calls in the same order, so
+        the site numbers agree between blocks.
+        """
+        site = [0]
+
+        def flag(kind, mask, column, values: pd.Series, message, expected):
+            rows = np.flatnonzero(mask)
+            bad[rows] = True
+            for row in rows:
+                value = values.iloc[row]
+                text = message(value) if callable(message) else message
+                self.items.append((site[0], offset + int(row), kind, column, value, text, expected))
+            site[0] += 1
+
+        flag.site = site  # type: ignore[attr-defined]
+        return flag
+
+    def add_late(self, site: int, row: int, kind, column, value, message, expected) -> None:
+        """A problem found after the blocks (duplicates), at a site after all block checks."""
+        self.items.append((site, row, kind, column, value, message, expected))
+
+    def report_to(self, report: ValidationReport, table: str, file: str, lines: np.ndarray,
+                  *, before_site: int | None = None) -> None:
+        """Add the problems (only those before ``before_site``) in single-pass order."""
+        self.items.sort(key=lambda item: item[0])  # stable: rows stay ascending
+        for site, row, kind, column, value, message, expected in self.items:
+            if before_site is not None and site >= before_site:
+                break
+            report.add(Problem(kind, file, message, int(lines[row]), column, value, expected),
+                       table=table, row=row)
+        self.items.clear()
+
+
+@dataclass
+class CheckedBlock:
+    """One block after checking: typed columns for staging, covariate facts."""
+
+    typed: dict[str, pd.Series]
+    #: covariate -> every cell of this block is a finite number or empty
+    numeric: dict[str, bool]
+
+
+def check_block(
+    table: Table,
+    positions: dict[str, int],
+    covariate_positions: dict[str, int],
+    cells: pd.DataFrame,
+    today: pd.Timestamp,
+    flag,
+    covariate_sites: dict[str, int],
+) -> CheckedBlock:
+    """Check one block of text cells; return its typed columns (NaN/NaT/None where empty)."""
+    n = len(cells)
+    typed: dict[str, pd.Series] = {}
+    raw_columns: dict[str, pd.Series] = {}
+    for column in table.columns:
+        if column.name in positions:
+            raw = cells[positions[column.name]].astype(str)
+            if column.kind in ("text", "code"):
+                raw = check_text(column.name, raw, _is_identifier(column), flag)
+        else:
+            raw = pd.Series([""] * n, dtype=str)
+        raw_columns[column.name] = raw
+        typed[column.name] = _check_column(column, raw, today, flag)
+        if column.kind == "code" and column.name in table.key and len(table.key) > 1:
+            typed[RAW_PREFIX + column.name] = raw
+    numeric: dict[str, bool] = {}
+    for name, position in covariate_positions.items():
+        covariate_sites.setdefault(name, flag.site[0])
+        raw = check_text(name, cells[position].astype(str), False, flag)
+        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
+        numbers = numbers.where(np.isfinite(numbers.astype("float64")))
+        numeric[name] = bool((numbers.notna() | (raw == "")).all())
+        typed[NUMBER_PREFIX + name] = numbers.astype("float64")
+        typed[TEXT_PREFIX + name] = raw.where(raw != "")
+    _check_date_order(typed, raw_columns, flag)
+    return CheckedBlock(typed, numeric)
+
+
+def _is_identifier(column: Column) -> bool:
+    """Identifiers and codes are matched exactly, so they get the strictest cleaning."""
+    return column.kind == "code" or column.name.endswith("_id")
+
+
+def check_text(name: str, raw: pd.Series, identifier: bool, flag) -> pd.Series:
+    """Refuse control characters; return the cells in NFC (see :mod:`analysis.ingest.values`)."""
+    flag(
+        "control_character",
+        control_character_mask(raw, identifier=identifier),
+        name,
+        raw,
+        lambda v: f"the cell holds the control character "
+        f"{describe_control_character(v, identifier=identifier)}, which screens do not show",
+        "text without control characters"
+        + ("" if identifier else " (a tab or a line break is allowed)"),
+    )
+    return normalise_text(raw, identifier=identifier)
+
+
+def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> pd.Series:
+    """Check one column's text cells and return them typed (NaN/NaT/None where empty)."""
+    empty = (raw == "").to_numpy()
+    if column.required:
+        flag("missing_value", empty, column.name, raw, f"{column.name} is empty", column.expected())
+    present = ~empty
+    if column.kind == "date":
+        shaped = raw.str.match(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(raw.where(shaped), format="%Y-%m-%d", errors="coerce")
+        invalid = present & (parsed.isna().to_numpy() | (parsed < _EARLIEST_DATE).to_numpy())
+        flag("bad_date", invalid, column.name, raw, "not a valid date", column.expected())
+        future = present & ~invalid & (parsed > today).to_numpy()
+        flag(
+            "future_date",
+            future,
+            column.name,
+            raw,
+            f"{column.name} is after today ({today.date().isoformat()})",
+            "a date that has already happened",
+        )
+        return parsed.where(~(invalid | future))
+    if column.kind in ("integer", "number"):
+        numbers = pd.to_numeric(raw.where(present), errors="coerce").astype("float64")
+        # 'inf' and '1e999' parse as numbers; no contract column can hold them.
+        invalid = present & ~np.isfinite(numbers.to_numpy())
+        if column.kind == "integer":
+            invalid |= present & ~np.isclose(numbers.fillna(0) % 1, 0)
+        if column.minimum is not None:
+            invalid |= present & (numbers < column.minimum).to_numpy()
+        if column.maximum is not None:
+            invalid |= present & (numbers > column.maximum).to_numpy()
+        flag("bad_number", invalid, column.name, raw, "not a valid number", column.expected())
+        return numbers.where(~invalid)
+    if column.kind == "code":
+        codes = set(column.codes or ())
+        # Codes are case-insensitive for people typing them; stored as the contract spells them.
+        upper = column.name == "sex"
+        normal = raw.str.upper() if upper else raw.str.lower()
+        invalid = present & ~normal.isin(codes).to_numpy()
+        flag("unknown_code", invalid, column.name, raw, "unknown code", column.expected())
+        result = normal.where(present & ~invalid)
+        if column.default is not None:
+            result = result.where(~empty, column.default)
+        return result
+    return raw if bool(present.all()) else raw.where(present)
+
+
+def _check_date_order(typed: dict[str, pd.Series], raw: dict[str, pd.Series], flag) -> None:
+    """Checks across the columns of a row (duplicates need the whole table: staging)."""
+    for later, earlier in (("follow_up_end", "release_date"), ("end_date", "start_date")):
+        if later not in typed:
+            continue
+        wrong = (typed[later] < typed[earlier]).to_numpy()
+        flag(
+            "date_order",
+            wrong,
+            later,
+            raw[later],
+            f"{later} is before {earlier}",
+            f"{later} on or after {earlier}",
+        )
