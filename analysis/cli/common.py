@@ -49,6 +49,14 @@ def resolved_db(db: str | None):
     return resolve_db_path(db)
 
 
+def open_cli_study(db: str | None, events: str | None, selection=None):
+    """The :class:`~analysis.study.Study` a command analyses: ``--db`` and ``--events``."""
+    from analysis.study import open_study  # the analysis stack: only when a command runs
+    from analysis.survival.episodes import Outcome
+
+    return open_study(db, outcome=Outcome.from_types(events), selection=selection)
+
+
 def _jsonable(value: Any) -> Any:
     """Turn numpy scalars, NaN and dates into JSON values (NaN/inf become null)."""
     if isinstance(value, dict):

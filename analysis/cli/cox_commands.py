@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from analysis.cli import main
-from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
+from analysis.cli.common import db_option, emit_json, handle_errors, json_option, open_cli_study
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
 from analysis.cli.language import count_text, lang_option, translator
 from analysis.i18n import N_, Translator
@@ -22,12 +22,18 @@ def _names(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def _outcome_words(tr: Translator, event_types) -> str:
+    from analysis.views.words import outcome_words  # pandas: loaded only when a command runs
+
+    return outcome_words(event_types, tr.language)
+
+
 def _print_report(tr: Translator, cox: CoxAnalysis, policy: DisclosurePolicy) -> None:
     fit = cox.fit.result
     counts = {name: count_text(tr, value, policy.label)
               for name, value in cox.counts(policy).items()}
     click.echo(tr("Cox model of time to {outcome} (ties: {ties}); releases: {n}, events: "
-                  "{events}, log-likelihood {loglik}", outcome=cox.outcome.name, ties=fit.ties,
+                  "{events}, log-likelihood {loglik}", outcome=_outcome_words(tr, cox.outcome.event_types), ties=fit.ties,
                   n=counts["n"], events=counts["events"], loglik=tr.number(fit.loglik, digits=3)))
     if cox.n_missing:
         click.echo(tr("releases left out for missing covariate values: {count}",
@@ -101,12 +107,10 @@ def cox_command(db, covariates, programs, exposure, participation, strata, event
     follow --min-cell like every other output.
     """
     from analysis.disclosure import DisclosurePolicy
-    from analysis.study import open_study
-    from analysis.survival.episodes import Outcome
 
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
-    with open_study(resolved_db(db), outcome=Outcome.from_types(events)) as study:
+    with open_cli_study(db, events) as study:
         cox = study.cox(_names(covariates), _names(programs), exposure=exposure,
                         participation=participation, strata=strata, ties=ties, se=se)
     if as_json:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from analysis.cli import main
-from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
+from analysis.cli.common import db_option, emit_json, handle_errors, json_option, open_cli_study
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
 from analysis.cli.language import lang_option, translator
 from analysis.i18n import N_, Translator
@@ -71,12 +71,10 @@ def _split(values: str | None) -> tuple[str, ...]:
 
 def _evaluate(db, program, project, horizon, method, landmark, events, completed_only=False,
               sexes=None, age_bands=None) -> ImpactAnalysis:
-    from analysis.study import open_study
-    from analysis.survival.episodes import Outcome, Selection
+    from analysis.survival.episodes import Selection
 
     selection = Selection(sexes=_split(sexes), age_bands=_split(age_bands))
-    with open_study(resolved_db(db), outcome=Outcome.from_types(events),
-                    selection=selection) as study:
+    with open_cli_study(db, events, selection) as study:
         return study.impact(program, project, horizon_days=horizon, method=method,
                             landmark_days=landmark,
                             variant="completed" if completed_only else "any")

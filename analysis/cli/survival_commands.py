@@ -13,7 +13,7 @@ import click
 
 from analysis import constants
 from analysis.cli import main
-from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
+from analysis.cli.common import db_option, emit_json, handle_errors, json_option, open_cli_study
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
 from analysis.cli.language import count_text, lang_option, percent_text, translator
 from analysis.errors import AnalysisError
@@ -54,13 +54,6 @@ def _common_options(func):
     return lang_option(func)
 
 
-def _study(db, events):
-    # the analysis stack: only when a command runs
-    from analysis.study import open_study
-    from analysis.survival.episodes import Outcome
-
-    return open_study(resolved_db(db), outcome=Outcome.from_types(events))
-
 
 def _small_counts_line(tr: Translator, policy: DisclosurePolicy) -> str:
     return tr("Counts of 1 to {largest} releases, and numbers that would reveal them, are "
@@ -96,7 +89,10 @@ def km_command(db, by, events, horizons, min_cell, unsafe_analyst_output, lang, 
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
     days = _horizons(horizons)
-    with _study(db, events) as study:
+    with open_cli_study(db, events) as study:
+        if not as_json:
+            # two analyses of the same episodes follow: build them once
+            study.cached_episodes()
         fitted = study.kaplan_meier(by, min_group_size=k)
         if as_json:
             emit_json(fitted.as_dict(policy, days, unsafe=unsafe_analyst_output))
@@ -173,7 +169,7 @@ def cif_command(db, by, events, horizons, min_cell, unsafe_analyst_output, lang,
     k = checked_min_cell(min_cell, unsafe_analyst_output)
     policy = DisclosurePolicy(k=k)
     days = _horizons(horizons)
-    with _study(db, events) as study:
+    with open_cli_study(db, events) as study:
         fitted = study.cumulative_incidence(by, by_reason=by_reason, min_group_size=k)
     if as_json:
         emit_json(fitted.as_dict(policy, days, unsafe=unsafe_analyst_output))

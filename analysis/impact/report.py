@@ -18,6 +18,7 @@ from analysis.charts import balance_plot, overlap_plot, step_curves
 from analysis.disclosure import DisclosurePolicy
 from analysis.html_report import Section, render_html
 from analysis.i18n import N_, Translator, translator
+from analysis.i18n.vocabulary import outcome_words
 from analysis.impact.cost import cost_statement
 from analysis.impact.evaluation import ImpactResult
 from analysis.impact.publication import estimates_table, for_publication, rates_table
@@ -59,12 +60,6 @@ _MEASURES = {
 
 _GROUPS = {"participants": N_("Participants"), "comparison": N_("Comparison")}
 _METHODS = {"match": N_("matching"), "iptw": N_("inverse-probability weighting")}
-_EVENTS = {
-    "rearrest": N_("rearrest"),
-    "reconviction": N_("reconviction"),
-    "reincarceration": N_("reincarceration"),
-    "violation": N_("violation"),
-}
 _MISSING = "–"
 
 
@@ -243,7 +238,7 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
                  overlap_plot(result.overlap, language=language)),
     ))
     sections.append(Section(tr("Method"), paragraphs=_method_notes(tr)))
-    events = ", ".join(tr(_EVENTS[e]) if e in _EVENTS else e for e in result.event_types)
+    events = outcome_words(tuple(result.event_types), language)
     subtitle = tr("Outcome: {events} · {horizon} · method: {method} · {date}",
                   events=events,
                   horizon=tr.plural("horizon {n} day", "horizon {n} days", result.horizon_days),

@@ -32,6 +32,14 @@ _EARLIEST_DATE = pd.Timestamp("1900-01-01")
 NUMBER_PREFIX, TEXT_PREFIX, RAW_PREFIX = "__n_", "__t_", "__raw_"
 
 
+def keeps_raw_copy(column, table) -> bool:
+    """Whether a key column is staged a second time as written (for duplicate messages
+    that quote the cell): code columns of a composite key, never ``person_id`` — raw
+    identifiers must not reach DuckDB, not even a temporary table, whatever its kind."""
+    return (column.kind == "code" and column.name in table.key and len(table.key) > 1
+            and column.name != "person_id")
+
+
 @dataclass
 class Findings:
     """The problems of one table, kept with their row until its line numbers are known."""
@@ -108,7 +116,7 @@ def check_block(
             raw = pd.Series([""] * n, dtype=str)
         raw_columns[column.name] = raw
         typed[column.name] = _check_column(column, raw, today, flag)
-        if column.kind == "code" and column.name in table.key and len(table.key) > 1:
+        if keeps_raw_copy(column, table):
             typed[RAW_PREFIX + column.name] = raw
     numeric: dict[str, bool] = {}
     for name, position in covariate_positions.items():

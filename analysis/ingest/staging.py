@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from analysis.contract import Table
 from analysis.errors import DesistError
-from analysis.ingest.checks import NUMBER_PREFIX, RAW_PREFIX, TEXT_PREFIX
+from analysis.ingest.checks import NUMBER_PREFIX, RAW_PREFIX, TEXT_PREFIX, keeps_raw_copy
 
 _SQL_TYPES = {
     "text": "VARCHAR",
@@ -110,7 +110,7 @@ class Stage:
         for column in table.columns:
             if column.name != "person_id":
                 definitions.append(f"{_q(column.name)} {_SQL_TYPES[column.kind]}")
-            if column.kind == "code" and column.name in table.key and len(table.key) > 1:
+            if keeps_raw_copy(column, table):
                 definitions.append(f"{_q(RAW_PREFIX + column.name)} VARCHAR")
         for name in covariates:
             definitions += [f"{_q(NUMBER_PREFIX + name)} DOUBLE", f"{_q(TEXT_PREFIX + name)} VARCHAR"]

@@ -21,14 +21,20 @@ Examples
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis.contract import COMPETING_END_REASONS
-from analysis.i18n import N_, Translator, translator
+from analysis.i18n import N_, translator
+from analysis.i18n.vocabulary import (  # noqa: F401 - re-exported for the views and CLI
+    EVENT_WORDS,
+    event_words,
+    joining_translator,
+    or_list,
+    outcome_words,
+)
 from analysis.impact.rules import MULTIPLE_COMPARISONS
 from analysis.impact.wording import reason_text
 
@@ -159,6 +165,7 @@ CODED_COLUMNS: frozenset[str] = frozenset({
     "releases", "complete_n", "km_rate", "complete_rate", "rate_365",
     "within_365", "within_730", "within_1095",
     "participants", "completed", "dropped_out", "ongoing", "other", "exposure", "status",
+    "reoffended",
     "setting",
     "completed_n", "not_completed_n", "rows", "missing", "rows_read", "rows_inserted",
     "rows_updated", "rows_unchanged", "rows_rejected", "people", "comparison", "measure",
@@ -312,66 +319,6 @@ def horizon_words(days: int, language: str = "en") -> str:
     return tr.plural("{n} day", "{n} days", int(days))
 
 
-#: Event types and competing end reasons of the data contract, in words.
-EVENT_WORDS: dict[str, str] = {
-    "rearrest": N_("rearrest"),
-    "reconviction": N_("reconviction"),
-    "reincarceration": N_("reincarceration"),
-    "violation": N_("violation of conditions"),
-    "death": N_("death"),
-    "deportation": N_("deportation"),
-    "emigration": N_("emigration"),
-}
-
-
-def or_list(words: Iterable[str], language: str = "en") -> str:
-    """``"a"``, ``"a or b"``, ``"a, b or c"`` in ``language``.
-
-    Examples
-    --------
-    >>> or_list(["a", "b", "c"]), or_list(["a", "b"], "fr"), or_list([])
-    ('a, b or c', 'a ou b', '')
-    """
-    words = list(words)
-    if len(words) <= 1:
-        return "".join(words)
-    tr = _joining(language)
-    items = words[0]
-    for word in words[1:-1]:
-        items = tr("{items}, {item}", items=items, item=word)
-    return tr("{items} or {item}", items=items, item=words[-1])
-
-
-@functools.cache
-def _joining(language: str) -> Translator:
-    # The pieces joined are words of the same language, not foreign values: no
-    # directional isolates between them.
-    return Translator(language, isolate=False)
-
-
-def event_words(code: str, language: str = "en") -> str:
-    """An event type or end reason in words; a code the contract does not know is
-    quoted as recorded (underscores as spaces)."""
-    if code in EVENT_WORDS:
-        return translator(language)(EVENT_WORDS[code])
-    return code.replace("_", " ")
-
-
-def outcome_words(event_types: tuple[str, ...] | None, language: str = "en") -> str:
-    """The events an outcome counts, in words: ``"rearrest or reconviction"``; ``None``
-    (every type) reads "any event".
-
-    Examples
-    --------
-    >>> outcome_words(("rearrest", "reconviction")), outcome_words(None, "fr")
-    ('rearrest or reconviction', 'tout événement')
-    """
-    if event_types is None:
-        tr = _joining(language)
-        return tr("any event")
-    return or_list([event_words(e, language) for e in event_types], language)
-
-
 def outcome_sentence(event_types: tuple[str, ...], *, language: str = "en") -> str:
     """The outcome definition in one sentence, in ``language`` (en, fr, ar, ru, sr).
 
@@ -384,7 +331,7 @@ def outcome_sentence(event_types: tuple[str, ...], *, language: str = "en") -> s
     >>> outcome_sentence(("rearrest",), language="fr")[:58]
     'La récidive est le premier événement enregistré après la l'
     """
-    tr = _joining(language)
+    tr = joining_translator(language)
     reasons = or_list([event_words(r, language) for r in COMPETING_END_REASONS], language)
     ends = [tr("the data cut-off"), tr("{reasons} (competing ends)", reasons=reasons),
             tr("the person's next release")]

@@ -171,3 +171,17 @@ def test_the_page_view_is_the_two_views_together(demo_con):
                                                    value=value))
     missing = impact_page(demo_con, ViewFilters(), kind="program", value="NO-SUCH")
     assert not missing.primary.ok and missing.sensitivity.error
+
+
+def test_hidden_counts_of_the_rates_table_read_in_the_language():
+    """A count hidden so that it cannot be worked out by subtraction reads "hidden" in
+    the reader's language in every counted column, reoffenders included."""
+    import pandas as pd
+
+    from analysis.i18n import translator
+    from analysis.views.words import render_table
+
+    rates = pd.DataFrame({"group": ["participants"], "people": ["hidden"],
+                          "reoffended": ["hidden"]})
+    shown = render_table(rates, "fr")
+    assert list(shown.iloc[0])[1:] == [translator("fr")("hidden")] * 2
