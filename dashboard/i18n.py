@@ -4,7 +4,7 @@ The words come from the one translation mechanism of the project,
 :mod:`analysis.i18n` (catalogs ``analysis/i18n/locales/<lang>/*.json``, the
 interface's own texts in ``dashboard.json``): a page writes ``t("Release period")``
 and gets the translation for the session's language, or the English text when the
-catalog has none; ``tn("{n} release", "{n} releases", n)`` picks the plural form by
+catalog has none; ``tn("{n} day", "{n} days", n)`` picks the plural form by
 the language's CLDR rules. ``tests/test_i18n_catalogs.py`` checks that every text
 passed to :func:`t` and :func:`tn` is translated in every catalog, with the same
 placeholders. Results from :mod:`analysis` carry codes and numbers; pages render
@@ -78,8 +78,8 @@ def tn(singular: str, plural: str, n: int, **fields) -> str:
 
     Examples
     --------
-    >>> tn("{n} release", "{n} releases", 2)  # English outside a session
-    '2 releases'
+    >>> tn("{n} day", "{n} days", 2)  # English outside a session
+    '2 days'
     """
     return translator().plural(singular, plural, n, **fields)
 

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.disclosure import SMALL_SAMPLE
+from analysis.impact.rules import Reason
 from analysis.views.tables import to_csv_bytes, to_xlsx_bytes
 from analysis.views.words import Note, column_header, render_note, render_table
 from dashboard.i18n import current_language, t
@@ -118,7 +119,7 @@ def horizon_option(days: int, *, since_release: bool = False) -> str:
     return known.get(days) or t("{days} days", days=days)
 
 
-def note_markdown(note: Note | str) -> str:
+def note_markdown(note: Note | Reason | str) -> str:
     """A result's note in the session's language, as Markdown showing it as text (notes
     quote names and messages from the data)."""
     return md_literal(render_note(note, current_language()))

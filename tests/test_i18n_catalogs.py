@@ -67,8 +67,8 @@ def non_literal_calls() -> list[str]:
 def test_the_extraction_sees_the_interface_and_the_results():
     texts = extracted()
     assert len(texts) > 100
-    assert {"Overview", "Release period", "{n} release"} <= set(texts)
-    assert texts["{n} release"] == ("{n} release", "{n} releases")
+    assert {"Overview", "Release period", "{n} day"} <= set(texts)
+    assert texts["{n} day"] == ("{n} day", "{n} days")
 
 
 def test_dashboard_texts_are_literals():

@@ -8,7 +8,7 @@ to English rather than to a code:
 - ``tr("Release period")``: the text in the translator's language;
 - ``tr("Counts below {k} are hidden.", k=10)``: looked up first, formatted afterwards,
   so that a translation may move ``{k}`` where its grammar needs it;
-- ``tr.plural("{n} release", "{n} releases", n)``: the form for ``n`` chosen by the
+- ``tr.plural("{n} day", "{n} days", n)``: the form for ``n`` chosen by the
   CLDR plural rules of the language (from Babel: Arabic has six forms, Russian and
   Serbian three, French counts 0 and 1 as singular);
 - ``tr.number(x)`` and ``tr.percent(x)``: the language's decimal and grouping signs,
@@ -29,10 +29,10 @@ each language to translate each one, with the same placeholders, and nothing els
 Examples
 --------
 >>> tr = translator("fr")
->>> tr.plural("{n} release", "{n} releases", 1), tr.plural("{n} release", "{n} releases", 3)
-('1 libération', '3 libérations')
->>> translator("ru").plural("{n} release", "{n} releases", 22)
-'22 освобождения'
+>>> tr.plural("{n} day", "{n} days", 1), tr.plural("{n} day", "{n} days", 3)
+('1 jour', '3 jours')
+>>> [translator("ru").plural("{n} day", "{n} days", n) for n in (1, 3, 5, 21)]
+['1 день', '3 дня', '5 дней', '21 день']
 >>> translator("en").percent(0.1234), translator("en").number(12345.678, digits=1)
 ('12.3%', '12,345.7')
 >>> translator("fr").percent(0.1234).replace("\N{NO-BREAK SPACE}", " ")
@@ -173,8 +173,8 @@ class Translator:
         Examples
         --------
         >>> ar = Translator("ar", isolate=False)
-        >>> [ar.plural("{n} release", "{n} releases", n) for n in (1, 2, 3, 11, 100)]
-        ['حالة إفراج واحدة', 'حالتا إفراج', '3 حالات إفراج', '11 حالة إفراج', '100 حالة إفراج']
+        >>> [ar.plural("{n} day", "{n} days", n) for n in (1, 2, 3, 11, 100)]
+        ['يوم واحد', 'يومان', '3 أيام', '11 يومًا', '100 يوم']
         """
         entry = self._catalog.get(singular)
         if isinstance(entry, Mapping):
@@ -183,14 +183,6 @@ class Translator:
         else:
             text = singular if n == 1 else plural
         return self._format(text, {"n": n, **fields})
-
-    def releases(self, n: int) -> str:
-        """"1 release", "3 releases" in this language: the unit every count is made of."""
-        return self.plural("{n} release", "{n} releases", n)
-
-    def people(self, n: int) -> str:
-        """"1 person", "3 people" in this language."""
-        return self.plural("{n} person", "{n} people", n)
 
     def number(self, value: float, digits: int = 0) -> str:
         """``value`` with ``digits`` decimals, in this language's separators."""

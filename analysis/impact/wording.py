@@ -36,7 +36,9 @@ from analysis.impact.rules import (
 
 #: The count whose plural form a hidden count ("<10") takes: "other"/"many" everywhere.
 HIDDEN_COUNT_FORM = 100
-#: Shown for a count hidden only so that a smaller hidden count cannot be recovered.
+#: Shown for a count hidden only so that a smaller hidden count cannot be recovered: a
+#: code, the one definition (views, publication and :data:`analysis.views.words.CELLS`
+#: import it), put into words at the edge.
 SECONDARY_LABEL = "hidden"
 
 _YEARS = {

@@ -43,9 +43,27 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _one_value(con: duckdb.DuckDBPyConnection, sql: str):
     """The single value of an aggregate query (which always returns one row)."""
-    row = con.execute(sql).fetchone()
+    return one_row(con, sql)[0]
+
+
+def one_row(con: duckdb.DuckDBPyConnection, sql: str,
+            params: list | dict | None = None) -> tuple:
+    """The single row of an aggregate query (which always returns one).
+
+    ``params`` are the query's ``?`` (a list) or ``$name`` (a dict) parameters.
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> one_row(con, "SELECT count(*), max(x) FROM range(?) t(x)", [3])
+    (3, 2)
+    >>> one_row(con, "SELECT $a + 1", {"a": 1})
+    (2,)
+    """
+    row = con.execute(sql, params if params is not None else []).fetchone()
+    # an aggregate always returns one row: None would be a bug in the query, not the data
     assert row is not None, sql
-    return row[0]
+    return row
 
 
 def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

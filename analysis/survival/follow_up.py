@@ -56,7 +56,7 @@ import duckdb
 from analysis.contract import COMPETING_END_REASONS, EVENT_TYPES
 from analysis.errors import AnalysisError, DatabaseError
 from analysis.store.location import database_file, migrate_command
-from analysis.store.schema import migrate, schema_version
+from analysis.store.schema import migrate, one_row, schema_version
 
 TABLE = "release_follow_up"
 METADATA_KEY = "follow_up_refreshed"
@@ -196,23 +196,16 @@ def release_programs_sql() -> str:
     return f"SELECT release_id, programs, programs_completed FROM {TABLE}"
 
 
-def _one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
-    """The single row of an aggregate query (which always returns one)."""
-    row = con.execute(sql, params or []).fetchone()
-    assert row is not None, sql
-    return row
-
-
 def _table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    row = _one_row(con, "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM "
-                        "events), (SELECT count(*) FROM participation)")
+    row = one_row(con, "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM "
+                       "events), (SELECT count(*) FROM participation)")
     return {"releases": int(row[0]), "events": int(row[1]), "participation": int(row[2])}
 
 
 def has_follow_up_table(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the database has table :data:`TABLE` (migration 002 made it)."""
-    return bool(_one_row(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                         [TABLE])[0])
+    return bool(one_row(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                        [TABLE])[0])
 
 
 def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = None) -> int:
@@ -240,7 +233,7 @@ def refresh_follow_up(con: duckdb.DuckDBPyConnection, batch_id: str | None = Non
 
 def verify_follow_up(con: duckdb.DuckDBPyConnection) -> None:
     """Raise :class:`DatabaseError` unless row ``i`` of :data:`TABLE` is release ``i``."""
-    bad, rows = _one_row(
+    bad, rows = one_row(
         con, f"SELECT count(*) FILTER (WHERE r.release_id IS DISTINCT FROM f.release_id), "
              f"count(*) FROM releases r POSITIONAL JOIN {TABLE} f")
     if bad:
@@ -269,16 +262,23 @@ def follow_up_layout(con: duckdb.DuckDBPyConnection) -> int:
     >>> follow_up_layout(con)  # a row written by hand: not yet derived
     0
     """
-    return _state(con)[0]
+    return follow_up_state(con)[0]
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
-    """``(layout, why the table cannot be read)``; the reason is None when it is current."""
+def follow_up_state(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
+    """``(follow_up_layout(con), follow_up_problem(con))`` from one pass of the counts.
+
+    Examples
+    --------
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> follow_up_state(con)
+    (3, None)
+    """
     if not has_follow_up_table(con):
         return 0, (f"is missing (the database has schema version {schema_version(con)}, "
                    "from before migration 002)")
     counts = _table_counts(con)
-    rows = int(_one_row(con, f"SELECT count(*) FROM {TABLE}")[0])
+    rows = int(one_row(con, f"SELECT count(*) FROM {TABLE}")[0])
     found = con.execute("SELECT value FROM metadata WHERE key = ?", [METADATA_KEY]).fetchone()
     if found is None:
         if rows == 0 and not any(counts.values()) and _has_day_columns(con):
@@ -314,21 +314,13 @@ def follow_up_problem(con: duckdb.DuckDBPyConnection) -> str | None:
     >>> follow_up_problem(con) is None
     True
     """
-    return _state(con)[1]
+    return follow_up_state(con)[1]
 
 
 def _has_day_columns(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(_one_row(con, "SELECT count(*) FROM information_schema.columns "
-                              "WHERE table_name = ? AND column_name = ?",
-                         [TABLE, FIRST_ANY_DAY])[0])
-
-
-def follow_up_ready(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when :data:`TABLE` exists and was refreshed after the last change of the data.
-
-    See :func:`follow_up_layout` for which of its columns can be used.
-    """
-    return follow_up_layout(con) > 0
+    return bool(one_row(con, "SELECT count(*) FROM information_schema.columns "
+                             "WHERE table_name = ? AND column_name = ?",
+                        [TABLE, FIRST_ANY_DAY])[0])
 
 
 def require_current_follow_up(con: duckdb.DuckDBPyConnection) -> None:
@@ -351,7 +343,7 @@ def require_current_follow_up(con: duckdb.DuckDBPyConnection) -> None:
     ...
     analysis.errors.AnalysisError: this in-memory database cannot be analysed yet: its derived follow-up table (release_follow_up) was never built: the rows were written without an import (0 releases, 1 events). Rows written without the importer need analysis.survival.follow_up.prepare_for_analysis(con) (for a database file: desist migrate DB)
     """
-    layout, why = _state(con)
+    layout, why = follow_up_state(con)
     if layout == LAYOUT:
         return
     path = database_file(con)

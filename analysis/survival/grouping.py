@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.store.schema import one_row
 from analysis.survival.episodes import (
     GROUP_KEY,
     UNKNOWN,
@@ -36,7 +37,6 @@ from analysis.survival.episodes import (
     day_counts,
     quote_ident,
 )
-from analysis.survival.follow_up import _one_row
 
 #: Release fields that can split an analysis without further checks.
 STANDARD_FIELDS: tuple[str, ...] = (
@@ -164,7 +164,7 @@ def resolve_grouping(con: duckdb.DuckDBPyConnection, spec: str | Grouping | None
     covariates = _covariates(con)
     if spec in covariates:
         if covariates[spec] == "numeric":
-            levels = _one_row(
+            levels = one_row(
                 con, f"SELECT count(DISTINCT {quote_ident(spec)}) FROM releases")[0]
             if levels > MAX_NUMERIC_LEVELS:
                 raise AnalysisError(

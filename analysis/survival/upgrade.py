@@ -25,8 +25,7 @@ from analysis.store.schema import SCHEMA_VERSION, migrate, pending_migrations, s
 from analysis.survival.follow_up import (
     LAYOUT,
     TABLE,
-    follow_up_layout,
-    follow_up_problem,
+    follow_up_state,
     has_follow_up_table,
     refresh_follow_up,
     verify_follow_up,
@@ -114,8 +113,9 @@ def upgrade_database(db: str | os.PathLike[str]) -> UpgradeReport:
 
     def wanted(con: duckdb.DuckDBPyConnection) -> bool:
         schema_seen.append(schema_version(con))
-        why_seen.append(_why_not_current_or_aligned(con))
-        layout_seen.append(follow_up_layout(con))
+        layout, why = follow_up_state(con)  # one pass of the count queries for both
+        why_seen.append(_why_not_current_or_aligned(con, why))
+        layout_seen.append(layout)
         return schema_seen[0] != SCHEMA_VERSION or why_seen[0] is not None
 
     def change(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], int, int]:
@@ -146,9 +146,9 @@ def upgrade_database(db: str | os.PathLike[str]) -> UpgradeReport:
                          releases, removed)
 
 
-def _why_not_current_or_aligned(con: duckdb.DuckDBPyConnection) -> str | None:
-    """:func:`follow_up_problem`, or the misalignment :func:`verify_follow_up` would find."""
-    why = follow_up_problem(con)
+def _why_not_current_or_aligned(con: duckdb.DuckDBPyConnection, why: str | None) -> str | None:
+    """``why`` (the follow-up table's problem), or the misalignment
+    :func:`verify_follow_up` would find."""
     if why is not None:
         return why
     try:

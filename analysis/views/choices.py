@@ -14,8 +14,8 @@ import duckdb
 from analysis.contract import EVENT_TYPES
 from analysis.errors import AnalysisError
 from analysis.i18n import N_, translator
+from analysis.store.schema import one_row
 from analysis.survival.episodes import AGE_BANDS, UNKNOWN, quote_ident
-from analysis.survival.follow_up import _one_row
 from analysis.survival.grouping import resolve_grouping
 from analysis.views.filters import ViewFilters
 
@@ -108,8 +108,8 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
     >>> filter_choices(con).breakdowns[:2]
     (('', ''), ('sex', ''))
     """
-    first, last = _one_row(con, "SELECT min(release_date), max(release_date) FROM releases")
-    no_age = _one_row(
+    first, last = one_row(con, "SELECT min(release_date), max(release_date) FROM releases")
+    no_age = one_row(
         con, "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
     )[0]
     bands = tuple(band[0] for band in AGE_BANDS) + ((UNKNOWN,) if no_age else ())

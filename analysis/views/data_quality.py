@@ -24,11 +24,11 @@ import pandas as pd
 from analysis.constants import DAYS_PER_YEAR
 from analysis.contract import TABLE_ORDER
 from analysis.disclosure import linked_suppression, rate_discloses
-from analysis.store.schema import SCHEMA_VERSION, schema_version
+from analysis.impact.wording import SECONDARY_LABEL
+from analysis.store.schema import SCHEMA_VERSION, one_row, schema_version
 from analysis.survival.episodes import episodes_query, quote_ident
-from analysis.survival.follow_up import _one_row
 from analysis.views.filters import ViewFilters
-from analysis.views.programs import SECONDARY_LABEL, suppress_with_total
+from analysis.views.programs import suppress_with_total
 
 #: Documents whose sections the page shows as methodology, in order.
 METHOD_DOCUMENTS: tuple[str, ...] = ("metrics.md", "impact.md")
@@ -67,7 +67,7 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [table]).fetchall() if r[0] not in BOOKKEEPING]
         counts = ", ".join(f"count({quote_ident(c)})" for c in columns)
-        row = _one_row(con, f"SELECT count(*), {counts} FROM {quote_ident(table)}")
+        row = one_row(con, f"SELECT count(*), {counts} FROM {quote_ident(table)}")
         rows = int(row[0])
         for column, filled in zip(columns, row[1:], strict=True):
             missing = rows - int(filled)

@@ -5,7 +5,8 @@ Python — it never imports streamlit — and every function takes ``(con, filte
 **options)`` and returns a small frozen dataclass (or a string) that is already
 disclosure-controlled with ``filters.min_cell``. The results hold numbers and codes;
 the dashboard pages word them in the reader's language with :func:`headline_text`,
-:func:`reason_texts`, :func:`note_texts`, :func:`attrition_rows` and :func:`cost_text`.
+:func:`reason_texts`, :func:`note_texts`, :func:`attrition_rows`, :func:`balance_rows`
+and :func:`cost_text`.
 
 Which sidebar filters apply
 ---------------------------
@@ -52,6 +53,7 @@ from analysis.impact.report import build_report_html
 from analysis.impact.rules import Reason, Verdict
 from analysis.impact.wording import (
     attrition_table,
+    covariate_words,
     impact_sentence,
     reason_text,
     verdict_reasons,
@@ -227,6 +229,28 @@ def attrition_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
     if view.attrition.empty:
         return view.attrition
     return attrition_table(view.attrition, language)
+
+
+def balance_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
+    """The balance in ``language``: ``covariate`` (in words), ``smd_before``, ``smd_after``.
+
+    The covariates are worded as in the offline report (``age_at_release`` -> "age at
+    release", ``sex[F]`` -> "sex: F"), for the balance chart and its table.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> view = dataclasses.replace(_empty("VOC", 365, ""), balance=pd.DataFrame(
+    ...     {"covariate": ["age_at_release", "sex[F]"], "smd_before": [0.3, -0.2],
+    ...      "smd_after": [0.02, 0.01]}))
+    >>> balance_rows(view, "fr")["covariate"].tolist()
+    ['âge à la libération', 'sexe : F']
+    """
+    balance = view.balance
+    if balance.empty:
+        return balance
+    return balance.assign(covariate=[covariate_words(str(term), language)
+                                     for term in balance["covariate"]])
 
 
 def cost_text(cost: CostEffectiveness | None, language: str = "en") -> str | None:

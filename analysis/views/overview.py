@@ -35,7 +35,9 @@ from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
 from analysis.disclosure import SMALL_SAMPLE, rate_discloses
 from analysis.errors import AnalysisError
 from analysis.i18n import translator
+from analysis.impact.wording import SECONDARY_LABEL
 from analysis.results_rates import complete_counts_hidden
+from analysis.store.schema import one_row
 from analysis.survival.episodes import episodes_sql
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import (
@@ -49,10 +51,6 @@ from analysis.views.filters import ViewFilters
 from analysis.views.words import outcome_sentence
 
 __all__ = ["Overview", "cohort_figure", "outcome_sentence", "overview"]
-
-#: Shown for a count hidden only so that a smaller hidden count cannot be recovered
-#: (a code: :mod:`analysis.views.words` renders it).
-SECONDARY_LABEL = "hidden"
 
 
 @dataclass(frozen=True)
@@ -196,9 +194,7 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
     sql, params = episodes_sql(cached.event_types, filters.selection,
                                select="count(*), count(DISTINCT person_id)",
                                source=cached.table)
-    counted = con.execute(sql, params).fetchone()
-    assert counted is not None, sql  # an aggregate query always returns one row
-    releases, people = counted
+    releases, people = one_row(con, sql, params)
     complete = study.fixed_horizon_rates(DEFAULT_HORIZONS).rates
     horizons, horizon_table = _horizon_frames(day_table, complete, policy)
     cohorts, cohort_table = _cohort_frames(

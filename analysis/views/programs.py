@@ -39,6 +39,8 @@ from analysis.disclosure import (
 )
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import CATEGORICAL_COVARIATES, DEFAULT_COVARIATES
+from analysis.impact.rules import MULTIPLE_COMPARISONS, Reason
+from analysis.impact.wording import SECONDARY_LABEL
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import episodes_query
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
@@ -49,8 +51,6 @@ from analysis.views.words import Note
 
 #: Participation statuses shown as their own column; anything else counts as ``other``.
 STATUSES: tuple[str, ...] = ("completed", "dropped_out", "ongoing", "other")
-#: Shown for a cell hidden only so that a smaller hidden cell cannot be recovered.
-SECONDARY_LABEL = "hidden"
 #: Covariates of the adjusted model (the impact evaluation's baseline covariates).
 ADJUSTMENT: tuple[str, ...] = DEFAULT_COVARIATES
 #: The note on how the models are fitted (a :class:`~analysis.views.words.Note`).
@@ -157,7 +157,7 @@ class ProgramEffects:
     n_releases: int | None  # None when hidden (fewer than k)
     n_events: int | None  # None when it, or the releases without one, number 1 to k - 1
     small_sample: bool
-    notes: tuple[Note, ...] = field(default=())
+    notes: tuple[Note | Reason, ...] = field(default=())
 
 
 def _as_labels(column: pd.Series) -> pd.Categorical:
@@ -236,7 +236,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
         else:
             status[program] = "estimated"
     fitted = [p for p in programs if status[p] == "estimated"]
-    notes = [MODEL_NOTE]
+    notes: list[Note | Reason] = [MODEL_NOTE]
     crude = adjusted = pd.DataFrame(columns=EFFECT_COLUMNS)
     if fitted:
         try:
@@ -249,7 +249,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     if len(crude):
         notes.append(SE_NOTE)
     if len(fitted) > 1:
-        notes.append(Note("multiple_comparisons"))
+        notes.append(MULTIPLE_COMPARISONS)
     if data.dropped_zero_time:
         dropped = (policy.label if policy.hides(data.dropped_zero_time)
                    else f"{data.dropped_zero_time}")

@@ -35,8 +35,8 @@ from analysis.i18n.vocabulary import (  # noqa: F401 - re-exported for the views
     or_list,
     outcome_words,
 )
-from analysis.impact.rules import MULTIPLE_COMPARISONS
-from analysis.impact.wording import reason_text
+from analysis.impact.rules import Reason
+from analysis.impact.wording import SECONDARY_LABEL, reason_text
 
 #: Column code -> its header (English msgid). A column not named here keeps its name
 #: (data columns named by the data, e.g. a covariate).
@@ -138,7 +138,7 @@ COLUMNS: dict[str, str] = {
 #: Cell code -> its words. Only cells of :data:`CODED_COLUMNS` are read as codes: a
 #: facility called "hidden" stays "hidden".
 CELLS: dict[str, str] = {
-    "hidden": N_("hidden"),
+    SECONDARY_LABEL: N_("hidden"),
     "suppressed": N_("suppressed"),
     "not_reached": N_("suppressed / not reached"),
     "not_followed": N_("not yet followed 1 year"),
@@ -223,28 +223,29 @@ class Note:
     params: Mapping[str, object] = field(default_factory=dict)
 
 
-#: Notes whose words are those of the impact rules (:mod:`analysis.impact.wording`).
-_RULE_NOTES = {"multiple_comparisons": MULTIPLE_COMPARISONS}
-
-
-def render_note(note: Note | str, language: str = "en") -> str:
+def render_note(note: Note | Reason | str, language: str = "en") -> str:
     """The text of ``note`` in ``language`` (a plain string passes through).
 
-    ``multiple_comparisons`` is the impact rules' note on comparing several programmes.
+    A :class:`~analysis.impact.rules.Reason` (an impact rule's note, such as
+    :data:`~analysis.impact.rules.MULTIPLE_COMPARISONS` when several programmes are
+    compared) is worded by :func:`analysis.impact.wording.reason_text`.
 
     Examples
     --------
     >>> render_note(Note("group_hidden", {"k": 10}), "fr")
     'un groupe compte moins de 10 libérations : non affiché'
+    >>> from analysis.impact.rules import MULTIPLE_COMPARISONS
+    >>> render_note(MULTIPLE_COMPARISONS) == reason_text(MULTIPLE_COMPARISONS)
+    True
     """
     if isinstance(note, str):
         return note
-    if note.code in _RULE_NOTES:
-        return reason_text(_RULE_NOTES[note.code], language)
+    if isinstance(note, Reason):
+        return reason_text(note, language)
     return translator(language)(NOTES[note.code], **dict(note.params))
 
 
-def render_notes(notes: Iterable[Note | str], language: str = "en") -> list[str]:
+def render_notes(notes: Iterable[Note | Reason | str], language: str = "en") -> list[str]:
     """:func:`render_note` of each note."""
     return [render_note(note, language) for note in notes]
 
@@ -282,7 +283,7 @@ def render_table(table: pd.DataFrame, language: str = "en", *,
     """``table`` with its headers and coded cells in ``language`` (a copy).
 
     Cells of :data:`CODED_COLUMNS` holding a :data:`CELLS` code are translated, the
-    days of :data:`HORIZON_COLUMNS` named (:func:`horizon_words`), and the headers
+    days of :data:`HORIZON_COLUMNS` named (:func:`horizon_span`), and the headers
     rendered by :func:`column_header`. A ``note`` column holds codes of :data:`NOTES`,
     written with ``note_params``. ``coded`` names more columns of codes (the groups of
     an impact evaluation: ``participants``, ``comparison``). Two codes with the same
@@ -296,7 +297,7 @@ def render_table(table: pd.DataFrame, language: str = "en", *,
                              if isinstance(v, str) and v in NOTES else v
                              for v in shown[column]]
         elif column in HORIZON_COLUMNS:
-            shown[column] = [horizon_words(int(days), language) for days in shown[column]]
+            shown[column] = [horizon_span(int(days), language) for days in shown[column]]
         elif column in coded and (pd.api.types.is_object_dtype(shown[column])
                                   or pd.api.types.is_string_dtype(shown[column])):
             shown[column] = shown[column].map(lambda v: render_cell(v, language))
@@ -304,12 +305,15 @@ def render_table(table: pd.DataFrame, language: str = "en", *,
     return shown
 
 
-def horizon_words(days: int, language: str = "en") -> str:
+def horizon_span(days: int, language: str = "en") -> str:
     """``365 -> '1 year'``, ``730 -> '2 years'``, ``180 -> '180 days'`` in ``language``.
+
+    A span, for a column header or cell; the impact wording's
+    :func:`analysis.impact.wording.horizon_words` says "within a year" in a sentence.
 
     Examples
     --------
-    >>> horizon_words(730), horizon_words(180), horizon_words(365, "ru")
+    >>> horizon_span(730), horizon_span(180), horizon_span(365, "ru")
     ('2 years', '180 days', '1 год')
     """
     tr = translator(language)

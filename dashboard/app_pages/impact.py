@@ -6,6 +6,7 @@ from analysis.charts import balance_plot, overlap_plot, step_curves
 from analysis.constants import DEFAULT_HORIZONS
 from analysis.views.impact import (
     attrition_rows,
+    balance_rows,
     cost_text,
     headline_text,
     impact_page,
@@ -94,14 +95,15 @@ for note in note_texts(result.notes, language):
     st.caption(md_literal(note))
 
 st.subheader(t("Balance and overlap"))
+balance = balance_rows(result, language)  # covariates in words, as in the offline report
 columns = st.columns(2)
 with columns[0]:
-    show_figure(balance_plot(result.balance, language=language), key="impact-balance")
+    show_figure(balance_plot(balance, language=language), key="impact-balance")
 with columns[1]:
     show_figure(overlap_plot(result.overlap, language=language), key="impact-overlap")
 st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
              k=filters.min_cell))
-show_table(result.balance.round(3), key="impact-balance-table")
+show_table(balance.round(3), key="impact-balance-table")
 
 st.download_button(
     t("Download the offline report (HTML)"),

@@ -32,11 +32,11 @@ def test_lookup_formats_after_translating_and_falls_back_to_english(monkeypatch)
 
 def test_plurals_follow_the_language(monkeypatch):
     monkeypatch.setattr("dashboard.i18n.current_language", lambda: "ru")
-    assert [tn("{n} release", "{n} releases", n) for n in (1, 3, 5, 21)] == [
-        "1 освобождение", "3 освобождения", "5 освобождений", "21 освобождение"]
+    assert [tn("{n} day", "{n} days", n) for n in (1, 3, 5, 21)] == [
+        "1 день", "3 дня", "5 дней", "21 день"]
     monkeypatch.setattr("dashboard.i18n.current_language", lambda: "en")
-    assert [tn("{n} release", "{n} releases", n) for n in (0, 1, 2)] == [
-        "0 releases", "1 release", "2 releases"]
+    assert [tn("{n} day", "{n} days", n) for n in (0, 1, 2)] == [
+        "0 days", "1 day", "2 days"]
 
 
 def test_values_inside_arabic_text_are_isolated(monkeypatch):

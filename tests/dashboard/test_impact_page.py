@@ -36,6 +36,10 @@ def test_matched_evaluation_of_a_programme():
     assert list(rates["Group"]) == ["participants", "comparison"]
     assert any("Step" in f.columns for f in shown)  # attrition
     assert len(at.get("plotly_chart")) == 3  # curves, balance, overlap
+    balance = next(f for f in shown if "SMD before" in f.columns)
+    assert "age at release" in set(balance["Covariate"])  # in words, not age_at_release
+    assert "offense category: public_order" in set(balance["Covariate"])
+    assert not any("[" in c for c in balance["Covariate"])
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the offline report (HTML)" in labels
     assert any("participants" in i.value and "detect" in i.value for i in at.info)

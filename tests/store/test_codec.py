@@ -12,8 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis.disclosure import DisclosurePolicy
+from analysis.impact.rules import MULTIPLE_COMPARISONS, Reason
 from analysis.store.codec import decode, encode
 from analysis.views.impact import Sensitivity
+from analysis.views.programs import ProgramEffects
+from analysis.views.words import Note, render_notes
 
 _scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**62), 2**62), st.text(max_size=20),
@@ -71,6 +74,16 @@ def test_result_objects_are_rebuilt_as_their_class():
         "headline", True, None, ("a note",))
     pd.testing.assert_frame_equal(back.estimates, result.estimates)
     assert decode(encode(DisclosurePolicy(k=12))) == DisclosurePolicy(k=12)
+
+
+def test_a_view_s_notes_come_back_as_notes_and_reasons_and_read_the_same():
+    notes = (Note("dropped_zero_time", {"count": "<10"}), MULTIPLE_COMPARISONS,
+             Reason("few_outcomes", {"minimum": 10}))
+    result = ProgramEffects(pd.DataFrame(), pd.DataFrame(), None, None, False, notes)
+    back = decode(encode(result))
+    assert back.notes == notes
+    assert [type(note) for note in back.notes] == [Note, Reason, Reason]
+    assert render_notes(back.notes, "fr") == render_notes(notes, "fr")
 
 
 @pytest.mark.parametrize("name", ["os:system", "subprocess:Popen", "builtins:eval",

@@ -83,7 +83,7 @@ def _demo_programs(con) -> dict[str, str]:
 
 
 def test_the_demo_database_has_fresh_stored_facts_worth_testing(demo_con):
-    assert follow_up.follow_up_ready(demo_con)
+    assert follow_up.follow_up_problem(demo_con) is None
     fu = demo_con.execute(
         "SELECT count(*) FILTER (WHERE next_release IS NOT NULL), "
         "count(*) FILTER (WHERE prev_release IS NOT NULL), "
@@ -238,7 +238,7 @@ def test_a_second_import_refreshes_the_stored_facts(tmp_path):
            [("P1", "2021-03-01", "rearrest")])
     import_dataset(first, db, today=TODAY)
     con = connect_readonly(db)
-    assert follow_up.follow_up_ready(con)
+    assert follow_up.follow_up_problem(con) is None
     before = _stored(con)
     assert pd.isna(before.loc["R1", "next_release"])
     assert before.loc["R1", "first_rearrest"] == pd.Timestamp("2021-03-01")
@@ -256,7 +256,7 @@ def test_a_second_import_refreshes_the_stored_facts(tmp_path):
            [("P2", "2020-06-01", "reconviction")])
     import_dataset(second, db, today=TODAY)
     con = connect_readonly(db)
-    assert follow_up.follow_up_ready(con)
+    assert follow_up.follow_up_problem(con) is None
     after = _stored(con)
     assert after.loc["R1", "next_release"] == pd.Timestamp("2021-01-05")
     assert after.loc["R3", "prev_release"] == pd.Timestamp("2020-01-10")
@@ -279,7 +279,7 @@ def test_data_written_after_the_refresh_are_refused_until_it_is_rebuilt(tmp_path
                              "release_date": D(2020, 1, 1)}])
     assert follow_up.follow_up_layout(con) == follow_up.LAYOUT  # make_db derives it
     con.execute("INSERT INTO events VALUES ('p1', DATE '2020-02-01', 'rearrest', NULL, 'x')")
-    assert not follow_up.follow_up_ready(con)
+    assert follow_up.follow_up_layout(con) == 0
     assert "events 1 now, 0 when it was built" in follow_up.follow_up_problem(con)
     for analysis in (build_episodes, day_counts):
         with pytest.raises(AnalysisError, match=r"hand\.duckdb cannot be analysed .* is stale "
@@ -365,7 +365,7 @@ def test_a_table_refreshed_before_migration_3_is_refused_until_rebuilt():
                 for o in OUTCOMES}
     counts = day_counts(con, group_sql="facility")[0]
     _forget_layout_3(con)
-    assert follow_up.follow_up_layout(con) == 2 and follow_up.follow_up_ready(con)
+    assert follow_up.follow_up_layout(con) == 2
     with pytest.raises(AnalysisError, match=r"has layout 2 \(built before migration 003"):
         build_episodes(con)
     follow_up.prepare_for_analysis(con)

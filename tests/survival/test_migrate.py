@@ -297,7 +297,7 @@ def test_a_schema_1_database_is_refused_by_readers_and_an_import_upgrades_it(tmp
     db = tmp_path / "old.duckdb"
     _database_at_schema(db, 1)
     con = connect_readonly(db)
-    assert schema_version(con) == 1 and not follow_up.follow_up_ready(con)
+    assert schema_version(con) == 1 and follow_up.follow_up_layout(con) == 0
     with pytest.raises(AnalysisError) as refused:
         build_episodes(con)
     assert str(refused.value).startswith(f"{db} cannot be analysed until it is upgraded: "
@@ -308,7 +308,7 @@ def test_a_schema_1_database_is_refused_by_readers_and_an_import_upgrades_it(tmp
 
     _import_one_more_release(tmp_path, db)
     con = connect_readonly(db)
-    assert schema_version(con) >= 2 and follow_up.follow_up_ready(con)
+    assert schema_version(con) >= 2 and follow_up.follow_up_problem(con) is None
     assert build_episodes(con)[["release_id", "time", "event"]].values.tolist() == [
         ["R9", 364, 0], ["r1", 60, 1]]
     con.close()

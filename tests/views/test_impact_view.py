@@ -13,6 +13,7 @@ from analysis.survival.episodes import Outcome, Selection
 from analysis.views.filters import ViewFilters
 from analysis.views.impact import (
     attrition_rows,
+    balance_rows,
     headline_text,
     impact,
     impact_report,
@@ -59,6 +60,21 @@ def test_matched_evaluation_of_a_programme(metal):
     for column in ("participants", "others"):
         shown = metal.overlap[column].dropna()
         assert not ((shown > 0) & (shown < 10)).any()
+
+
+def test_balance_rows_word_the_covariates_as_the_report_does(metal):
+    from analysis.impact.wording import covariate_words
+
+    terms = list(metal.balance["covariate"])
+    assert "age_at_release" in terms and any("[" in term for term in terms)
+    shown = balance_rows(metal, "fr")
+    assert list(shown["covariate"]) == [covariate_words(term, "fr") for term in terms]
+    assert "âge à la libération" in set(shown["covariate"])
+    # no raw term is left (levels such as "public_order" are data and stay as they are)
+    assert not set(shown["covariate"]) & set(terms)
+    assert not any("[" in words for words in shown["covariate"])
+    assert shown[["smd_before", "smd_after"]].equals(metal.balance[["smd_before", "smd_after"]])
+    assert list(metal.balance["covariate"]) == terms  # the stored view keeps its codes
 
 
 def test_sidebar_selection_restricts_the_pool(demo_con, metal):
