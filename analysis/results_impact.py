@@ -81,29 +81,6 @@ class ImpactAnalysis:
         """The attrition cells ``(group, step)`` hidden under ``policy``."""
         return frozenset(hidden_counts(self.result, policy))
 
-    def attrition_hidden_as(self, group: str, step: int, policy: DisclosurePolicy
-                            ) -> str | None:
-        """Why an attrition count is hidden: ``"small"`` (1 to k-1 people),
-        ``"secondary"`` (it would reveal another by subtraction), or ``None`` (shown)."""
-        step = step % len(self.result.attrition)
-        value = int(self.result.attrition[group].iloc[step])
-        if policy.hides(value):
-            return "small"
-        return "secondary" if (group, step) in self.hidden(policy) else None
-
-    def attrition_count(self, group: str, step: int, policy: DisclosurePolicy) -> int | None:
-        """An attrition count (``group``: participants or comparison; ``step``: its row,
-        negative from the end) as it may be shown, ``None`` when hidden."""
-        step = step % len(self.result.attrition)
-        if self.attrition_hidden_as(group, step, policy) is not None:
-            return None
-        return int(self.result.attrition[group].iloc[step])
-
-    def cost_shown(self, policy: DisclosurePolicy) -> bool:
-        """Whether the cost statement may be shown (it reveals the participants' number)."""
-        return self.result.cost is not None and (
-            ("participants", len(self.result.attrition) - 1) not in self.hidden(policy))
-
     def as_dict(self, policy: DisclosurePolicy | None = None, *, unsafe: bool = False
                 ) -> dict:
         """The ``desist impact --json`` payload under ``policy`` (default k = 10).

@@ -52,6 +52,7 @@ from analysis.results_models import CoxAnalysis
 from analysis.results_rates import FixedHorizonAnalysis
 from analysis.store import connect_readonly, resolve_db_path
 from analysis.survival.competing_risks import cumulative_incidence_from_db
+from analysis.survival.cox import Solver, Ties
 from analysis.survival.cox_study import DEFAULT_SE, available_covariates, fit_study_cox
 from analysis.survival.episodes import (
     CachedEpisodes,
@@ -60,6 +61,7 @@ from analysis.survival.episodes import (
     build_episodes,
     materialize_episodes,
 )
+from analysis.survival.exposures import Exposure, Participation
 from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
 from analysis.survival.grouping import Grouping, day_counts_by, resolve_grouping
 from analysis.survival.kaplan_meier import kaplan_meier_from_db
@@ -375,10 +377,10 @@ class Study:
         return fitted.logrank
 
     def cox(self, covariates: Iterable[str] = (), programs: Iterable[str] = (), *,
-            exposure: str = "current", participation: str = "any",
-            strata: str | None = None, ties: str = "efron",
+            exposure: Exposure = "current", participation: Participation = "any",
+            strata: str | None = None, ties: Ties = "efron",
             se: Literal["robust", "model"] = DEFAULT_SE,
-            reference: dict[str, str] | None = None, solver: str = "auto") -> CoxAnalysis:
+            reference: dict[str, str] | None = None, solver: Solver = "auto") -> CoxAnalysis:
         """A Cox model of time to the outcome, programmes as baseline or time-varying
         exposures (see :func:`~analysis.survival.cox_study.fit_study_cox`).
 
@@ -412,7 +414,8 @@ class Study:
         return CoxAnalysis(fitted, self.selection)
 
     def impact(self, program: str | None = None, project: str | None = None, *,
-               horizon_days: int = 365, method: str = "match", variant: str = "any",
+               horizon_days: int = 365, method: str = "match",
+               variant: Participation = "any",
                **options: Any) -> ImpactAnalysis:
         """A programme's (or project's) participants against similar non-participants
         (:class:`~analysis.impact.evaluation.ImpactEvaluation`).

@@ -50,15 +50,17 @@ def _print_report(tr: Translator, cox: CoxAnalysis, policy: DisclosurePolicy) ->
     click.echo(f"\n{term:<{w}} {hr:>8}  {ci_head:<15} {p:>8} {'se_model':>9} "
                f"{'se_robust':>9}")
     for row in cox.summary.itertuples():
-        ci = f"{row.hr_lower:.3f}-{row.hr_upper:.3f}"
-        click.echo(f"{row.term:<{w}} {row.hr:>8.3f}  {ci:<15} {_p(row.p):>8} "
-                   f"{row.se_model:>9.4f} {row.se_robust:>9.4f}")
+        ci = f"{tr.number(row.hr_lower, digits=3)}-{tr.number(row.hr_upper, digits=3)}"
+        click.echo(f"{row.term:<{w}} {tr.number(row.hr, digits=3):>8}  {ci:<15} "
+                   f"{_p(tr, row.p):>8} {tr.number(row.se_model, digits=4):>9} "
+                   f"{tr.number(row.se_robust, digits=4):>9}")
     click.echo(tr("(se_type: {se_type} — {meaning}; se_model and se_robust are standard "
                   "errors of the log HR)", se_type=fit.se_type, meaning=tr(SE_WORDS[fit.se_type])))
     click.echo("\n" + tr("Proportional-hazards test (Schoenfeld residuals, KM time scale)"))
     click.echo(f"{term:<{w}} {'chi2':>8} {df:>4} {p:>8}")
     for row in cox.ph_test.itertuples():
-        click.echo(f"{row.term:<{w}} {row.chi2:>8.3f} {row.df:>4d} {_p(row.p):>8}")
+        click.echo(f"{row.term:<{w}} {tr.number(row.chi2, digits=3):>8} {row.df:>4d} "
+                   f"{_p(tr, row.p):>8}")
 
 
 #: How the text report names each choice of ``--se``.
@@ -69,8 +71,8 @@ SE_WORDS = {
 }
 
 
-def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+def _p(tr: Translator, p: float) -> str:
+    return f"<{tr.number(0.001, digits=3)}" if p < 0.001 else tr.number(p, digits=3)
 
 
 @main.command("cox")

@@ -10,10 +10,11 @@ import click
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, open_cli_study
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
-from analysis.cli.language import lang_option, translator
+from analysis.cli.language import lang_option, significant_text, translator
 from analysis.i18n import N_, Translator
 from analysis.impact.cost import cost_statement
 from analysis.impact.evaluation import METHODS  # heavy, but --help shows them
+from analysis.impact.wording import SECONDARY_LABEL
 
 if TYPE_CHECKING:
     from analysis.disclosure import DisclosurePolicy
@@ -132,21 +133,22 @@ def _print_impact(tr: Translator, impact: ImpactAnalysis, policy: DisclosurePoli
         click.echo("  " + tr("note: {reason}", reason=reason))
 
     def shown(group: str, step: int) -> str:
-        value = impact.attrition_count(group, step, policy)
-        if value is not None:
-            return tr.number(value)
-        small = impact.attrition_hidden_as(group, step, policy) == "small"
-        return policy.label if small else tr("hidden")
+        # publishing wrote each attrition cell as digits or as why it is hidden
+        cell = str(result.attrition[group].iloc[step])
+        if cell.isdigit():
+            return tr.number(int(cell))
+        return tr("hidden") if cell == SECONDARY_LABEL else cell
 
     click.echo(tr("participants {participants}, eligible {eligible}, matched {matched}, "
                   "comparison {comparison}", participants=shown("participants", 0),
                   eligible=shown("participants", -2), matched=shown("participants", -1),
                   comparison=shown("comparison", -1)))
     hr = result.hazard_ratio
+    p = "-" if hr.p is None else significant_text(tr, hr.p, 3)
     click.echo(tr("hazard ratio {estimate} (95% CI {lower}-{upper}, p={p})",
                   estimate=tr.number(hr.estimate, digits=2), lower=tr.number(hr.lower, digits=2),
-                  upper=tr.number(hr.upper, digits=2), p=f"{hr.p:.3g}"))
-    if result.cost is not None and impact.cost_shown(policy):
+                  upper=tr.number(hr.upper, digits=2), p=p))
+    if result.cost is not None:  # publishing dropped it if it reveals a hidden count
         click.echo(cost_statement(result.cost, tr.language))
 
 

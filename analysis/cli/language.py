@@ -11,13 +11,14 @@ import it, never ``desist --help``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import click
 
 from analysis.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 
-__all__ = ["count_text", "lang_option", "percent_text", "translator"]
+__all__ = ["count_text", "lang_option", "percent_text", "significant_text", "translator"]
 
 #: What a hidden or missing percentage looks like in a column (as wide as "100.0%").
 NO_PERCENT = "   -  "
@@ -51,3 +52,23 @@ def count_text(tr: Translator, value: int | None, hidden_as: str) -> str:
     ('12\\u202f345', '<10')
     """
     return hidden_as if value is None else tr.number(value)
+
+
+def significant_text(tr: Translator, value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits as ``f"{value:.{digits}g}"`` writes it
+    (``"0.2347"``, ``"8.569e-08"``), in the separators of ``tr``'s language.
+
+    Examples
+    --------
+    >>> from analysis.i18n import translator
+    >>> significant_text(translator("en"), 0.23471, 4), significant_text(translator("fr"), 0.23471, 4)
+    ('0.2347', '0,2347')
+    >>> significant_text(translator("fr"), 8.5691e-08, 4)
+    '8,569e-08'
+    """
+    text = f"{value:.{digits}g}"
+    if not math.isfinite(value):
+        return text
+    mantissa, e, exponent = text.partition("e")
+    # the mantissa is already rounded: tr.number only changes its separators
+    return tr.number(float(mantissa), digits=len(mantissa.partition(".")[2])) + e + exponent

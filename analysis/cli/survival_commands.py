@@ -15,9 +15,16 @@ from analysis import constants
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, open_cli_study
 from analysis.cli.disclosure_options import checked_min_cell, min_cell_option
-from analysis.cli.language import count_text, lang_option, percent_text, translator
+from analysis.cli.language import (
+    count_text,
+    lang_option,
+    percent_text,
+    significant_text,
+    translator,
+)
 from analysis.errors import AnalysisError
 from analysis.i18n import N_, Translator
+from analysis.i18n.vocabulary import event_words
 
 if TYPE_CHECKING:
     from analysis.disclosure import DisclosurePolicy
@@ -62,8 +69,6 @@ def _small_counts_line(tr: Translator, policy: DisclosurePolicy) -> str:
 
 def _events_text(tr: Translator, event_types) -> str:
     # the event types in words of the language; the breakdown stays as typed (--by sex)
-    from analysis.views.words import event_words  # pandas: loaded only when a command runs
-
     return " / ".join(event_words(code, tr.language) for code in event_types) or tr(
         "(no events)")
 
@@ -140,7 +145,8 @@ def _print_km(tr: Translator, fitted: KaplanMeierAnalysis, rates, policy: Disclo
     if fitted.logrank is not None:
         test = fitted.logrank
         click.echo("\n" + tr("Log-rank test: chi2 = {chi2} on {df} df, p = {p}",
-                             chi2=f"{test.chi2:.3f}", df=test.df, p=f"{test.p:.4g}"))
+                             chi2=tr.number(test.chi2, digits=3), df=test.df,
+                             p=significant_text(tr, test.p, 4)))
 
 
 @main.command("cif")
@@ -177,14 +183,13 @@ def cif_command(db, by, events, horizons, min_cell, unsafe_analyst_output, lang,
     _print_cif(translator(lang), fitted, policy, days)
 
 
-#: How the text output names each cause (the codes stay English in --json).
-CAUSE_WORDS = {"reoffence": N_("reoffence"), "competing": N_("competing"),
-               "death": N_("death"), "deportation": N_("deportation"),
-               "emigration": N_("emigration")}
+#: How the text output names the causes that are not end reasons of the data contract
+#: (those are :data:`analysis.i18n.vocabulary.EVENT_WORDS`); codes stay English in --json.
+CAUSE_WORDS = {"reoffence": N_("reoffence"), "competing": N_("competing")}
 
 
 def _cause(tr: Translator, cause: str) -> str:
-    return tr(CAUSE_WORDS[cause]) if cause in CAUSE_WORDS else cause
+    return tr(CAUSE_WORDS[cause]) if cause in CAUSE_WORDS else event_words(cause, tr.language)
 
 
 def _print_cif(tr: Translator, fitted: CumulativeIncidenceAnalysis, policy: DisclosurePolicy,

@@ -1,8 +1,8 @@
 """Words of the data contract every output shares: event types and their lists.
 
 The dashboard, the HTML report and the CLI all say "rearrest or reconviction" the same
-way, in every language, from these tables (their texts are in the catalogs' ``views``
-domain).
+way, in every language, from these tables (their texts are in the catalogs'
+``views`` and ``cli`` domains).
 """
 
 from __future__ import annotations

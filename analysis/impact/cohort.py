@@ -27,9 +27,8 @@ import pandas as pd
 from analysis.errors import AnalysisError
 from analysis.impact.rules import Reason
 from analysis.impact.wording import COVARIATE_CONSTANT, COVARIATE_EMPTY, POST_RELEASE_LANDMARK
-from analysis.survival.cox_study import PARTICIPATIONS, one_of
 from analysis.survival.episodes import Outcome, Selection, build_episodes
-from analysis.survival.exposures import TIME_VARYING_SETTINGS, add_exposures
+from analysis.survival.exposures import TIME_VARYING_SETTINGS, Participation, add_exposures
 
 #: Baseline covariates of the propensity model and of the adjusted Cox model.
 DEFAULT_COVARIATES: tuple[str, ...] = (
@@ -156,7 +155,7 @@ def build_cohort(
     selection: Selection | None = None,
     covariates: tuple[str, ...] = DEFAULT_COVARIATES,
     landmark_days: int = DEFAULT_LANDMARK_DAYS,
-    variant: str = "any",
+    variant: Participation = "any",
 ) -> Cohort:
     """Participants and available comparison releases, with attrition counts."""
     wanted = tuple(dict.fromkeys((*covariates, "facility", "release_date", "release_year")))
@@ -167,7 +166,7 @@ def build_cohort(
         raise AnalysisError("no releases in the selection")
     post_release = programmes.setting == "post_release"
     exposure = add_exposures(con, episodes, list(programmes.ids), exposure="ever",
-                             variant=one_of("variant", variant, PARTICIPATIONS))
+                             variant=variant)
     notes: list[Reason] = []
     if post_release:
         frame = _landmark(episodes, exposure.frame, programmes.ids, landmark_days)

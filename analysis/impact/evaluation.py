@@ -62,6 +62,7 @@ from analysis.impact.wording import (
 )
 from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import Outcome, Selection
+from analysis.survival.exposures import Participation
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.restricted_mean import restricted_mean
 
@@ -96,10 +97,8 @@ class HazardRatio(Estimate):
     @classmethod
     def of_term(cls, model: CoxModel, term: str) -> HazardRatio:
         """The hazard ratio of ``term`` in a fitted model."""
-        row = model.summary.set_index("term").loc[term]
-        fit = model.result_
-        if fit is None:  # summary above has already raised this for an unfitted model
-            raise AnalysisError("the model is not fitted yet: call fit() first")
+        fit = model.fitted()
+        row = fit.summary.set_index("term").loc[term]
         return cls(float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"]),
                    float(row["p"]), str(row["se_type"]), float(row["se_model"]),
                    float(row["se_robust"]), fit.cluster)
@@ -297,7 +296,7 @@ class ImpactEvaluation:
         covariates: tuple[str, ...] = DEFAULT_COVARIATES,
         landmark_days: int = DEFAULT_LANDMARK_DAYS,
         caliper_sd: float = DEFAULT_CALIPER_SD,
-        variant: str = "any",
+        variant: Participation = "any",
         seed: int = 20240601,
     ):
         if method not in METHODS:

@@ -49,6 +49,10 @@ SUMMARY_COLUMNS = ("term", "coef", "se", "se_type", "se_model", "se_robust", "hr
                    "hr_lower", "hr_upper", "p")
 #: Values of ``se_type``.
 SE_TYPES = ("robust", "model")
+#: Handling of tied event times (``CoxModel(ties=)``).
+Ties = Literal["efron", "breslow"]
+#: How ``CoxModel`` fits (``solver=``; see its docs).
+Solver = Literal["auto", "phreg", "newton"]
 
 #: Above this many rows ``solver="auto"`` uses the vectorised Newton solver, because
 #: PHReg builds its risk sets with Python loops over rows and event times.
@@ -206,10 +210,10 @@ class CoxModel:
 
     def __init__(
         self,
-        ties: Literal["efron", "breslow"] = "efron",
+        ties: Ties = "efron",
         robust: bool | None = None,
         alpha: float = 0.05,
-        solver: Literal["auto", "phreg", "newton"] = "auto",
+        solver: Solver = "auto",
     ):
         if ties not in ("efron", "breslow"):
             raise AnalysisError(f"ties must be 'efron' or 'breslow', not {ties!r}")
@@ -224,7 +228,26 @@ class CoxModel:
         self.result_: CoxFit | None = None
 
     # -- fitted attributes -------------------------------------------------
-    def _fitted(self) -> CoxFit:
+    def fitted(self) -> CoxFit:
+        """The results of :meth:`fit`.
+
+        Returns
+        -------
+        CoxFit
+            The fitted model's results.
+
+        Raises
+        ------
+        AnalysisError
+            The model is not fitted yet.
+
+        Examples
+        --------
+        >>> CoxModel().fitted()
+        Traceback (most recent call last):
+        ...
+        analysis.errors.AnalysisError: the model is not fitted yet: call fit() first
+        """
         if self.result_ is None:
             raise AnalysisError("the model is not fitted yet: call fit() first")
         return self.result_
@@ -233,24 +256,24 @@ class CoxModel:
     def summary(self) -> pd.DataFrame:
         """Tidy table: ``term, coef, se, se_type, se_model, se_robust, hr, hr_lower,
         hr_upper, p`` (see :data:`SUMMARY_COLUMNS`)."""
-        return self._fitted().summary
+        return self.fitted().summary
 
     @property
     def params(self) -> pd.Series:
-        fit = self._fitted()
+        fit = self.fitted()
         return pd.Series(fit.coef, index=list(fit.design.columns))
 
     @property
     def loglik(self) -> float:
-        return self._fitted().loglik
+        return self.fitted().loglik
 
     @property
     def n(self) -> int:
-        return self._fitted().n
+        return self.fitted().n
 
     @property
     def events(self) -> int:
-        return self._fitted().events
+        return self.fitted().events
 
     # -- fitting -----------------------------------------------------------
     def fit(
@@ -430,7 +453,7 @@ class CoxModel:
 
         Returns a DataFrame with columns ``term, chi2, df, p``.
         """
-        fit = self._fitted()
+        fit = self.fitted()
         stop, event, entry = fit._km_rows
         return cox_diagnostics.ph_test(fit._rs, fit._sums, fit.design.term_columns,
                                        stop=stop, event=event, entry=entry,
@@ -443,7 +466,7 @@ class CoxModel:
         hazard increments). Stratified models need the strata columns in
         ``profiles``. Returns a DataFrame indexed by time, one column per profile.
         """
-        fit = self._fitted()
+        fit = self.fitted()
         missing = [c for c in (*fit.design.covariates, *fit.strata) if c not in profiles]
         if missing:
             raise AnalysisError(f"profiles lack column(s) {missing}")

@@ -22,15 +22,15 @@ p-values (``se_type``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
 import duckdb
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.cox import SE_TYPES, CoxFit, CoxModel
+from analysis.survival.cox import SE_TYPES, CoxFit, CoxModel, Solver, Ties
 from analysis.survival.episodes import Outcome, Selection, build_episodes, release_columns
-from analysis.survival.exposures import add_exposures
+from analysis.survival.exposures import Exposure, Participation, add_exposures
 
 #: Release columns that are bookkeeping, never covariates.
 NOT_COVARIATES = ("release_id", "person_id", "release_date", "follow_up_end", "batch_id")
@@ -42,44 +42,6 @@ SE_CHOICES = SE_TYPES
 DEFAULT_SE: Literal["robust", "model"] = "robust"
 #: What the robust standard errors are clustered by.
 CLUSTER = "person_id"
-
-#: Post-release and community programmes: exposed while in it, or from then on.
-Exposure = Literal["current", "ever"]
-EXPOSURES: tuple[Exposure, ...] = ("current", "ever")
-#: In-prison programmes: which participation counts.
-Participation = Literal["any", "completed"]
-PARTICIPATIONS: tuple[Participation, ...] = ("any", "completed")
-Ties = Literal["efron", "breslow"]
-TIES: tuple[Ties, ...] = ("efron", "breslow")
-Solver = Literal["auto", "phreg", "newton"]
-SOLVERS: tuple[Solver, ...] = ("auto", "phreg", "newton")
-
-Choice = TypeVar("Choice", bound=str)
-
-
-def one_of(name: str, value: str, choices: tuple[Choice, ...]) -> Choice:
-    """``value`` as the one of ``choices`` it equals, else an :class:`AnalysisError`.
-
-    Callers get plain strings (the command line, notebooks); the functions below take
-    only their ``Literal`` choices, so each string is checked once where it is passed on,
-    with the message those functions give.
-
-    Examples
-    --------
-    >>> one_of("ties", "efron", TIES)
-    'efron'
-    >>> one_of("solver", "lbfgs", SOLVERS)
-    Traceback (most recent call last):
-    ...
-    analysis.errors.AnalysisError: solver must be 'auto', 'phreg' or 'newton', not 'lbfgs'
-    """
-    for choice in choices:
-        if value == choice:
-            return choice
-    quoted = [repr(choice) for choice in choices]
-    raise AnalysisError(f"{name} must be {', '.join(quoted[:-1])} or {quoted[-1]}, "
-                        f"not {value!r}")
-
 
 @dataclass(frozen=True)
 class StudyCox:
@@ -97,9 +59,7 @@ class StudyCox:
     @property
     def result(self) -> CoxFit:
         """The fitted model's results (:func:`fit_study_cox` builds only fitted ones)."""
-        if self.model.result_ is None:
-            raise AnalysisError("the model is not fitted yet: call fit() first")
-        return self.model.result_
+        return self.model.fitted()
 
     @property
     def se_type(self) -> str:
@@ -168,14 +128,14 @@ def fit_study_cox(
     covariates,
     *,
     programs=(),
-    exposure: str = "current",
-    participation: str = "any",
+    exposure: Exposure = "current",
+    participation: Participation = "any",
     strata: str | None = None,
     outcome: Outcome | None = None,
     selection: Selection | None = None,
-    ties: str = "efron",
+    ties: Ties = "efron",
     reference: dict[str, str] | None = None,
-    solver: str = "auto",
+    solver: Solver = "auto",
     se: Literal["robust", "model"] = DEFAULT_SE,
 ) -> StudyCox:
     """Fit a Cox model of time to the outcome after release.
@@ -227,9 +187,7 @@ def fit_study_cox(
     if episodes.empty:
         raise AnalysisError("the database has no releases" if selection is None
                             or selection.is_empty else "no releases match the selection")
-    data = add_exposures(con, episodes, programs,
-                         exposure=one_of("exposure", exposure, EXPOSURES),
-                         variant=one_of("variant", participation, PARTICIPATIONS))
+    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
     frame = data.frame
     used = [*covariates, *programs, *([strata] if strata else [])]
     complete = frame[used].notna().all(axis=1).to_numpy()
@@ -246,8 +204,7 @@ def fit_study_cox(
             )
     categorical = [c for c in covariates if known[c] == "categorical"
                    or c in CATEGORICAL_FIELDS]
-    model = CoxModel(ties=one_of("ties", ties, TIES), solver=one_of("solver", solver, SOLVERS),
-                     robust=se == "robust").fit(
+    model = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
         frame, data.duration_col, data.event_col, covariates + programs,
         categorical=categorical, reference=reference, strata=strata,
         entry_col=data.entry_col, cluster_col=CLUSTER,

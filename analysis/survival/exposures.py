@@ -43,6 +43,11 @@ from analysis.survival import follow_up
 BASELINE_SETTINGS = ("in_prison",)
 TIME_VARYING_SETTINGS = ("post_release", "community")
 
+#: Post-release and community programmes: exposed while in it, or from then on.
+Exposure = Literal["current", "ever"]
+#: In-prison programmes: which participation counts.
+Participation = Literal["any", "completed"]
+
 
 @dataclass(frozen=True)
 class ExposureData:
@@ -77,8 +82,8 @@ def add_exposures(
     episodes: pd.DataFrame,
     program_ids,
     *,
-    exposure: Literal["current", "ever"] = "current",
-    variant: Literal["any", "completed"] = "any",
+    exposure: Exposure = "current",
+    variant: Participation = "any",
 ) -> ExposureData:
     """Add programme exposure columns to episodes.
 
