@@ -229,3 +229,37 @@ def _same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def storage_problem(exc: BaseException, path: str | os.PathLike[str], *, action: str
+                    ) -> DesistError | None:
+    """The message a user can act on for a failure while writing ``path``, else None.
+
+    Disk full, no permission, a folder where a file should be, a damaged database: an
+    OSError or DuckDB's own report of one, from any step. ``action`` words it ("import
+    into", "upgrade"): "cannot import into data/study.duckdb: ...; nothing was changed".
+    Anything else (a :class:`DesistError` already explained, or a bug) gives None: the
+    caller re-raises it.
+
+    Examples
+    --------
+    >>> print(storage_problem(PermissionError(13, "Permission denied", "s.duckdb"),
+    ...                       "s.duckdb", action="upgrade"))
+    cannot upgrade s.duckdb: Permission denied (s.duckdb); nothing was changed
+    >>> storage_problem(ValueError("a bug"), "s.duckdb", action="upgrade") is None
+    True
+    """
+    if isinstance(exc, DesistError):
+        return None
+    if isinstance(exc, OSError):
+        if is_no_space(exc):
+            return no_space_error(exc.filename or path, action=f"cannot {action} {path}")
+        where = f" ({exc.filename})" if exc.filename else ""
+        return DatabaseError(
+            f"cannot {action} {path}: {exc.strerror or exc}{where}; nothing was changed")
+    if is_no_space(exc):
+        return no_space_error(file_named_in(exc) or path, action=f"cannot {action} {path}")
+    if is_damaged_database(exc):
+        return damaged_database_error(path, exc)
+    return None
+

@@ -45,11 +45,7 @@ from analysis.errors import (
     DatabaseError,
     DesistError,
     InvalidDatasetError,
-    damaged_database_error,
-    file_named_in,
-    is_damaged_database,
-    is_no_space,
-    no_space_error,
+    storage_problem,
 )
 from analysis.ingest.problems import ValidationReport
 from analysis.ingest.pseudonymize import (
@@ -267,25 +263,13 @@ def import_dataset(
             finally:
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                     leftover.unlink(missing_ok=True)
-    except DesistError:
-        raise
-    except OSError as exc:
-        # Disk full, no permission, a folder where a file should be: the user can fix it.
-        if is_no_space(exc):
-            raise no_space_error(exc.filename or db_path, action=f"cannot import into {db_path}"
-                                 ) from None
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise DatabaseError(
-            f"cannot import into {db_path}: {exc.strerror or exc}{where}; nothing was changed"
-        ) from None
     except Exception as exc:
-        # DuckDB reports a full disk or a damaged file as its own errors, from any step.
-        if is_no_space(exc):
-            raise no_space_error(file_named_in(exc) or db_path,
-                                 action=f"cannot import into {db_path}") from None
-        if is_damaged_database(exc):
-            raise damaged_database_error(db_path, exc) from None
-        raise
+        # Disk full, no permission, a damaged file (from the OS or DuckDB, any step):
+        # the user can fix it.
+        problem = storage_problem(exc, db_path, action="import into")
+        if problem is None:
+            raise
+        raise problem from None
     finally:
         if pending_rejects is not None:
             pending_rejects.discard()  # the import failed: no rejects file either

@@ -28,11 +28,7 @@ import duckdb
 from analysis.errors import (
     DatabaseError,
     DesistError,
-    damaged_database_error,
-    file_named_in,
-    is_damaged_database,
-    is_no_space,
-    no_space_error,
+    storage_problem,
 )
 from analysis.store.atomic import (
     flush_directory,
@@ -143,23 +139,11 @@ def rewrite_database(
             if not needed:
                 return None
             return _rewrite_copy(path, change, check)
-    except DesistError:
-        raise
-    except OSError as exc:
-        if is_no_space(exc):
-            raise no_space_error(exc.filename or path, action=f"cannot {action} {path}"
-                                 ) from None
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise DatabaseError(
-            f"cannot {action} {path}: {exc.strerror or exc}{where}; nothing was changed"
-        ) from None
     except Exception as exc:
-        if is_no_space(exc):
-            raise no_space_error(file_named_in(exc) or path, action=f"cannot {action} {path}"
-                                 ) from None
-        if is_damaged_database(exc):
-            raise damaged_database_error(path, exc) from None
-        raise
+        problem = storage_problem(exc, path, action=action)
+        if problem is None:
+            raise
+        raise problem from None
 
 
 @contextlib.contextmanager
