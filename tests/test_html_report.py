@@ -1,7 +1,6 @@
 """HTML reports are self-contained: no request leaves the file, no name becomes markup."""
 
 import re
-from html.parser import HTMLParser
 
 import pandas as pd
 
@@ -12,6 +11,7 @@ from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
     hostile_db,
     program_name,
 )
+from tests.html_document import HtmlDocument
 
 EXTERNAL = re.compile(r"""<(script|link|img|iframe)[^>]+(src|href)\s*=\s*["']?(https?:)?//""", re.I)
 
@@ -56,27 +56,6 @@ def test_report_escapes_user_text_and_keeps_tables():
     assert "@media print" in page
 
 
-class _Document(HTMLParser):
-    """The tags and the text of an HTML page, scripts and styles left out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.text: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self._skip += tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("script", "style")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.text.append(data)
-
-
 #: Every tag the report itself writes; a name from the data must add none.
 REPORT_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "h1", "h2", "p",
                "table", "caption", "thead", "tbody", "tr", "th", "td", "div", "footer"}
@@ -94,7 +73,7 @@ def test_impact_report_of_a_study_with_markup_in_its_names(hostile_db):  # noqa:
     finally:
         con.close()
     page = build_report_html(result)
-    document = _Document()
+    document = HtmlDocument()
     document.feed(page)
     assert document.tags <= REPORT_TAGS, document.tags - REPORT_TAGS
     text = "".join(document.text)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import string
-from html.parser import HTMLParser
 
 import pytest
 
@@ -22,6 +21,7 @@ from analysis.i18n import Translator, catalog
 from analysis.impact.evaluation import ImpactEvaluation
 from analysis.impact.report import build_report_html
 from analysis.survival.episodes import Outcome
+from tests.html_document import HtmlDocument
 
 #: Words of English that French, Arabic and Russian texts never use.
 ENGLISH_WORDS = frozenset("""
@@ -37,26 +37,9 @@ DATA_TEXT = (("programs", "program_id"), ("programs", "name"), ("releases", "fac
              ("releases", "offense_category"), ("releases", "sex"))
 
 
-class _Visible(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.text: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        self._skip += tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self._skip -= tag in ("script", "style")
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.text.append(data)
-
-
 def visible_text(page: str) -> str:
     """The page's text and its charts' words (titles, axes, series), one per line."""
-    document = _Visible()
+    document = HtmlDocument()
     document.feed(page)
     charts = []
     # the first script is plotly.js itself; the others draw the figures
