@@ -136,6 +136,49 @@ def independent_columns(matrix: pd.DataFrame) -> list[str]:
     return kept
 
 
+#: Rows of the subsample whose fit starts the logistic fit on big data.
+WARM_START_ROWS = 100_000
+#: A warm-start coefficient beyond this (on the logit scale) means (near) separation in
+#: the subsample: Newton starts from zero instead.
+_WARM_START_LIMIT = 10.0
+
+
+def _warm_start(outcome: np.ndarray, exog: np.ndarray) -> np.ndarray | None:
+    """Coefficients fitted on a random subsample, to start Newton near the maximum.
+
+    On a national cohort each Newton step passes over millions of rows; from the
+    subsample's estimate it needs two or three instead of six to ten. The maximum, and
+    so the scores, do not depend on the start (tests check this). ``None`` (start from
+    zero) for small data, or when the subsample cannot give a usable fit (a level or
+    group missing from it, separation).
+    """
+    if len(outcome) <= 4 * WARM_START_ROWS:
+        return None
+    rows = np.random.default_rng(0).choice(len(outcome), WARM_START_ROWS, replace=False)
+    sub_outcome, sub_exog = outcome[rows], exog[rows]
+    if sub_outcome.min() == sub_outcome.max() or np.any(np.ptp(sub_exog[:, 1:], axis=0) == 0):
+        return None
+    fitted = _fit_from(sub_outcome, sub_exog, None)
+    if fitted is None or np.abs(fitted.params).max() > _WARM_START_LIMIT:
+        return None
+    return np.asarray(fitted.params, dtype=float)
+
+
+def _fit_from(outcome: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
+    """A converged Newton fit (statsmodels Logit) from ``start`` (None: zero), else None.
+
+    statsmodels warns rather than fails when Newton does not converge; a fit that did
+    not is thrown away here, so that a poor start is never the answer.
+    """
+    try:
+        fitted = sm.Logit(outcome, exog, check_rank=False).fit(
+            disp=0, maxiter=50, start_params=start)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    converged = bool(fitted.mle_retvals.get("converged", False))
+    return fitted if converged and np.all(np.isfinite(fitted.params)) else None
+
+
 class PropensityScore:
     """Logistic-regression propensity score.
 
@@ -182,12 +225,15 @@ class PropensityScore:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", PerfectSeparationWarning)
-            try:
-                result = sm.Logit(outcome, exog, check_rank=False).fit(disp=0, maxiter=200)
-            except np.linalg.LinAlgError:
-                result = sm.Logit(outcome, exog, check_rank=False).fit(
-                    disp=0, method="bfgs", maxiter=500
-                )
+            start = _warm_start(outcome, exog)
+            result = None if start is None else _fit_from(outcome, exog, start)
+            if result is None:  # no warm start, or Newton did not settle from it
+                try:
+                    result = sm.Logit(outcome, exog, check_rank=False).fit(disp=0, maxiter=200)
+                except np.linalg.LinAlgError:
+                    result = sm.Logit(outcome, exog, check_rank=False).fit(
+                        disp=0, method="bfgs", maxiter=500
+                    )
         linear = exog @ result.params
         self.full_design_ = full
         self.design_ = matrix
@@ -202,15 +248,49 @@ class PropensityScore:
         return self
 
     def overlap(self, bins: int = 20) -> pd.DataFrame:
-        """Histogram of scores by group (for the overlap plot)."""
+        """Histogram of scores by group over their common support (for the overlap plot).
+
+        The common support is the range of scores both groups reach: from the larger of
+        the two groups' lowest scores to the smaller of their highest (the min–max rule).
+        People outside it have no one like them in the other group: typically
+        comparison releases with a covariate level no participant has (an offence
+        category, a release year), whose score the model drives to about 0. They are
+        never matched and weigh about nothing in weighting, and, binned with the rest,
+        they made a spike at 0 that dwarfed the people compared; so they are counted in
+        two rows of their own instead of in the bins.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``score_from``, ``score_to``, ``participants``, ``others`` and
+            ``common_support``: ``bins`` rows of equal width over 0–1 counting the
+            people inside the common support (``True``), then the people below it and
+            those above it (``False``; ``score_from``/``score_to`` their range). Each
+            count column adds up to the group's size.
+
+        Examples
+        --------
+        >>> ps = PropensityScore([])
+        >>> ps.scores_ = np.array([1e-12, 0.2, 0.3, 0.35, 0.5, 0.9])
+        >>> ps.treated_ = np.array([False, True, False, True, False, True])
+        >>> table = ps.overlap(bins=4)
+        >>> table["others"].tolist(), table["participants"].tolist()
+        ([0, 1, 1, 0, 1, 0], [1, 1, 0, 0, 0, 1])
+        >>> table["common_support"].tolist()
+        [True, True, True, True, False, False]
+        """
+        scores, treated = np.asarray(self.scores_, dtype=float), self.treated_
+        low = max(scores[treated].min(), scores[~treated].min())
+        high = min(scores[treated].max(), scores[~treated].max())
+        below = scores < low
+        above = (scores > high) & ~below
+        inside = ~below & ~above
         edges = np.linspace(0, 1, bins + 1)
-        treated, _ = np.histogram(self.scores_[self.treated_], edges)
-        control, _ = np.histogram(self.scores_[~self.treated_], edges)
-        return pd.DataFrame(
-            {
-                "score_from": edges[:-1],
-                "score_to": edges[1:],
-                "participants": treated,
-                "others": control,
-            }
-        )
+        rows = {"score_from": [*edges[:-1], 0.0, high], "score_to": [*edges[1:], low, 1.0]}
+        for column, members in (("participants", treated), ("others", ~treated)):
+            counts, _ = np.histogram(scores[members & inside], edges)
+            rows[column] = [*counts.tolist(), int((members & below).sum()),
+                            int((members & above).sum())]
+        table = pd.DataFrame(rows)
+        table["common_support"] = [True] * bins + [False, False]
+        return table

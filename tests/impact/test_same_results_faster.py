@@ -229,3 +229,48 @@ def test_balance_table_is_the_plain_formula():
 def test_categorical_covariates_become_text_as_before(column):
     plain = column.astype("object").where(column.notna(), "unknown").astype(str)
     pd.testing.assert_series_equal(_as_text(column), plain, check_exact=True)
+
+
+def _treatment_frame(seed: int, rare: float) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    frame = pd.DataFrame({
+        "age": rng.uniform(18, 70, n),
+        "priors": rng.poisson(2, n),
+        "facility": rng.choice(["A", "B", "C", "rare"], n, p=[0.5, 0.3, 0.2 - rare, rare]),
+    })
+    linear = -1 + 0.03 * (frame["age"] - 40) + 0.2 * frame["priors"] - 0.5 * (
+        frame["facility"] == "B")
+    frame["treated"] = rng.random(n) < 1 / (1 + np.exp(-linear))
+    return frame
+
+
+# the subsample's fit may warn that it did not converge: that is the case tested
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(("seed", "rare", "warm_started"),
+                         [(3, 0.05, True), (11, 0.05, True), (3, 0.005, False)])
+def test_a_warm_started_propensity_fit_reaches_the_same_maximum(monkeypatch, seed, rare,
+                                                                warm_started):
+    # 4,000 rows > 4 x 500: the fit starts from a 500-row subsample's estimate, unless
+    # the subsample separates a rare facility (then from zero, as before)
+    from analysis.impact import propensity
+
+    frame = _treatment_frame(seed, rare)
+    covariates = ["age", "priors", "facility"]
+    cold = propensity.PropensityScore(covariates).fit(frame, "treated")
+    monkeypatch.setattr(propensity, "WARM_START_ROWS", 500)
+    exog = np.column_stack([np.ones(len(frame)), cold.design_.to_numpy(float)])
+    start = propensity._warm_start(frame["treated"].to_numpy(float), exog)
+    assert (start is not None) == warm_started
+    warm = propensity.PropensityScore(covariates).fit(frame, "treated")
+    np.testing.assert_allclose(warm.scores_, cold.scores_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(warm.coefficients_["se"], cold.coefficients_["se"], rtol=1e-6)
+
+
+def test_a_subsample_missing_a_level_starts_from_zero(monkeypatch):
+    from analysis.impact import propensity
+
+    monkeypatch.setattr(propensity, "WARM_START_ROWS", 10)
+    outcome = np.r_[np.zeros(60), np.ones(60)]
+    exog = np.column_stack([np.ones(120), np.r_[np.zeros(119), 1.0]])  # one row has the level
+    assert propensity._warm_start(outcome, exog) is None
