@@ -69,6 +69,7 @@ _API: dict[str, str] = {
     "build_demo": "analysis.demo.build:build_demo",
     "DisclosurePolicy": "analysis.disclosure:DisclosurePolicy",
     "AnalysisError": "analysis.errors:AnalysisError",
+    "ModelNotConvergedError": "analysis.errors:ModelNotConvergedError",
     "DesistError": "analysis.errors:DesistError",
 }
 

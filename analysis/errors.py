@@ -64,6 +64,20 @@ class AnalysisError(DesistError):
     """
 
 
+class ModelNotConvergedError(AnalysisError):
+    """A model's fit did not converge (e.g. a coefficient running off to infinity).
+
+    Distinct from a model that cannot be estimated at all (no events, everyone with the
+    outcome): the data allow the model, the estimation did not settle, so the result
+    says "did not converge" rather than "not estimable".
+
+    Examples
+    --------
+    >>> isinstance(ModelNotConvergedError("did not converge"), AnalysisError)
+    True
+    """
+
+
 class UnsafeOutputPathError(DesistError):
     """An output file (``--rejects``) would overwrite something that must be kept."""
 

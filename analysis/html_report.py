@@ -28,22 +28,30 @@ from analysis import __version__
 from analysis.i18n import translator
 
 _STYLE = """
-body { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; margin: 2rem auto;
+body { font-family: "DejaVu Sans", "Noto Sans", "Noto Sans Arabic", Arial, sans-serif;
+       margin: 2rem auto;
        max-width: 60rem; color: #1a1a1a; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.9rem; margin-bottom: .2rem; }
 h2 { font-size: 1.35rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; margin-top: 2rem; }
 .subtitle { color: #555; margin-top: 0; }
+.context { color: #333; margin: .1rem 0; font-size: .95rem; }
+:lang(ar) body, body:lang(ar) { font-family: "Noto Sans Arabic", "DejaVu Sans", sans-serif; }
 .headline { font-size: 1.2rem; background: #eef5fb; border-inline-start: 6px solid #0072B2;
             padding: .8rem 1rem; }
 .warning { background: #fff4e5; border-inline-start: 6px solid #E69F00; padding: .6rem 1rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
 th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: end; }
 th:first-child, td:first-child { text-align: start; }
+/* each cell finds its own direction: "-5.0" stays "-5.0" in a right-to-left table */
+td { unicode-bidi: plaintext; }
 caption { text-align: start; font-weight: bold; padding-bottom: .3rem; }
 .figure { page-break-inside: avoid; break-inside: avoid; margin: 1rem 0; }
 footer { margin-top: 3rem; color: #666; font-size: .85rem; }
 @media print {
-  body { margin: 0; max-width: none; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
+  h1 { font-size: 1.5rem; }
+  h2 { font-size: 1.15rem; margin-top: 1.2rem; }
+  table { font-size: 8.5pt; }
   h2 { page-break-after: avoid; break-after: avoid; }
   table, .figure, .headline { page-break-inside: avoid; break-inside: avoid; }
   .modebar { display: none !important; }
@@ -71,20 +79,28 @@ def _table(caption: str, frame: pd.DataFrame) -> str:
     return body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
 
 
-def _figure(fig: go.Figure, index: int) -> str:
+def _figure(fig: go.Figure, index: int, static: bool = False) -> str:
+    # static: drawn once for printing, with no toolbar, hover or zoom (the PDF's charts)
+    config = ({"staticPlot": True, "displayModeBar": False, "responsive": True} if static
+              else {"displaylogo": False, "responsive": True})
     inner = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=f"figure-{index}",
-        config={"displaylogo": False, "responsive": True},
+        config=config,
     )
     return f'<div class="figure">{inner}</div>'
 
 
 def render_html(
-    title: str, sections: list[Section], *, subtitle: str = "", language: str = "en"
+    title: str, sections: list[Section], *, subtitle: str = "", language: str = "en",
+    context: tuple[str, ...] = (), static: bool = False,
 ) -> str:
     """Render a complete HTML document; its texts are already in ``language``.
+
+    ``context`` lines (the selection, the date of the data) follow the subtitle;
+    ``static`` draws the charts without toolbar or hover, for printing
+    (:mod:`analysis.pdf_report`).
 
     Examples
     --------
@@ -107,6 +123,7 @@ def render_html(
     ]
     if subtitle:
         parts.append(f'<p class="subtitle">{html.escape(subtitle)}</p>')
+    parts.extend(f'<p class="context">{html.escape(line)}</p>' for line in context)
     figure_index = 0
     for section in sections:
         parts.append(f"<h2>{html.escape(section.heading)}</h2>")
@@ -117,7 +134,7 @@ def render_html(
         for caption, frame in section.tables:
             parts.append(_table(caption, frame))
         for fig in section.figures:
-            parts.append(_figure(fig, figure_index))
+            parts.append(_figure(fig, figure_index, static))
             figure_index += 1
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     footer = tr("Desistance {version} · generated {stamp}", version=__version__, stamp=stamp)

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import duckdb
@@ -25,13 +27,25 @@ from analysis.views.filters import ViewFilters
 from dashboard.i18n import t
 
 
+@functools.lru_cache(maxsize=16)
+def _absolute(configured: str, cwd: str) -> str:
+    # Resolving walks every folder of the path (a system call each); the key is asked for
+    # by every cached call of every rerun, so it is done once per configured path.
+    return str((Path(cwd) / configured).resolve())
+
+
 def database_key() -> tuple[str, int]:
-    """``(absolute path, mtime_ns)`` of the study database; mtime 0 when it is missing."""
-    path = Path(resolve_db_path(None)).resolve()
+    """``(absolute path, mtime_ns)`` of the study database; mtime 0 when it is missing.
+
+    The path is resolved once per configured path (``DESIST_DB``) and working folder;
+    the modification time is read on every call, so a file an import swapped in is
+    noticed on the next call.
+    """
+    path = _absolute(str(resolve_db_path(None)), os.getcwd())
     try:
-        return str(path), path.stat().st_mtime_ns
+        return path, os.stat(path).st_mtime_ns
     except FileNotFoundError:
-        return str(path), 0
+        return path, 0
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

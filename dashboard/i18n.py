@@ -27,11 +27,29 @@ from analysis.i18n import translator as _translator
 #: URL query parameter and session-state key holding the language code.
 LANGUAGE_KEY = "lang"
 
-# Right-to-left text for the main area and the sidebar (Streamlit aligns each element's
-# container left, hence the second selector). Charts, tables and inputs stay left to right
-# so that axes, numbers and dates read as usual; a metric's value takes the direction of
-# its first letter ("49.5 شهر" reads right to left, "31.9%" left to right), and so does
-# each paragraph (the English text from analysis/ keeps its punctuation in place).
+# The document's language and direction. Streamlit serves one index.html with
+# <html lang="en"> for every session and offers no setting for either, so a line of script
+# (ours, constant but for a code from LANGUAGES) sets both on every run. With dir="rtl" the
+# browser lays the page out right to left itself: the sidebar on the right, each block
+# aligned right, screen readers and hyphenation in the right language.
+_DOCUMENT_SCRIPT = """<script>
+(function () {{
+  var root = (window.parent || window).document.documentElement;
+  root.setAttribute("lang", "{lang}");
+  root.setAttribute("dir", "{direction}");
+}})();
+</script>"""
+
+# Right to left, what dir="rtl" does not do by itself. Streamlit sets text-align: left on
+# some containers, hence the second group. A filter chip shows a name from the data, most
+# often in Latin letters: it takes the direction of its own first letter (unicode-bidi:
+# plaintext) so that a long name loses its end, not its start ("Northfold Wom…", never
+# "…old Women's Prison"). Charts, code and inputs stay left to right so that axes, numbers
+# and dates read as usual; a metric's value takes the direction of its first letter
+# ("49.5 شهر" reads right to left, "31.9%" left to right), and so does each paragraph (the
+# English text from analysis/ keeps its punctuation in place). The table widget draws on
+# a canvas that cannot be laid out right to left (it shows nothing): it keeps its own
+# direction, and its captions and buttons around it follow the page.
 _RTL_CSS = """<style>
 [data-testid="stMain"], [data-testid="stSidebar"],
 [data-testid="stMain"] [data-testid="stElementContainer"],
@@ -39,9 +57,13 @@ _RTL_CSS = """<style>
   { direction: rtl; text-align: right; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"],
 [data-testid="stCode"], [data-testid="stDateInputField"], input, textarea { direction: ltr; }
+[data-testid="stMultiSelectTagsContainer"] [data-tag] > span[title]
+  { unicode-bidi: plaintext; text-align: start; }
 [data-testid="stMetricValue"], [data-testid="stMarkdownContainer"] :is(p, li, h1, h2, h3)
   { unicode-bidi: plaintext; }
 </style>"""
+
+
 def _valid(language) -> str | None:
     return language if isinstance(language, str) and language in LANGUAGES else None
 
@@ -90,8 +112,13 @@ def translator() -> Translator:
 
 
 def apply_direction() -> None:
-    """Lay the page out right to left when the current language is written that way."""
-    if current_language() in RIGHT_TO_LEFT:
-        # In the sidebar: a style applies to the whole page wherever it sits, and there it
-        # adds no empty block above a page's title.
+    """Give the document the current language and its direction (``<html lang dir>``),
+    and lay the page out right to left when the language is written that way."""
+    language = current_language()
+    direction = "rtl" if language in RIGHT_TO_LEFT else "ltr"
+    # In the sidebar: there it adds no empty block above a page's title. Drawn in every
+    # language, so that switching back from Arabic sets lang="en" dir="ltr" again.
+    st.sidebar.html(_DOCUMENT_SCRIPT.format(lang=language, direction=direction),
+                    unsafe_allow_javascript=True)
+    if direction == "rtl":
         st.sidebar.markdown(_RTL_CSS, unsafe_allow_html=True)

@@ -1,11 +1,11 @@
 """Sidebar: the language and the filters, kept in the URL so a view can be shared as a link.
 
 On a session's first run the widgets start from ``st.query_params``
-(:meth:`ViewFilters.from_query`: invalid values are dropped, values absent from the
-database are ignored); after every change the URL is rewritten with
-:meth:`ViewFilters.to_query`. Other query parameters (a page's own options, the language
-``lang``) are left alone by the filters. The language selector keeps ``lang`` in the URL
-(left out for English).
+(:meth:`ViewFilters.parse_query`): invalid values, values absent from the database and
+dates outside it are replaced, and the page says so (:mod:`dashboard.notices`); after
+every change the URL is rewritten with :meth:`ViewFilters.to_query`. Other query
+parameters (a page's own options, the language ``lang``) are left alone by the filters.
+The language selector keeps ``lang`` in the URL (left out for English).
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ import streamlit as st
 from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.choices import FilterChoices, filter_choices
-from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, ViewFilters
+from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, Rejection, ViewFilters
+from analysis.views.terms import value_label
 from analysis.views.words import event_words
-from dashboard import cache
+from dashboard import cache, notices
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
 
-#: (Selection field, FilterChoices attribute) of the multiselect filters.
+#: (Selection field, FilterChoices attribute, URL parameter) of the multiselect filters.
 _MULTI = (
-    ("facilities", "facilities"),
-    ("regions", "regions"),
-    ("sexes", "sexes"),
-    ("age_bands", "age_bands"),
-    ("offenses", "offenses"),
+    ("facilities", "facilities", "facility"),
+    ("regions", "regions", "region"),
+    ("sexes", "sexes", "sex"),
+    ("age_bands", "age_bands", "age_band"),
+    ("offenses", "offenses", "offense"),
 )
 _KEY = "flt_"
 
@@ -51,9 +52,13 @@ def language_selector() -> str:
     """The language choice at the top of the sidebar; returns the language code.
 
     The URL's ``lang`` wins over the session (a link opens in its language); an unknown
-    code falls back to English and is removed from the URL.
+    code falls back to the session's language (English at first), is named in the page's
+    notice and is removed from the URL.
     """
     language = current_language()
+    asked = st.query_params.get(LANGUAGE_KEY)
+    if asked is not None and asked not in LANGUAGES:
+        notices.report([Rejection(LANGUAGE_KEY, asked, LANGUAGES[language])])
     if st.session_state.get(LANGUAGE_KEY) != language:
         st.session_state[LANGUAGE_KEY] = language
     # A fixed, bilingual label: whoever cannot read the current language still finds it.
@@ -65,27 +70,40 @@ def language_selector() -> str:
 
 
 def _initialise(choices: FilterChoices) -> None:
-    """Put the URL's filters into the widgets' state (first run of a session only)."""
-    start = ViewFilters.from_query(st.query_params.to_dict())
+    """Put the URL's filters into the widgets' state (first run of a session only), and
+    name in the page's notice what of them cannot be used."""
+    start, parsed = ViewFilters.parse_query(st.query_params.to_dict())
+    rejected = list(parsed)
     sel = start.selection
-    for field, options in _MULTI:
+    for field, options, param in _MULTI:
         allowed = getattr(choices, options)
         st.session_state[_KEY + field] = [v for v in getattr(sel, field) if v in allowed]
+        rejected += [Rejection(param, v, None) for v in getattr(sel, field) if v not in allowed]
     first, last = choices.first_release, choices.last_release
     if first is not None and last is not None:
-        lo = min(max(sel.release_from or first, first), last)
-        hi = max(min(sel.release_to or last, last), lo)
-        st.session_state[_KEY + "period"] = (lo, hi)
+        lo, hi = sel.release_from or first, sel.release_to or last
+        # A bound outside the data would pin the period to its first or last day: the
+        # whole data range is used on that side instead.
+        if lo > last:
+            rejected.append(Rejection("from", lo.isoformat(), first.isoformat()))
+            lo = first
+        if hi < first:
+            rejected.append(Rejection("to", hi.isoformat(), last.isoformat()))
+            hi = last
+        st.session_state[_KEY + "period"] = (max(lo, first), min(hi, last))
     events = start.outcome.event_types or ()
     st.session_state[_KEY + "events"] = [e for e in events if e in choices.event_types]
+    rejected += [Rejection("events", e, None) for e in events if e not in choices.event_types]
     st.session_state[_KEY + "k"] = start.min_cell
     # Filters the sidebar has no widget for (release years, release types) still apply.
     st.session_state[_KEY + "hidden"] = {"release_years": sel.release_years,
                                          "release_types": sel.release_types}
     st.session_state[_KEY + "ready"] = True
+    notices.report(rejected)
 
 
-def _reset() -> None:
+def reset_filters() -> None:
+    """Clear every filter, in the widgets and in the URL (a button's ``on_click``)."""
     for name in list(st.session_state):
         if str(name).startswith(_KEY):
             del st.session_state[name]
@@ -127,9 +145,13 @@ def sidebar_filters() -> ViewFilters:
         st.header(t("Filters"))
         release_from, release_to = _period(choices)
         labels = _multi_labels()
+        # Sex codes (F, M, X, U) in words; the other filters list names from the data.
+        sex_words = {s: str(value_label("sex", s, current_language())) for s in choices.sexes}
+        formats = {"sexes": lambda s: sex_words.get(s, s)}
         picked = {field: tuple(st.multiselect(labels[field], getattr(choices, options),
-                                              key=_KEY + field, placeholder=t("All")))
-                  for field, options in _MULTI}
+                                              key=_KEY + field, placeholder=t("All"),
+                                              format_func=formats.get(field, str)))
+                  for field, options, _ in _MULTI}
         st.subheader(t("Outcome"))
         # Looked up now, in this run's language: Streamlit may call format_func later.
         event_labels = {e: event_words(e, current_language()) for e in choices.event_types}
@@ -142,7 +164,7 @@ def sidebar_filters() -> ViewFilters:
             step=1, key=_KEY + "k",
             help=t("Numbers about fewer than k people are hidden (default {k}).",
                    k=DEFAULT_MIN_CELL))
-        st.button(t("Reset filters"), on_click=_reset, icon=":material/restart_alt:")
+        st.button(t("Reset filters"), on_click=reset_filters, icon=":material/restart_alt:")
     hidden = st.session_state.get(_KEY + "hidden", {})
     filters = ViewFilters(
         Selection(release_from=release_from, release_to=release_to, **picked,

@@ -8,7 +8,9 @@ Sets the page up (titles in the language chosen in the sidebar or the URL's ``la
 :mod:`dashboard.i18n`), draws the sidebar filters once (stored in
 ``st.session_state["filters"]`` for the pages), and runs the chosen page. A problem the
 user can fix (no database, a selection too small for an analysis) is shown as a message,
-not a traceback.
+not a traceback; a selection that holds no release shows one empty state on every page
+(:mod:`dashboard.empty_state`), and what of a link cannot be used (an unknown page,
+language or filter value) is named in one notice at the top (:mod:`dashboard.notices`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from analysis.errors import DatabaseError, DesistError  # noqa: E402
-from dashboard import cache  # noqa: E402
+from dashboard import cache, empty_state, notices  # noqa: E402
 from dashboard.i18n import apply_direction, t  # noqa: E402
 from dashboard.safe_text import md_literal  # noqa: E402
 from dashboard.serving import REFUSAL_TITLE, is_loopback_address, refusal_markdown  # noqa: E402
@@ -49,7 +51,12 @@ if not is_loopback_address(address):
     st.title(REFUSAL_TITLE)
     st.markdown(refusal_markdown(address))
     st.stop()
+notices.replace_page_not_found_dialog()
 page = st.navigation(PAGES)
+notices.open_area()  # above everything the page draws
+unknown_page = notices.unknown_page(PAGES, page)
+if unknown_page is not None:
+    notices.report([unknown_page])
 # Before the database check, so that its message is in the chosen language too.
 language_selector()
 apply_direction()
@@ -62,7 +69,12 @@ except DatabaseError as exc:
               "`make demo` to build the demo database, then reload this page."))
     st.stop()
 
-st.session_state["filters"] = sidebar_filters()
+filters = st.session_state["filters"] = sidebar_filters()
+# The Data page describes the whole database; the others analyse the selection only.
+if page.url_path != "data" and empty_state.no_release_selected(filters):
+    st.title(page.title)
+    empty_state.show_empty_selection()
+    st.stop()
 try:
     page.run()
 except DesistError as exc:

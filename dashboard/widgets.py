@@ -9,20 +9,33 @@ that :func:`show_table` words in the session's language
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.disclosure import SMALL_SAMPLE
 from analysis.impact.rules import Reason
-from analysis.views.tables import to_csv_bytes, to_xlsx_bytes
-from analysis.views.words import Note, column_header, render_note, render_table
-from dashboard.i18n import current_language, t
+from analysis.views.display import screen_table
+from analysis.views.estimates import SHARE_COLUMNS
+from analysis.views.filters import ViewFilters
+from analysis.views.tables import (
+    about_rows,
+    captioned_figure,
+    data_dates,
+    figure_caption,
+    to_csv_bytes,
+    to_xlsx_bytes,
+)
+from analysis.views.words import Note, render_cell, render_note, render_table
+from dashboard import cache
+from dashboard.i18n import current_language, t, translator
 from dashboard.safe_text import md_literal
 
-#: Plotly toolbar: a PNG download sized for slides, no plotly logo, no cloud buttons.
+#: Plotly toolbar: an image download sized for slides, no plotly logo, no cloud buttons.
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "width": 1400, "height": 800, "scale": 2},
@@ -34,60 +47,115 @@ def _file_stem(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "table"
 
 
-#: Display format of decimal columns not named in ``formats`` (downloads keep every digit).
-DEFAULT_FLOAT_FORMAT = "%.3f"
+#: What a missing number (hidden, not estimated) shows on screen: not Streamlit's "None".
+NOT_SHOWN = "—"
 
 
-def _column_config(df: pd.DataFrame, formats: Mapping[str, str] | None) -> dict:
-    formats = dict(formats or {})
-    config = {}
-    for column in df.columns:
-        fmt = formats.get(column)
-        if fmt is None and pd.api.types.is_float_dtype(df[column]):
-            fmt = DEFAULT_FLOAT_FORMAT
-        if fmt is not None:
-            config[column] = st.column_config.NumberColumn(format=fmt)
-    return config
+def _counts_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """For the screen: a column of counts holding a label too ("<10") as text throughout,
+    one holding only numbers as integers.
+
+    A browser table needs one type per column (Arrow); the text counts get the
+    language's separators there (:func:`analysis.views.display.text_number`). The
+    downloads keep the numbers.
+    """
+    out = df.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object or not len(values):
+            continue
+        numbers = [isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values]
+        if all(numbers):  # nothing hidden: a column of numbers (separators, sorting)
+            out[column] = values.astype("int64")
+        elif any(numbers) and any(isinstance(v, str) for v in values):
+            out[column] = [str(v) if n else v for v, n in zip(values, numbers, strict=True)]
+    return out
+
+
+def _about(title: str | None) -> list[tuple[str, str]]:
+    """What a download says about itself, in the session's language."""
+    filters = st.session_state.get("filters") or ViewFilters()
+    dates = cache.run_view_quietly(data_dates, ViewFilters())
+    return about_rows(filters, dates, current_language(), title=title)
 
 
 def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
                formats: Mapping[str, str] | None = None,
                note_params: Mapping[str, object] | None = None,
-               coded: Iterable[str] = ()) -> None:
+               coded: Iterable[str] = (), title: str | None = None,
+               overall_first: bool = False) -> None:
     """The table in words, then "CSV" and "XLSX" download buttons (formula injection
     neutralized).
 
     ``df`` comes from a view: its column codes and coded cells are worded in the
     session's language (``note_params`` and ``coded`` as in
     :func:`analysis.views.words.render_table`). ``formats`` maps column codes to a
-    Streamlit number format for the screen only (``"percent"`` shows 0.204 as 20.4%,
-    ``"%.2f"`` two decimals); the downloads keep the full values.
+    number format for the screen only (``"percent"`` shows 0.204 as 20.4%, ``"%.2f"``
+    two decimals, in the language's signs: :func:`analysis.views.display.screen_table`);
+    the rates of :data:`~analysis.views.estimates.SHARE_COLUMNS` are percentages
+    unless said otherwise. The downloads keep the full values, as numbers, and say what
+    they hold (``title``, the selection, the outcome, ``k``, the data date and the tool
+    version: :func:`analysis.views.tables.about_rows`) on a second XLSX sheet and in the
+    CSV's ``#`` lines. ``overall_first``: the first row is the overall line, its first
+    cell the code ``"all"`` (worded; the column is otherwise data, shown as it is).
     """
     language = current_language()
-    formats = {column_header(str(c), language): f for c, f in (formats or {}).items()}
+    if overall_first and len(df):
+        df = df.copy()
+        df.iloc[0, 0] = render_cell(df.iloc[0, 0], language)
+    formats = {**{c: "percent" for c in SHARE_COLUMNS if c in df.columns}, **(formats or {})}
+    # numbers in the page language's signs (analysis.views.display: Streamlit's own
+    # formats follow the browser's language); the downloads keep the full values
+    shown = screen_table(_counts_as_text(df), language, formats=formats,
+                         note_params=note_params, coded=coded)
     df = render_table(df, language, note_params=note_params, coded=coded)
     if caption:
         st.caption(caption)
-    st.dataframe(df, hide_index=True, key=f"{key}-table",
-                 column_config=_column_config(df, formats))
+    st.dataframe(shown, hide_index=True, key=f"{key}-table", placeholder=NOT_SHOWN)
     stem = _file_stem(key)
+    about = _about(title or caption)
+    about_sheet = t("About this table")
     left, right, _ = st.columns([1, 1, 6])
+    # The files are written when a reader asks for one, not on every run of the page:
+    # building every table's CSV and XLSX took a third to a half of a page's run.
     with left:
-        st.download_button(t("CSV"), to_csv_bytes(df), file_name=f"{stem}.csv",
+        st.download_button(t("CSV"), lambda: to_csv_bytes(df, about),
+                           file_name=f"{stem}.csv",
                            mime="text/csv", key=f"{key}-csv", on_click="ignore",
                            icon=":material/download:")
     with right:
         st.download_button(
-            t("XLSX"), to_xlsx_bytes(df, sheet_name=stem), file_name=f"{stem}.xlsx",
+            t("XLSX"), lambda: to_xlsx_bytes(df, sheet_name=stem, about=about,
+                                             about_sheet=about_sheet),
+            file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
 
 
+#: Formats the chart toolbar's download button can write (plotly.js draws them in the
+#: browser: nothing to install, nothing fetched).
+IMAGE_FORMATS = ("png", "svg")
+
+
 def show_figure(fig: go.Figure, *, key: str) -> None:
-    """A plotly chart, full width, with the PNG download in its toolbar."""
+    """A plotly chart, full width, with a PNG or SVG download in its toolbar.
+
+    The figure carries a caption under the plot (the selection, the outcome, ``k``, the
+    data cut-off and the tool version: :func:`analysis.views.tables.figure_caption`),
+    so an exported image says what it shows. A small choice under the chart sets the
+    toolbar button's format.
+    """
+    filters = st.session_state.get("filters") or ViewFilters()
+    dates = cache.run_view_quietly(data_dates, ViewFilters())
+    fig = captioned_figure(fig, figure_caption(filters, dates, current_language()))
+    image_format = st.session_state.get(f"{key}-format") or IMAGE_FORMATS[0]
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {
-        **PLOTLY_CONFIG["toImageButtonOptions"], "filename": _file_stem(key)}}
+        **PLOTLY_CONFIG["toImageButtonOptions"], "filename": _file_stem(key),
+        "format": image_format}}
     st.plotly_chart(fig, key=key, config=config, theme=None)
+    st.segmented_control(t("Format of the chart's download (camera icon in its toolbar)"),
+                         IMAGE_FORMATS, key=f"{key}-format", default=IMAGE_FORMATS[0],
+                         format_func=str.upper, label_visibility="collapsed")
 
 
 def small_sample_note(n: int | None, what: str | None = None) -> None:
@@ -125,14 +193,20 @@ def note_markdown(note: Note | Reason | str) -> str:
     return md_literal(render_note(note, current_language()))
 
 
-def suppressed(value, label: str = "<10", fmt: str = "{:,}") -> str:
+def suppressed(value, label: str = "<10",
+               fmt: str | Callable[[Any], str] | None = None) -> str:
     """A number for display, or the suppression label when the view hid it (``None``).
+
+    ``fmt``: None writes a count with the session language's separators; a function
+    (e.g. ``translator().percent``) or a ``str.format`` pattern writes anything else.
 
     Examples
     --------
-    >>> suppressed(1234), suppressed(None, "<10")
-    ('1,234', '<10')
+    >>> suppressed(1234), suppressed(None, "<10"), suppressed(0.5, fmt=translator().percent)
+    ('1,234', '<10', '50.0%')
     """
     if value is None or (isinstance(value, float) and value != value):
         return label
-    return fmt.format(value)
+    if fmt is None:
+        return translator().number(value)
+    return fmt(value) if callable(fmt) else fmt.format(value)

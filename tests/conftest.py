@@ -7,9 +7,11 @@ from hypothesis import settings
 
 # Property-based tests explore the same examples on every run: a red CI run can always be
 # reproduced, and a green one does not depend on luck. (Run with
-# --hypothesis-profile=explore to search new examples locally.)
-settings.register_profile("default", derandomize=True)
-settings.register_profile("explore", derandomize=False, max_examples=1000)
+# --hypothesis-profile=explore to search new examples locally.) No deadline: an example
+# is not a timing test, and the first one of a language loads its Babel locale data,
+# which on a busy 2-core machine takes longer than hypothesis' default 200 ms.
+settings.register_profile("default", derandomize=True, deadline=None)
+settings.register_profile("explore", derandomize=False, max_examples=1000, deadline=None)
 settings.load_profile("default")
 
 #: A small demo database: big enough for every analysis, quick to build (~2 s).

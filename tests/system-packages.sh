@@ -6,6 +6,8 @@
 # - Debian's Chromium: the real-browser tests drive it through Playwright
 #   (nothing is downloaded at run time).
 # - Fonts that cover Arabic and Cyrillic, so screenshots and PDFs show the text.
+# - poppler-utils (pdftotext, pdfinfo, pdffonts): the PDF report tests read back the
+#   text, page count and fonts of the PDFs they print.
 #
 # Missing pieces are installed with apt-get when running as root (CI, a fresh
 # server); otherwise the script stops at once and prints the one command that
@@ -22,6 +24,7 @@ missing() {
     need+=(r-cran-survival r-cran-matchit)
   fi
   [ -x "${DESIST_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   if command -v fc-list >/dev/null 2>&1; then
     [ -n "$(fc-list :lang=ar family 2>/dev/null)" ] || need+=(fonts-noto-core)
     [ -n "$(fc-list :lang=ru family 2>/dev/null)" ] || need+=(fonts-dejavu-core)
@@ -44,7 +47,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "make test needs these Debian packages, and this machine has no apt-get: $need_line" >&2
-  echo "(R with survival and MatchIt, Chromium, and fonts covering Arabic and Cyrillic)." >&2
+  echo "(R with survival and MatchIt, Chromium, poppler-utils, and fonts covering Arabic and Cyrillic)." >&2
   exit 1
 fi
 

@@ -1,6 +1,8 @@
 """Chart builders: tidy DataFrame in, plotly Figure out (no data access, no fitting).
 
-``curves.py`` (curves over time, rates by group), ``models.py`` (forest plot),
+``curves.py`` (curves over time with an optional risk table, rates by group),
+``groups.py`` (curves of many groups: small multiples, one group highlighted),
+``models.py`` (forest plot),
 ``impact.py`` (balance and overlap), ``style.py`` (palette, layout, escaping).
 
 Shared by the dashboard, the HTML reports and the notebooks. Colours are the
@@ -22,9 +24,11 @@ already words, in the caller's language.
 """
 
 from analysis.charts.curves import rate_plot, step_curves
+from analysis.charts.groups import MANY_GROUPS, curve_facets, highlighted_curves
 from analysis.charts.impact import balance_plot, overlap_plot
 from analysis.charts.models import forest_plot
 from analysis.charts.style import FONT_SIZE, PALETTE, SERIES_WORDS, plotly_text
 
-__all__ = ["FONT_SIZE", "PALETTE", "SERIES_WORDS", "balance_plot", "forest_plot",
-           "overlap_plot", "plotly_text", "rate_plot", "step_curves"]
+__all__ = ["FONT_SIZE", "MANY_GROUPS", "PALETTE", "SERIES_WORDS", "balance_plot",
+           "curve_facets", "forest_plot", "highlighted_curves", "overlap_plot", "plotly_text",
+           "rate_plot", "step_curves"]

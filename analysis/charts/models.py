@@ -67,7 +67,7 @@ def forest_plot(
     ('log', 1, 'Hazard ratios (95% CI)')
     >>> fig = forest_plot(terms, series="model", language="ru")
     >>> fig.data[1].name, fig.layout.xaxis.title.text
-    ('скорректированная', 'Отношение рисков (меньше 1 — меньше рецидивов)')
+    ('скорректированная', 'Отношение рисков (меньше 1 — меньше<br>рецидивов)')
     """
     tr = translator(language)
     fig = go.Figure()

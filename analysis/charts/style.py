@@ -11,6 +11,7 @@ characters.
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Iterable
 
 import numpy as np
@@ -28,6 +29,7 @@ SERIES_WORDS: dict[str, str] = {
     "participants": N_("participants"),
     "comparison": N_("comparison"),
     "others": N_("others"),
+    "all": N_("all releases"),  # the one group of a breakdown by nothing
 }
 
 
@@ -95,16 +97,70 @@ def _as_plain_text(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def finish_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    # Called exactly once per figure, as its builder's last step: it escapes every text.
+#: Longest line of an axis title, in characters, before it wraps: a longer title (a long
+#: translation) would run past the plot and be cut at the figure's edge.
+AXIS_TITLE_WIDTH = 42
+#: Pixels the bottom margin holds for the x tick labels and a one-line axis title; each
+#: further title line adds :data:`LINE_HEIGHT`.
+BOTTOM_MARGIN = 64
+#: Pixels above the plot: the title's band (a one-line title at 1.2 × :data:`FONT_SIZE`).
+TOP_MARGIN = 64
+LINE_HEIGHT = 22
+
+
+def wrapped(text: str, width: int = AXIS_TITLE_WIDTH) -> str:
+    """Escaped ``text`` (:func:`plotly_text`) broken into lines of at most ``width``
+    characters (plotly's ``<br>``); a single longer word stays whole.
+
+    Examples
+    --------
+    >>> wrapped("Absolute standardized mean difference & more", 20)
+    'Absolute<br>standardized mean<br>difference &amp; more'
+    """
+    lines = textwrap.wrap(str(text), width, break_long_words=False,
+                          break_on_hyphens=False) or [""]
+    return "<br>".join(plotly_text(line) for line in lines)
+
+
+def figure_layout(fig: go.Figure, *, bottom_lines: int = 1) -> go.Figure:
+    """The layout every chart shares: nothing can overlap or be cut off.
+
+    - the title sits in its own band at the top, the :data:`TOP_MARGIN` pixels above
+      the plot (one line; a fixed band rather than plotly's title ``automargin``, which
+      moves the plot after the legend is placed, so the two could meet);
+    - the legend is a column to the right of the plot (plotly widens the right margin to
+      hold it), so it never covers the title or the plot, at any number of groups;
+    - every axis has ``automargin``: long tick labels (facility names) widen the margin
+      instead of being clipped;
+    - the bottom margin holds the x axis title's ``bottom_lines`` lines, and is written
+      out (not left to plotly) so that a caption placed below it
+      (:func:`analysis.views.tables.captioned_figure`) lands under the title.
+    """
     fig.update_layout(
-        title=title,
         font={"size": FONT_SIZE},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
         template="plotly_white",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"l": 70, "r": 20, "t": 80, "b": 60},
+        title={"x": 0, "xanchor": "left", "xref": "container", "y": 1, "yanchor": "top",
+               "yref": "container", "pad": {"t": 14, "l": 12}, "automargin": False},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1,
+                "yanchor": "top", "yref": "paper", "tracegroupgap": 4},
+        margin={"l": 70, "r": 20, "t": TOP_MARGIN,
+                "b": BOTTOM_MARGIN + LINE_HEIGHT * max(0, bottom_lines - 1)},
         hovermode="x unified",
     )
-    return _as_plain_text(fig)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def finish_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Title, axis titles and the shared layout (:func:`figure_layout`), every text
+    escaped once; long axis titles wrap (:func:`wrapped`).
+
+    Called exactly once per figure, as its builder's last step.
+    """
+    fig.update_layout(title_text=title)
+    _as_plain_text(fig)
+    # the y title runs along the plot's height, usually shorter than its width
+    x_text, y_text = wrapped(x_title), wrapped(y_title, AXIS_TITLE_WIDTH - 6)
+    fig.update_layout(xaxis_title_text=x_text, yaxis_title_text=y_text)
+    return figure_layout(fig, bottom_lines=x_text.count("<br>") + 1)

@@ -43,8 +43,8 @@ COMMANDS: dict[str, LazyCommand] = {
                            "Upgrade the study database DB to this version's schema, all or "
                            "nothing."),
     "report": LazyCommand("analysis.cli.impact_commands",
-                          "Write an offline, printable HTML impact report for a programme "
-                          "or project."),
+                          "Write an offline impact report (HTML or PDF) for a programme, "
+                          "project or funder."),
     "validate": LazyCommand("analysis.cli.ingest_commands",
                             "Check DATASET_DIR against the data contract; write nothing."),
 }

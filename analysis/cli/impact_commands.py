@@ -152,36 +152,110 @@ def _print_impact(tr: Translator, impact: ImpactAnalysis, policy: DisclosurePoli
         click.echo(cost_statement(result.cost, tr.language))
 
 
+def _report_target(func):
+    func = click.option(
+        "--pooled", is_flag=True, default=False,
+        help="With --project or --funder: one report of all its programmes evaluated "
+             "together, instead of the portfolio.",
+    )(func)
+    func = click.option(
+        "--funder", default=None,
+        help="Portfolio report of a funder: one row and one forest-plot line per programme.",
+    )(func)
+    func = click.option(
+        "--project", default=None,
+        help="Portfolio report of a project: one row and one forest-plot line per programme.",
+    )(func)
+    return click.option("--program", default=None, help="Programme id to report on.")(func)
+
+
 @main.command("report")
 @db_option
-@_target
+@_report_target
 @_common
 @click.option(
     "--out",
     "out",
     type=click.Path(dir_okay=False),
     required=True,
-    help="HTML file to write (self-contained, works offline, prints cleanly).",
+    help="File to write: HTML (self-contained, works offline, prints cleanly), or PDF with "
+         "--pdf or a name ending in .pdf.",
+)
+@click.option(
+    "--pdf", "as_pdf", is_flag=True, default=False,
+    help="Write an A4 PDF (page numbers, static charts; needs Chromium and the optional "
+         "playwright package).",
 )
 @min_cell_option(unsafe=False)
 @handle_errors
-def report_command(db, program, project, horizon, method, landmark, events, completed_only,
-                   sexes, age_bands, lang, out, min_cell):
-    """Write an offline, printable HTML impact report for a programme or project.
+def report_command(db, program, project, funder, pooled, horizon, method, landmark, events,
+                   completed_only, sexes, age_bands, lang, out, as_pdf, min_cell):
+    """Write an offline impact report (HTML or PDF) for a programme, project or funder.
 
-    The report is meant to leave the analyst's desk: every count of fewer than
-    --min-cell people is hidden, and --min-cell may not be below 5.
+    --program: the programme's report. --project or --funder: the portfolio report,
+    each programme evaluated on its own (--pooled: all together, one report). The
+    report is meant to leave the analyst's desk: every count of fewer than --min-cell
+    people is hidden, and --min-cell may not be below 5.
     """
     from analysis.disclosure import DisclosurePolicy
+    from analysis.errors import AnalysisError
+    from analysis.impact.report_context import ReportContext, data_date
+    from analysis.survival.episodes import Selection
 
     min_cell = checked_min_cell(min_cell, published=True)  # before any work: a refused k writes nothing
-    impact = _evaluate(db, program, project, horizon, method, landmark, events,
-                       completed_only, sexes, age_bands)
+    if sum(v is not None for v in (program, project, funder)) != 1:
+        raise AnalysisError("name exactly one of --program, --project or --funder")
+    if pooled and program is not None:
+        raise AnalysisError("--pooled goes with --project or --funder, not --program")
     path = Path(out)
+    as_pdf = as_pdf or path.suffix.lower() == ".pdf"
+    if as_pdf:
+        from analysis.pdf_report import PdfUnavailable, pdf_unavailable
+
+        problem = pdf_unavailable()  # before the evaluation: it can take minutes
+        if problem is not None:
+            raise PdfUnavailable(problem)
+    policy = DisclosurePolicy(k=min_cell)
+    selection = Selection(sexes=_split(sexes), age_bands=_split(age_bands))
+    variant = "completed" if completed_only else "any"
+    with open_cli_study(db, events, selection) as study:
+        context = ReportContext(selection, data_date(study.connection), completed_only)
+
+        def evaluate(program_id: str | None, group: str | None = None):
+            return study.impact(program_id, group, horizon_days=horizon, method=method,
+                                landmark_days=landmark, variant=variant).result
+
+        if program is not None or pooled:
+            document = _single_report(evaluate(program, project or funder), policy, lang,
+                                      context, as_pdf)
+        else:
+            from analysis.impact.portfolio import evaluate_portfolio
+
+            kind, name = ("project", project) if project is not None else ("funder", funder)
+            portfolio = evaluate_portfolio(study.connection, kind, name, horizon_days=horizon,
+                                           evaluate=evaluate)
+            document = _portfolio_report(portfolio, policy, lang, context, as_pdf)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(impact.report_html(DisclosurePolicy(k=min_cell), language=lang),
-                   encoding="utf-8")
+    if isinstance(document, bytes):
+        tmp.write_bytes(document)
+    else:
+        tmp.write_text(document, encoding="utf-8")
     tmp.replace(path)
     tr = translator(lang)
     click.echo(tr("report written to {path}", path=path))
+
+
+def _single_report(result, policy, language, context, as_pdf) -> str | bytes:
+    # plotly (the report's charts): imported only when a report is made
+    from analysis.impact.report import build_report_html, build_report_pdf
+
+    build = build_report_pdf if as_pdf else build_report_html
+    return build(result, policy=policy, language=language, context=context)
+
+
+def _portfolio_report(portfolio, policy, language, context, as_pdf) -> str | bytes:
+    from analysis.impact.portfolio_report import build_portfolio_html, build_portfolio_pdf
+
+    build = build_portfolio_pdf if as_pdf else build_portfolio_html
+    return build(portfolio, policy=policy, language=language, context=context)

@@ -12,6 +12,15 @@ from collections.abc import Iterable
 
 from analysis.i18n import N_, Translator, translator
 
+#: Sex codes of the data contract (:data:`analysis.contract.SEX_CODES`), in words:
+#: tables, filters and the balance terms of the reports (``sex[F]``) word them alike.
+SEX_WORDS: dict[str, str] = {
+    "F": N_("female"),
+    "M": N_("male"),
+    "X": N_("other sex"),
+    "U": N_("sex unknown"),
+}
+
 #: Event types and competing end reasons of the data contract, in words.
 EVENT_WORDS: dict[str, str] = {
     "rearrest": N_("rearrest"),

@@ -22,6 +22,7 @@ from analysis.i18n.vocabulary import outcome_words
 from analysis.impact.cost import cost_statement
 from analysis.impact.evaluation import ImpactResult
 from analysis.impact.publication import estimates_table, for_publication, rates_table
+from analysis.impact.report_context import ReportContext
 from analysis.impact.rules import ALPHA, MIN_OUTCOMES_PER_GROUP, MIN_PARTICIPANTS, Reason
 from analysis.impact.wording import (
     SMALL_SAMPLE,
@@ -140,7 +141,9 @@ def _balance(result: ImpactResult, tr: Translator) -> tuple[pd.DataFrame, pd.Dat
     return table, balance
 
 
-def _method_notes(tr: Translator) -> tuple[str, ...]:
+def method_notes(tr: Translator) -> tuple[str, ...]:
+    """The method section's paragraphs in ``tr``'s language (the single and the portfolio
+    reports share them)."""
     rules = tr.plural(
         "Rules: no result is reported for fewer than {n} participant with outcomes; a "
         "difference is called significant only when p ≤ {alpha} and each group has at least "
@@ -152,8 +155,19 @@ def _method_notes(tr: Translator) -> tuple[str, ...]:
     return (tr(METHOD_NOTES[0]), tr(METHOD_NOTES[1]), rules, tr(METHOD_NOTES[2]))
 
 
+def report_subtitle(tr: Translator, event_types: tuple[str, ...], horizon_days: int,
+                    method: str) -> str:
+    """The line under a report's title: outcome, horizon, method and the day it was made."""
+    return tr("Outcome: {events} · {horizon} · method: {method} · {date}",
+              events=outcome_words(tuple(event_types), tr.language),
+              horizon=tr.plural("horizon {n} day", "horizon {n} days", horizon_days),
+              method=tr(_METHODS.get(method, method)),
+              date=dt.date.today().isoformat())
+
+
 def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None = None,
-                      language: str = "en") -> str:
+                      language: str = "en", context: ReportContext | None = None,
+                      static: bool = False) -> str:
     """The complete HTML report in ``language`` (en, fr, ar, ru, sr), safe to hand to a donor.
 
     Curves stop where fewer than ``k`` people remain at risk, and every count of 1 to
@@ -173,6 +187,10 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
     language : str, optional
         Language of every word of the report: ``"en"`` (default), ``"fr"``, ``"ar"``
         (right to left), ``"ru"`` or ``"sr"``; any other is refused (``ValueError``).
+    context : ReportContext, optional
+        The selection and the data's date, written under the title (default: none).
+    static : bool, optional
+        Charts without toolbar or hover, for printing (:func:`build_report_pdf`).
 
     Returns
     -------
@@ -237,12 +255,54 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
         figures=(balance_plot(balance, language=language),
                  overlap_plot(result.overlap, language=language)),
     ))
-    sections.append(Section(tr("Method"), paragraphs=_method_notes(tr)))
-    events = outcome_words(tuple(result.event_types), language)
-    subtitle = tr("Outcome: {events} · {horizon} · method: {method} · {date}",
-                  events=events,
-                  horizon=tr.plural("horizon {n} day", "horizon {n} days", result.horizon_days),
-                  method=tr(_METHODS.get(result.method, result.method)),
-                  date=dt.date.today().isoformat())
+    sections.append(Section(tr("Method"), paragraphs=method_notes(tr)))
+    subtitle = report_subtitle(tr, result.event_types, result.horizon_days, result.method)
     return render_html(tr("Impact of {programme}", programme=result.program), sections,
-                       subtitle=subtitle, language=language)
+                       subtitle=subtitle, language=language,
+                       context=context.lines(language) if context else (), static=static)
+
+
+def build_report_pdf(result: ImpactResult, *, policy: DisclosurePolicy | None = None,
+                     language: str = "en", context: ReportContext | None = None) -> bytes:
+    """The report of :func:`build_report_html` as an A4 PDF, for a board meeting.
+
+    The same content and disclosure control, with static charts; every page repeats the
+    title, the selection and the data's date, and is numbered
+    (:func:`analysis.pdf_report.print_pdf`, which needs Playwright and Chromium).
+
+    Parameters
+    ----------
+    result, policy, language
+        As for :func:`build_report_html`.
+    context : ReportContext, optional
+        The selection and the data's date (default: every release, no date).
+
+    Returns
+    -------
+    bytes
+        The PDF file.
+
+    Raises
+    ------
+    analysis.pdf_report.PdfUnavailable
+        Playwright or Chromium is missing (the message says what to install).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from analysis.demo.build import build_demo
+    >>> from analysis.impact.evaluation import ImpactEvaluation
+    >>> from analysis.store import connect_readonly
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "demo.duckdb"
+    >>> _ = build_demo(db, releases=1500, seed=1)
+    >>> result = ImpactEvaluation(program="VOC-METAL").fit(connect_readonly(db))
+    >>> build_report_pdf(result, language="sr").startswith(b"%PDF")
+    True
+    """
+    from analysis.pdf_report import PageMargins, print_pdf
+
+    context = context or ReportContext()
+    page = build_report_html(result, policy=policy, language=language, context=context,
+                             static=True)
+    title = translator(language)("Impact of {programme}", programme=result.program)
+    return print_pdf(page, PageMargins(context.header(title, language), language))

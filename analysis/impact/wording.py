@@ -25,6 +25,7 @@ import pandas as pd
 
 from analysis.constants import DAYS_PER_MONTH
 from analysis.i18n import N_, Translator, check_language, translator
+from analysis.i18n.vocabulary import SEX_WORDS
 from analysis.impact.rules import (
     FEW_OUTCOMES,
     MIN_PARTICIPANTS,
@@ -207,21 +208,27 @@ COVARIATE_WORDS = {
 
 
 def covariate_words(term: str, language: str = "en") -> str:
-    """A covariate, or a balance-table term, in words: ``"sex[F]"`` -> ``"sex: F"``.
+    """A covariate, or a balance-table term, in words: ``"sex[F]"`` -> ``"sex: female"``.
 
-    The level (``F``, a facility's name) is data and stays as it is.
+    A sex code is a word of the data contract; any other level (a facility's name) is
+    data and stays as it is.
 
     Examples
     --------
     >>> covariate_words("age_at_release"), covariate_words("facility[North]", "fr")
     ('age at release', 'établissement : North')
+    >>> covariate_words("sex[F]", "fr")
+    'sexe : femme'
     """
     tr = translator(language)
     name, bracket, level = term.partition("[")
     words = tr(COVARIATE_WORDS[name]) if name in COVARIATE_WORDS else name
     if not bracket:
         return words
-    return tr("{covariate}: {level}", covariate=words, level=level.removesuffix("]"))
+    level = level.removesuffix("]")
+    if name == "sex" and level in SEX_WORDS:
+        level = tr(SEX_WORDS[level])
+    return tr("{covariate}: {level}", covariate=words, level=level)
 
 
 def _covariate_name(term: str, tr: Translator) -> str:

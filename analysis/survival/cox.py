@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.survival import cox_diagnostics, cox_riskset
 
 #: ``se`` is the standard error behind ``hr_lower``, ``hr_upper`` and ``p``: the
@@ -420,12 +420,12 @@ class CoxModel:
             raise AnalysisError("the information matrix is singular: covariates are "
                                 "collinear or a coefficient is infinite") from None
         if not np.all(np.isfinite(beta)) or np.any(np.diag(naive_cov) <= 0):
-            raise AnalysisError(cox_riskset.NOT_CONVERGED)
+            raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED)
         # A coefficient running off to infinity (perfect separation) leaves a flat
         # likelihood whose score and information vanish together in rounding, so the
         # iterations can stop "converged"; its standard error then dwarfs the estimate.
         if np.any(np.sqrt(np.diag(naive_cov)) > INFINITE_SE_RATIO * np.maximum(1, np.abs(beta))):
-            raise AnalysisError(cox_riskset.NOT_CONVERGED)
+            raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED)
         clusters = None
         if cluster_col is not None:
             clusters = df[cluster_col].to_numpy()[complete.to_numpy()][keep]
@@ -592,8 +592,8 @@ def _fit_phreg(x, stop, event, entry, strata, ties) -> np.ndarray:
         try:
             result = model.fit(method="newton", maxiter=100, tol=1e-10)
         except np.linalg.LinAlgError:
-            raise AnalysisError(cox_riskset.NOT_CONVERGED) from None
+            raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED) from None
     diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if diverged or not np.all(np.isfinite(result.params)):
-        raise AnalysisError(cox_riskset.NOT_CONVERGED)
+        raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED)
     return np.asarray(result.params, dtype=float)

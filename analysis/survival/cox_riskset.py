@@ -21,7 +21,7 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import blas
 
-from analysis.errors import AnalysisError
+from analysis.errors import ModelNotConvergedError
 
 #: Rows per block of the row-by-row loops (score residuals): temporaries stay in cache.
 BLOCK_ROWS = 4096
@@ -369,7 +369,7 @@ def newton(rs: RiskSetData, max_iter: int = 50, tol: float = 1e-10, start=None,
         beta, cur = new_beta, new
         if converged and np.max(np.abs(step)) < step_tol:
             return beta, cur, null
-    raise AnalysisError(NOT_CONVERGED)
+    raise ModelNotConvergedError(NOT_CONVERGED)
 
 
 def _trial(rs: RiskSetData, beta: np.ndarray) -> RiskSums:

@@ -1,7 +1,9 @@
 """What the sidebar and breakdown pickers can offer: values present in the database.
 
 Lists of names (facilities, regions, programmes...) are not counts, so they are not
-disclosure-controlled; every number a page shows comes from another view.
+disclosure-controlled; every number a page shows comes from another view. Whether a
+selection holds any release at all (:func:`selection_is_empty`) is no count either: a
+page shows its empty state instead of empty tables.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from analysis.contract import EVENT_TYPES
 from analysis.errors import AnalysisError
 from analysis.i18n import N_, translator
 from analysis.store.schema import one_row
-from analysis.survival.episodes import AGE_BANDS, UNKNOWN, quote_ident
+from analysis.survival.episodes import AGE_BANDS, UNKNOWN, episodes_query, quote_ident
 from analysis.survival.grouping import resolve_grouping
 from analysis.views.filters import ViewFilters
 
@@ -125,3 +127,22 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
         event_types=tuple(t for t in EVENT_TYPES if t in present),
         breakdowns=_breakdowns(con),
     )
+
+
+def selection_is_empty(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> bool:
+    """Whether no release matches the selection of ``filters`` (the outcome is ignored).
+
+    Releases are selected as every analysis selects them (the episodes query: derived age
+    band and release year included), so an empty answer here is exactly the case in which
+    the analyses would say "no releases match the selection".
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> selection_is_empty(con, ViewFilters())  # a database with no release yet
+    True
+    """
+    sql, params = episodes_query(con, (), filters.selection, select="release_id", tail="LIMIT 1")
+    return con.execute(sql, params).fetchone() is None

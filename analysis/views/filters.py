@@ -3,13 +3,15 @@
 :class:`ViewFilters` is the one argument every view function takes. It travels in the
 page URL (``to_query`` / ``from_query``) so a view can be shared as a link: lists are
 comma-joined (a literal comma or percent sign inside a value is percent-encoded), default
-values are left out, and anything unknown or invalid in a URL is dropped — a hand-edited
-or truncated link opens the nearest valid view instead of an error.
+values are left out, and anything unknown or invalid in a URL is replaced — a hand-edited
+or truncated link opens the nearest valid view instead of an error. :meth:`parse_query`
+says what it replaced (:class:`Rejection`), so that the page can say so too.
 
 Query parameters
 ----------------
 ``from``, ``to``
-    Release dates (ISO ``YYYY-MM-DD``), inclusive.
+    Release dates (ISO ``YYYY-MM-DD``), inclusive. A period that ends before it starts is
+    read the other way round (from the earlier date to the later one).
 ``facility``, ``region``, ``sex``, ``age_band``, ``offense``, ``year``, ``release_type``
     Comma-separated values to keep.
 ``events``
@@ -18,6 +20,8 @@ Query parameters
     Minimum cell size, between :data:`~analysis.disclosure.MIN_CELL_FLOOR` and
     :data:`MIN_CELL_CEILING`. A link can raise ``k`` but never switch disclosure control
     off; a :class:`ViewFilters` made in code refuses ``k`` below the floor too.
+
+A date or ``k`` that is present but blank counts as absent.
 """
 
 from __future__ import annotations
@@ -69,33 +73,81 @@ def _split(text: str) -> list[str]:
     return [unquote(item) for item in str(text).split(",") if item != ""]
 
 
-def _date(text: str | None) -> dt.date | None:
+@dataclass(frozen=True)
+class Rejection:
+    """A value of a link that the view does not use, and what it uses instead.
+
+    Parameters
+    ----------
+    field
+        The URL parameter (``"k"``, ``"from"``, ``"facility"``...), or ``"period"`` for a
+        ``from``/``to`` pair that ends before it starts.
+    value
+        What the link says: the parameter's text, one item of a comma-separated list, or
+        for ``"period"`` the ISO interval ``"FROM/TO"`` as written.
+    used
+        What the view uses instead, as text (``"10"``, ``"2019-01-01/2020-06-30"``), or
+        ``None`` when the value is only left out (no such bound, or one item fewer).
+
+    Examples
+    --------
+    >>> ViewFilters.parse_query({"k": "1"})[1]
+    (Rejection(field='k', value='1', used='10'),)
+    """
+
+    field: str
+    value: str
+    used: str | None
+
+
+def _date(param: str, text: str | None, rejected: list[Rejection]) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
+        rejected.append(Rejection(param, text, None))
         return None
 
 
-def _years(text: str) -> tuple[int, ...]:
-    years = []
-    for item in _split(text):
-        try:
-            year = int(item)
-        except ValueError:
-            continue
-        if 1900 <= year <= 2200:
-            years.append(year)
-    return tuple(dict.fromkeys(years))
-
-
-def _min_cell(text: str | None) -> int:
+def _year(text: str) -> int | None:
     try:
-        k = int(str(text).strip())
-    except (TypeError, ValueError):
+        year = int(text)
+    except ValueError:
+        return None
+    return year if 1900 <= year <= 2200 else None
+
+
+def _min_cell(text: str | None, rejected: list[Rejection]) -> int:
+    if text is None:
         return DEFAULT_MIN_CELL
-    return k if MIN_CELL_FLOOR <= k <= MIN_CELL_CEILING else DEFAULT_MIN_CELL
+    try:
+        k = int(text)
+    except ValueError:
+        k = None
+    if k is not None and MIN_CELL_FLOOR <= k <= MIN_CELL_CEILING:
+        return k
+    rejected.append(Rejection("k", text, str(DEFAULT_MIN_CELL)))
+    return DEFAULT_MIN_CELL
+
+
+def _kept(param: str, items: list[str], allowed, rejected: list[Rejection]) -> list[str]:
+    """The items ``allowed`` accepts; a rejection for each of the others."""
+    kept = []
+    for item in dict.fromkeys(items):
+        if allowed(item):
+            kept.append(item)
+        else:
+            rejected.append(Rejection(param, item, None))
+    return kept
+
+
+def _ordered_period(release_from: dt.date | None, release_to: dt.date | None
+                    ) -> tuple[dt.date | None, dt.date | None]:
+    # A period given backwards selects nothing, which nobody means: read it the other way.
+    if release_from is not None and release_to is not None and release_from > release_to:
+        return release_to, release_from
+    return release_from, release_to
 
 
 @dataclass(frozen=True)
@@ -103,7 +155,8 @@ class ViewFilters:
     """The releases, outcome and minimum cell size a dashboard view is computed for.
 
     The outcome is normalised to :meth:`Outcome.from_types` of its event types (its name
-    is derived from them), so that a filter survives a trip through the URL unchanged.
+    is derived from them), so that a filter survives a trip through the URL unchanged; a
+    period whose end is before its start is read from the earlier date to the later one.
 
     Examples
     --------
@@ -126,7 +179,10 @@ class ViewFilters:
         # Any: each field keeps its own tuple type (text, or int for release_years)
         tidy: dict[str, Any] = {name: tuple(dict.fromkeys(v for v in getattr(self.selection, name) if v != ""))
                 for name, _ in (*_TEXT_PARAMS, ("release_years", "year"))}
-        object.__setattr__(self, "selection", replace(self.selection, **tidy))
+        release_from, release_to = _ordered_period(self.selection.release_from,
+                                                   self.selection.release_to)
+        object.__setattr__(self, "selection", replace(
+            self.selection, release_from=release_from, release_to=release_to, **tidy))
         object.__setattr__(self, "outcome", Outcome.from_types(self.outcome.event_types))
         # Every view is published (screen, downloads, links): never below the floor,
         # however the filters are made (URL, sidebar or code).
@@ -158,7 +214,39 @@ class ViewFilters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ViewFilters:
-        """Filters from URL query parameters; unknown or invalid values are dropped."""
+        """Filters from URL query parameters; unknown or invalid values are dropped
+        (:meth:`parse_query` also says which)."""
+        return cls.parse_query(params)[0]
+
+    @classmethod
+    def parse_query(cls, params: Mapping[str, str]
+                    ) -> tuple[ViewFilters, tuple[Rejection, ...]]:
+        """Filters from URL query parameters, and what of the link they do not use.
+
+        Parameters
+        ----------
+        params
+            The query parameters (repeated ones as lists: the last counts). Keys other
+            than :data:`QUERY_KEYS` are ignored.
+
+        Returns
+        -------
+        tuple
+            The filters, and one :class:`Rejection` per value replaced or left out, in
+            parameter order: ``k`` not a whole number from the floor to the ceiling,
+            ``from``/``to`` not a date or in the wrong order, a release year outside
+            1900–2200, an unknown age band or event type. Names of facilities, regions,
+            sexes, offenses and release types are kept: only the database knows them.
+
+        Examples
+        --------
+        >>> filters, rejected = ViewFilters.parse_query(
+        ...     {"from": "2024-06-30", "to": "2023-01-01", "age_band": "18-24,old"})
+        >>> filters.selection.release_from, filters.selection.age_bands
+        (datetime.date(2023, 1, 1), ('18-24',))
+        >>> [(r.field, r.value, r.used) for r in rejected]
+        [('period', '2024-06-30/2023-01-01', '2023-01-01/2024-06-30'), ('age_band', 'old', None)]
+        """
 
         def get(key: str) -> str | None:
             value = params.get(key)
@@ -166,17 +254,32 @@ class ViewFilters:
                 value = value[-1] if value else None
             return None if value is None else str(value)
 
+        def get_scalar(key: str) -> str | None:
+            text = (get(key) or "").strip()
+            return text or None
+
+        rejected: list[Rejection] = []
+        release_from = _date("from", get_scalar("from"), rejected)
+        release_to = _date("to", get_scalar("to"), rejected)
+        ordered = _ordered_period(release_from, release_to)
+        if ordered != (release_from, release_to):
+            rejected.append(Rejection("period", f"{release_from}/{release_to}",
+                                      f"{ordered[0]}/{ordered[1]}"))
         texts = {}
         for name, param in _TEXT_PARAMS:
             values = _split(get(param) or "")
             if name == "age_bands":
-                values = [v for v in values if v in AGE_BAND_LABELS]
+                values = _kept(param, values, AGE_BAND_LABELS.__contains__, rejected)
             texts[name] = tuple(dict.fromkeys(values))
+        years = _kept("year", _split(get("year") or ""), lambda y: _year(y) is not None,
+                      rejected)
         selection = Selection(
-            release_from=_date(get("from")),
-            release_to=_date(get("to")),
-            release_years=_years(get("year") or ""),
+            release_from=ordered[0],
+            release_to=ordered[1],
+            release_years=tuple(dict.fromkeys(int(y) for y in years)),
             **texts,
         )
-        events = [e for e in _split(get("events") or "") if e in EVENT_TYPES]
-        return cls(selection, Outcome.from_types(events or None), _min_cell(get("k")))
+        events = _kept("events", _split(get("events") or ""), EVENT_TYPES.__contains__,
+                       rejected)
+        k = _min_cell(get_scalar("k"), rejected)
+        return cls(selection, Outcome.from_types(events or None), k), tuple(rejected)

@@ -31,6 +31,7 @@ participants carry a small-sample warning.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -49,17 +50,20 @@ from analysis.impact.publication import (
     hidden_counts,
     rates_table,
 )
-from analysis.impact.report import build_report_html
+from analysis.impact.report import build_report_html, build_report_pdf
+from analysis.impact.report_context import ReportContext, data_date
 from analysis.impact.rules import Reason, Verdict
 from analysis.impact.wording import (
     attrition_table,
-    covariate_words,
     impact_sentence,
     reason_text,
     verdict_reasons,
 )
-from analysis.views.filters import ViewFilters
+from analysis.survival.episodes import episodes_query
+from analysis.views.filters import Rejection, ViewFilters
+from analysis.views.terms import term_label
 
+#: What the Impact page evaluates; each is also the URL parameter naming one.
 SUBJECT_KINDS: tuple[str, ...] = ("program", "project", "funder")
 
 
@@ -101,7 +105,8 @@ def subject_label(subject: Subject, language: str = "en") -> str:
 
 
 def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tuple[Subject, ...]:
-    """Programmes, then projects, then funders, as the page's select box offers them."""
+    """Programmes, then projects, then funders, as the page's select box offers them
+    (each in the order of its code or name; :func:`default_subject` picks the first shown)."""
     catalogue = con.execute(
         "SELECT program_id, name, project, funder FROM programs ORDER BY program_id").df()
     subjects = [Subject("program", row.program_id, f"{row.program_id} — {row.name}")
@@ -110,6 +115,76 @@ def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tup
         for value in sorted(catalogue[kind].dropna().unique()):
             subjects.append(Subject(kind, value, f"{kind}: {value}"))
     return tuple(subjects)
+
+
+def default_subject(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Subject | None:
+    """The programme the Impact page opens on: the one with the most participants.
+
+    Participants are counted as the Programmes page's catalogue counts them
+    (:func:`analysis.views.programs.program_catalog`): participation records of the
+    releases in the selection, or of a selected person when the record names no release.
+    Ties go to the first programme code; ``None`` when the database has no programme.
+    Only which programme leads is used, never its count, so nothing needs suppressing.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> default_subject(con, ViewFilters()) is None
+    True
+    """
+    subjects = impact_subjects(con, filters)
+    if not subjects:
+        return None
+    sql, params = episodes_query(con, (), filters.selection, select="release_id, person_id")
+    leader = con.execute(
+        f"""
+        WITH chosen AS ({sql})
+        SELECT p.program_id
+        FROM programs p LEFT JOIN participation pa
+          ON pa.program_id = p.program_id
+         AND (pa.release_id IN (SELECT release_id FROM chosen)
+              OR (pa.release_id IS NULL AND pa.person_id IN (SELECT person_id FROM chosen)))
+        GROUP BY p.program_id
+        ORDER BY count(pa.program_id) DESC, p.program_id
+        LIMIT 1
+        """,
+        params,
+    ).fetchone()
+    programmes = {s.value: s for s in subjects if s.kind == "program"}
+    return programmes.get(leader[0]) if leader else subjects[0]
+
+
+def linked_subject(subjects: tuple[Subject, ...], params: Mapping[str, object]
+                   ) -> tuple[Subject | None, tuple[Rejection, ...]]:
+    """The subject a link names (``?program=``, ``?project=`` or ``?funder=``), if any.
+
+    Returns the first of :data:`SUBJECT_KINDS` present whose value is one of
+    ``subjects``, and a :class:`~analysis.views.filters.Rejection` (``used=None``: the
+    page names what it shows instead) for every value present that is not.
+
+    Examples
+    --------
+    >>> metal = Subject("program", "VOC-METAL", "VOC-METAL — Metalwork")
+    >>> linked_subject((metal,), {"program": "VOC-METAL"})
+    (Subject(kind='program', value='VOC-METAL', label='VOC-METAL — Metalwork'), ())
+    >>> linked_subject((metal,), {"funder": "Nobody"})[1]
+    (Rejection(field='funder', value='Nobody', used=None),)
+    """
+    found, unknown = None, []
+    for kind in SUBJECT_KINDS:
+        value = params.get(kind)
+        if isinstance(value, list | tuple):  # repeated parameters: the last counts
+            value = value[-1] if value else None
+        if value is None or str(value) == "":
+            continue
+        match = next((s for s in subjects if (s.kind, s.value) == (kind, str(value))), None)
+        if match is None:
+            unknown.append(Rejection(kind, str(value), None))
+        elif found is None:
+            found = match
+    return found, tuple(unknown)
 
 
 @dataclass(frozen=True)
@@ -234,8 +309,9 @@ def attrition_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
 def balance_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
     """The balance in ``language``: ``covariate`` (in words), ``smd_before``, ``smd_after``.
 
-    The covariates are worded as in the offline report (``age_at_release`` -> "age at
-    release", ``sex[F]`` -> "sex: F"), for the balance chart and its table.
+    The covariates are worded by :func:`analysis.views.terms.term_label`
+    (``age_at_release`` -> "age at release", ``sex[F]`` -> "sex: female"), for the
+    balance chart and its table.
 
     Examples
     --------
@@ -244,12 +320,12 @@ def balance_rows(view: ImpactView, language: str = "en") -> pd.DataFrame:
     ...     {"covariate": ["age_at_release", "sex[F]"], "smd_before": [0.3, -0.2],
     ...      "smd_after": [0.02, 0.01]}))
     >>> balance_rows(view, "fr")["covariate"].tolist()
-    ['âge à la libération', 'sexe : F']
+    ['âge à la libération', 'sexe : femme']
     """
     balance = view.balance
     if balance.empty:
         return balance
-    return balance.assign(covariate=[covariate_words(str(term), language)
+    return balance.assign(covariate=[term_label(str(term), language)
                                      for term in balance["covariate"]])
 
 
@@ -406,6 +482,11 @@ def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: s
         _weighted_view(_method_result(prepared, "iptw"), filters))
 
 
+def _report_context(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> ReportContext:
+    """The sidebar's selection and the data's date, for a report's title and pages."""
+    return ReportContext(filters.selection, data_date(con))
+
+
 def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                   kind: str = "program", value: str, horizon_days: int = 365,
                   language: str = "en") -> str:
@@ -414,10 +495,26 @@ def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     Built on demand (the page's download button calls it when clicked), in ``language``
     (a document to hand on, not a stored result): the file inlines the plotting library
     and weighs about 5 MB. The report hides counts below ``k`` the
-    same way as the page (:func:`analysis.impact.publication.for_publication`).
+    same way as the page (:func:`analysis.impact.publication.for_publication`), and
+    names the sidebar's selection and the data's date under its title.
     """
     result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
-    return build_report_html(result, policy=filters.policy, language=language)
+    return build_report_html(result, policy=filters.policy, language=language,
+                             context=_report_context(con, filters))
+
+
+def impact_report_pdf(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
+                      kind: str = "program", value: str, horizon_days: int = 365,
+                      language: str = "en") -> bytes:
+    """:func:`impact_report` as an A4 PDF (static charts, numbered pages, each with the
+    selection and the data's date): :func:`analysis.impact.report.build_report_pdf`.
+
+    Raises :class:`analysis.pdf_report.PdfUnavailable` when Playwright or Chromium is
+    missing (the message says what to install).
+    """
+    result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
+    return build_report_pdf(result, policy=filters.policy, language=language,
+                            context=_report_context(con, filters))
 
 
 def planning(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,

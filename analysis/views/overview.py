@@ -19,6 +19,14 @@ Definitions
 - *Trend by release cohort*: the 1-year Kaplan–Meier rate per release year; cohorts
   with fewer than ``k`` releases are suppressed (with complementary suppression of
   their counts); recent cohorts not yet followed for a year have no rate.
+- *People who reoffended*, beside each rate: those seen to reoffend by the horizon
+  (all releases, beside the Kaplan–Meier rate; those with complete follow-up, beside
+  its rate). A count is shown only beside a shown rate, and hidden with it while it, the
+  releases minus it, the reoffences between two horizons, or those of releases without
+  complete follow-up would be from 1 to ``k - 1`` or solvable
+  (:func:`analysis.views.estimates.overall_reoffended`). Where a rate is missing, the
+  count's cell says why: ``not_reached`` (fewer than ``k`` followed that long),
+  ``suppressed`` (too few releases), ``"<k"`` or ``hidden``.
 """
 
 from __future__ import annotations
@@ -32,19 +40,27 @@ import plotly.graph_objects as go
 
 from analysis.charts import rate_plot
 from analysis.constants import DAYS_PER_MONTH, DEFAULT_HORIZONS
-from analysis.disclosure import SMALL_SAMPLE, rate_discloses
+from analysis.disclosure import (
+    SMALL_SAMPLE,
+    DisclosurePolicy,
+    linked_suppression,
+    rate_discloses,
+)
 from analysis.errors import AnalysisError
 from analysis.i18n import translator
 from analysis.impact.wording import SECONDARY_LABEL
+from analysis.results import events_by_horizon
 from analysis.results_rates import complete_counts_hidden
 from analysis.store.schema import one_row
 from analysis.survival.episodes import episodes_sql
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import (
     count_labels,
-    format_rate,
     group_sizes,
-    km_at_horizons,
+    overall_day_table,
+    overall_reoffended,
+    rates_at,
+    reoffended_cell,
     view_study,
 )
 from analysis.views.filters import ViewFilters
@@ -69,16 +85,19 @@ class Overview:
         Reverse Kaplan–Meier median follow-up, in months.
     horizons : DataFrame
         One row per horizon: ``days, recidivism, lower, upper`` (Kaplan–Meier),
-        ``complete_rate, complete_lower, complete_upper, complete_n`` (fixed horizon;
-        ``complete_n`` as text, ``"<k"`` when suppressed), shares 0–1.
+        ``reoffended`` (by then, all releases), ``complete_rate, complete_lower,
+        complete_upper, complete_n, complete_reoffended`` (fixed horizon); shares 0–1
+        (NaN where not shown), counts as ``int`` or a label or code where hidden.
     horizon_table : DataFrame
-        The same for display and download: ``within`` (days), ``km_rate``,
-        ``complete_rate`` (formatted, or the code ``not_reached``), ``complete_n``.
+        The same for display and download: ``within`` (days), ``reoffended``,
+        ``km_rate, km_lower, km_upper``, ``complete_n, complete_reoffended``,
+        ``complete_rate, complete_lower, complete_upper``.
     cohorts : DataFrame
-        ``release_year, releases`` (text), ``recidivism, lower, upper`` (1 year).
+        ``release_year, releases``, ``recidivism, lower, upper`` (1 year), for the chart.
     cohort_table : DataFrame
-        ``release_year, releases, rate_365``: formatted rates, or the codes
-        ``suppressed`` and ``not_followed``.
+        ``release_year, releases, reoffended_365, rate_365, rate_365_lower,
+        rate_365_upper`` (codes ``suppressed`` and ``not_followed`` in
+        ``reoffended_365`` where the rate is missing).
     event_types : tuple of str
         The outcome's event types (the outcome sentence names them).
     small_sample : bool
@@ -111,37 +130,96 @@ def reverse_km_median_days(day_table: pd.DataFrame) -> float:
     return float(KaplanMeier().fit_day_table(reverse).summary["median"].iloc[0])
 
 
-def _horizon_frames(day_table, complete, policy):
-    km = km_at_horizons(day_table, DEFAULT_HORIZONS, policy)
+def _complete_hidden(releases: int, complete: pd.DataFrame, shown_events: dict,
+                     hidden_n: set, policy) -> set[int]:
+    """Horizons whose complete-follow-up reoffenders (and so rate) must be hidden.
+
+    Of the releases with complete follow-up (``n``), ``events`` reoffended and the rest
+    did not; of all who reoffended by the horizon (shown beside the Kaplan–Meier rate),
+    ``n``'s events are a part and releases without complete follow-up the rest: none may
+    be from 1 to ``k - 1`` and solvable.
+    """
+    values: dict = {"releases": releases}
+    relations: list = []
+    known: list = [] if policy.hides(releases) else ["releases"]
+    missing = []
+    for row in complete.itertuples():
+        d, n, e = int(row.days), int(row.n), int(row.events)
+        values.update({("n", d): n, ("x", d): releases - n, ("ce", d): e, ("cr", d): n - e})
+        relations += [("releases", [("n", d), ("x", d)]), (("n", d), [("ce", d), ("cr", d)])]
+        if shown_events.get(d) is not None:
+            values[("e", d)] = int(shown_events[d])
+            values[("ie", d)] = int(shown_events[d]) - e
+            relations.append((("e", d), [("ce", d), ("ie", d)]))
+            known.append(("e", d))
+        if d in hidden_n:
+            missing.append(("ce", d))
+        else:
+            known.append(("n", d))
+        if d in hidden_n or n < policy.k or rate_discloses(e, n, policy):
+            missing.append(("ce", d))
+    hide = linked_suppression(values, relations, policy,
+                              published=[*(("ce", int(d)) for d in complete["days"]), *known],
+                              known=known, hidden=missing)
+    return {key[1] for key in hide if key[0] == "ce"}
+
+
+def _reason(n_risk, hidden_group: bool, events: int, policy) -> object:
+    """Why a rate at a horizon is missing, as the code of the count beside it."""
+    if hidden_group:
+        return "suppressed"
+    if n_risk < policy.k:
+        return "not_reached"
+    return reoffended_cell(events, policy)
+
+
+def _horizon_frames(day_table: pd.DataFrame, complete: pd.DataFrame, policy: DisclosurePolicy
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    km, shown = overall_reoffended(day_table, DEFAULT_HORIZONS, policy)
     releases = int(group_sizes(day_table).sum())
     hidden_n = complete_counts_hidden(complete, releases, policy)
+    hidden_ce = _complete_hidden(releases, complete, shown, hidden_n, policy)
+    events = {d: n for (_, d), n in events_by_horizon(
+        overall_day_table(day_table), DEFAULT_HORIZONS).items()}
     rows = []
     for days in DEFAULT_HORIZONS:
-        k_row = km[km["days"] == days]
+        k_row = km[km["days"] == days].iloc[0]
         c_row = complete[complete["days"] == days].iloc[0]
-        # "41.2% of 17" names the 7 who reoffended: the rate rule hides it
-        shown = not rate_discloses(c_row["events"], c_row["n"], policy) and (
-            days not in hidden_n)
-        n_text = (policy.label if policy.hides(c_row["n"]) else SECONDARY_LABEL
-                  ) if days in hidden_n else f"{int(c_row['n'])}"
+        c_shown = days not in hidden_ce
+        n_text: object = (policy.label if policy.hides(c_row["n"]) else SECONDARY_LABEL
+                          ) if days in hidden_n else int(c_row["n"])
+        if c_shown:
+            c_cell: object = int(c_row["events"])
+        elif c_row["n"] < policy.k:  # fewer than k could be watched that long
+            c_cell = "not_reached"
+        elif days in hidden_n:  # hidden with the count of releases beside it
+            c_cell = SECONDARY_LABEL
+        else:
+            c_cell = reoffended_cell(int(c_row["events"]), policy)
         rows.append({
             "days": days,
-            "recidivism": float(k_row["recidivism"].iloc[0]) if len(k_row) else np.nan,
-            "lower": float(k_row["lower"].iloc[0]) if len(k_row) else np.nan,
-            "upper": float(k_row["upper"].iloc[0]) if len(k_row) else np.nan,
-            "complete_rate": float(c_row["rate"]) if shown else np.nan,
-            "complete_lower": float(c_row["lower"]) if shown else np.nan,
-            "complete_upper": float(c_row["upper"]) if shown else np.nan,
+            "recidivism": float(k_row["recidivism"]),
+            "lower": float(k_row["lower"]),
+            "upper": float(k_row["upper"]),
+            "reoffended": shown[days] if shown[days] is not None else _reason(
+                k_row["n_risk"], policy.hides(releases), events.get(days, 0), policy),
+            "complete_rate": float(c_row["rate"]) if c_shown else np.nan,
+            "complete_lower": float(c_row["lower"]) if c_shown else np.nan,
+            "complete_upper": float(c_row["upper"]) if c_shown else np.nan,
             "complete_n": n_text,
+            "complete_reoffended": c_cell,
         })
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).astype({"reoffended": object, "complete_n": object,
+                                       "complete_reoffended": object})
     table = pd.DataFrame({
         "within": frame["days"],
-        "km_rate": [format_rate(r.recidivism, r.lower, r.upper) or "not_reached"
-                    for r in frame.itertuples()],
-        "complete_rate": [format_rate(r.complete_rate, r.complete_lower, r.complete_upper)
-                          or "not_reached" for r in frame.itertuples()],
+        "reoffended": frame["reoffended"],
+        "km_rate": frame["recidivism"], "km_lower": frame["lower"],
+        "km_upper": frame["upper"],
         "complete_n": frame["complete_n"],
+        "complete_reoffended": frame["complete_reoffended"],
+        "complete_rate": frame["complete_rate"], "complete_lower": frame["complete_lower"],
+        "complete_upper": frame["complete_upper"],
     })
     return frame, table
 
@@ -154,25 +232,26 @@ def cohort_figure(result: Overview, language: str = "en") -> go.Figure:
                      label_title=tr("Release year"), language=language)
 
 
-def _cohort_frames(by_year, policy):
+def _cohort_frames(by_year, policy, total_shown: bool):
     sizes = group_sizes(by_year)
     labels = count_labels(sizes, policy)
-    hidden = [g for g in sizes.index if labels[g] == policy.label]
-    km = km_at_horizons(by_year, (365,), policy, hidden_groups=hidden).set_index("group")
+    rows = rates_at(by_year, 365, policy, labels, not_reached="not_followed",
+                    total_shown=total_shown)
+    years = [str(g) for g in sizes.index]
     cohorts = pd.DataFrame({
-        "release_year": [str(g) for g in sizes.index],
+        "release_year": years,
         "releases": labels.to_numpy(),
-        "recidivism": [km["recidivism"].get(g, np.nan) for g in sizes.index],
-        "lower": [km["lower"].get(g, np.nan) for g in sizes.index],
-        "upper": [km["upper"].get(g, np.nan) for g in sizes.index],
+        "recidivism": rows["rate"].to_numpy(),
+        "lower": rows["lower"].to_numpy(),
+        "upper": rows["upper"].to_numpy(),
     })
     table = pd.DataFrame({
-        "release_year": cohorts["release_year"],
-        "releases": cohorts["releases"],
-        "rate_365": [
-            format_rate(r.recidivism, r.lower, r.upper)
-            or ("suppressed" if r.releases == policy.label else "not_followed")
-            for r in cohorts.itertuples()],
+        "release_year": years,
+        "releases": labels.to_numpy(),
+        "reoffended_365": rows["reoffended"].to_numpy(),
+        "rate_365": rows["rate"].to_numpy(),
+        "rate_365_lower": rows["lower"].to_numpy(),
+        "rate_365_upper": rows["upper"].to_numpy(),
     })
     return cohorts, table
 
@@ -198,7 +277,8 @@ def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
     complete = study.fixed_horizon_rates(DEFAULT_HORIZONS).rates
     horizons, horizon_table = _horizon_frames(day_table, complete, policy)
     cohorts, cohort_table = _cohort_frames(
-        study.day_counts("release_year"), policy)
+        study.day_counts("release_year"), policy,
+        total_shown=isinstance(horizons["reoffended"].iloc[0], int | np.integer))
     shown = releases >= policy.k
     median = reverse_km_median_days(day_table) / DAYS_PER_MONTH if shown else np.nan
     return Overview(

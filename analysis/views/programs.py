@@ -37,7 +37,7 @@ from analysis.disclosure import (
     rate_discloses,
     suppression_mask,
 )
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.impact.cohort import CATEGORICAL_COVARIATES, DEFAULT_COVARIATES
 from analysis.impact.rules import MULTIPLE_COMPARISONS, Reason
 from analysis.impact.wording import SECONDARY_LABEL
@@ -45,7 +45,7 @@ from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import episodes_query
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
 from analysis.survival.kaplan_meier import KaplanMeier
-from analysis.views.estimates import view_study
+from analysis.views.estimates import as_numbers, view_study
 from analysis.views.filters import ViewFilters
 from analysis.views.words import Note
 
@@ -112,8 +112,9 @@ def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.
     Returns
     -------
     DataFrame
-        ``program_id, name, category, setting, project, funder, participants, completed,
-        dropped_out, ongoing, other`` (counts as text, ``"<k"`` when suppressed).
+        ``program_id, name, participants, completed, dropped_out, ongoing, other,
+        category, setting, project, funder``: the counts first, beside the name, as
+        numbers (``"<k"`` or ``"hidden"`` in a suppressed cell only).
     """
     sql, params = _selected_releases_sql(con, filters)
     counts = con.execute(
@@ -136,7 +137,11 @@ def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.
         """,
         params,
     ).df()
-    return suppress_with_total(counts, "participants", list(STATUSES), filters.policy)
+    shown = suppress_with_total(counts, "participants", list(STATUSES), filters.policy)
+    for column in ("participants", *STATUSES):
+        shown[column] = as_numbers(shown[column])
+    return shown[["program_id", "name", "participants", *STATUSES, "category", "setting",
+                  "project", "funder"]]
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,8 @@ class ProgramEffects:
 
     ``table`` has one row per programme: ``program_id, name, setting, exposure,
     participants`` (text, suppressed; ``exposure`` is ``at_release`` or
-    ``time_varying``), ``status`` (``estimated``, ``suppressed``, ``not_estimable``), then :data:`EFFECT_COLUMNS` (``hr, hr_lower, hr_upper, p,
+    ``time_varying``), ``status`` (``estimated``, ``suppressed``, ``not_estimable`` when participants all or
+    none had the outcome, ``not_converged`` when the models did not converge), then :data:`EFFECT_COLUMNS` (``hr, hr_lower, hr_upper, p,
     se_type, se_model, se_robust``) for the unadjusted model and the same prefixed
     ``adj_`` for the adjusted one (NaN when not estimated; see :data:`SE_NOTE`).
     ``forest`` is the tidy frame for :func:`analysis.charts.forest_plot` (``term``,
@@ -242,6 +248,11 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
         try:
             crude = _fit(frame, data, [], fitted)
             adjusted = _fit(frame, data, _usable_covariates(frame), fitted)
+        except ModelNotConvergedError:
+            # the data allow the models; the estimation did not settle
+            notes.append(Note("models_not_converged"))
+            status.update(dict.fromkeys(fitted, "not_converged"))
+            crude = adjusted = crude.iloc[0:0]
         except AnalysisError as exc:
             notes.append(Note("models_failed", {"error": str(exc)}))
             status.update(dict.fromkeys(fitted, "not_estimable"))

@@ -130,9 +130,8 @@ def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
         (programs.program_effects, {}),
         (programs.completion_outcomes, {"horizon_days": DEFAULT_HORIZON_DAYS}),
     ]
-    subjects = impact.impact_subjects(con, ViewFilters())
-    if subjects:
-        first = subjects[0]
+    first = impact.default_subject(con, ViewFilters())  # what the Impact page opens on
+    if first is not None:
         requests.append((impact.impact_page, {"kind": first.kind, "value": first.value,
                                               "horizon_days": DEFAULT_HORIZON_DAYS}))
     return requests

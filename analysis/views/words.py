@@ -37,23 +37,40 @@ from analysis.i18n.vocabulary import (  # noqa: F401 - re-exported for the views
 )
 from analysis.impact.rules import Reason
 from analysis.impact.wording import SECONDARY_LABEL, reason_text
+from analysis.views.terms import VALUE_WORDS, value_label
 
 #: Column code -> its header (English msgid). A column not named here keeps its name
 #: (data columns named by the data, e.g. a covariate).
 COLUMNS: dict[str, str] = {
     # Overview
     "within": N_("Within"),
-    "km_rate": N_("Reoffended (Kaplan–Meier, 95% CI)"),
-    "complete_rate": N_("Reoffended, complete follow-up only (95% CI)"),
+    "km_rate": N_("Reoffended (Kaplan–Meier)"),
+    "km_lower": N_("Kaplan–Meier, lower 95% limit"),
+    "km_upper": N_("Kaplan–Meier, upper 95% limit"),
+    "complete_rate": N_("Reoffended, complete follow-up only"),
+    "complete_lower": N_("Complete follow-up, lower 95% limit"),
+    "complete_upper": N_("Complete follow-up, upper 95% limit"),
     "complete_n": N_("Releases with complete follow-up"),
+    "complete_reoffended": N_("People who reoffended, complete follow-up only"),
     "release_year": N_("Release year"),
     "releases": N_("Releases"),
-    "rate_365": N_("Reoffended within 1 year (95% CI)"),
+    "reoffended_365": N_("People who reoffended within 1 year"),
+    "rate_365": N_("Reoffended within 1 year"),
+    "rate_365_lower": N_("Within 1 year, lower 95% limit"),
+    "rate_365_upper": N_("Within 1 year, upper 95% limit"),
     # Recidivism over time
     "group": N_("Group"),
-    "within_365": N_("Within 1 year (95% CI)"),
-    "within_730": N_("Within 2 years (95% CI)"),
-    "within_1095": N_("Within 3 years (95% CI)"),
+    "reoffended_730": N_("People who reoffended within 2 years"),
+    "reoffended_1095": N_("People who reoffended within 3 years"),
+    "within_365": N_("Reoffended within 1 year"),
+    "within_365_lower": N_("Within 1 year, lower 95% limit"),
+    "within_365_upper": N_("Within 1 year, upper 95% limit"),
+    "within_730": N_("Reoffended within 2 years"),
+    "within_730_lower": N_("Within 2 years, lower 95% limit"),
+    "within_730_upper": N_("Within 2 years, upper 95% limit"),
+    "within_1095": N_("Reoffended within 3 years"),
+    "within_1095_lower": N_("Within 3 years, lower 95% limit"),
+    "within_1095_upper": N_("Within 3 years, upper 95% limit"),
     # Subgroups and places
     "sex": N_("Sex"),
     "age_band": N_("Age band"),
@@ -74,8 +91,21 @@ COLUMNS: dict[str, str] = {
     "other": N_("Other status"),
     "exposure": N_("Exposure"),
     "status": N_("Estimate status"),
-    # hr, hr_lower, hr_upper, p, se_type, se_model, se_robust and their adj_ twins keep
-    # their names: the models' notation, as in the CLI's output and R (see the caption).
+    # the Cox models' estimates (their JSON and CLI keys keep the models' notation)
+    "hr": N_("Hazard ratio"),
+    "hr_lower": N_("Hazard ratio, lower"),
+    "hr_upper": N_("Hazard ratio, upper"),
+    "p": N_("p-value"),
+    "se_type": N_("Standard error used"),
+    "se_model": N_("Standard error, model-based"),
+    "se_robust": N_("Standard error, robust"),
+    "adj_hr": N_("Adjusted hazard ratio"),
+    "adj_hr_lower": N_("Adjusted hazard ratio, lower"),
+    "adj_hr_upper": N_("Adjusted hazard ratio, upper"),
+    "adj_p": N_("Adjusted p-value"),
+    "adj_se_type": N_("Adjusted: standard error used"),
+    "adj_se_model": N_("Adjusted: standard error, model-based"),
+    "adj_se_robust": N_("Adjusted: standard error, robust"),
     "completed_n": N_("Completers"),
     "completed_rate": N_("Completers' rate"),
     "completed_lower": N_("Completers' rate, lower"),
@@ -131,6 +161,8 @@ COLUMNS: dict[str, str] = {
     "step": N_("Step"),
     "comparison": N_("Comparison"),
     "covariate": N_("Covariate"),
+    "term": N_("Term"),
+    "model": N_("Model"),
     "smd_before": N_("SMD before"),
     "smd_after": N_("SMD after"),
 }
@@ -140,10 +172,11 @@ COLUMNS: dict[str, str] = {
 CELLS: dict[str, str] = {
     SECONDARY_LABEL: N_("hidden"),
     "suppressed": N_("suppressed"),
-    "not_reached": N_("suppressed / not reached"),
+    "not_reached": N_("not followed long enough"),
     "not_followed": N_("not yet followed 1 year"),
     "estimated": N_("estimated"),
     "not_estimable": N_("not estimable"),
+    "not_converged": N_("model did not converge"),
     "at_release": N_("at release"),
     # the settings of the data contract's programmes
     "in_prison": N_("in prison"),
@@ -152,6 +185,8 @@ CELLS: dict[str, str] = {
     "time_varying": N_("time-varying (from start)"),
     "participants": N_("participants"),
     "comparison": N_("comparison"),
+    # the one group of a breakdown by nothing (analysis.survival.grouping)
+    "all": N_("all releases"),
     # the effect measures of an impact evaluation
     "rate_difference": N_("difference in rate (percentage points)"),
     "hazard_ratio": N_("hazard ratio"),
@@ -162,13 +197,25 @@ CELLS: dict[str, str] = {
 #: Columns whose text cells may hold a code of :data:`CELLS` (counts and rates hidden
 #: by disclosure control, statuses); every other column is data and shown as it is.
 CODED_COLUMNS: frozenset[str] = frozenset({
-    "releases", "complete_n", "km_rate", "complete_rate", "rate_365",
-    "within_365", "within_730", "within_1095",
+    "releases", "complete_n", "complete_reoffended", "reoffended_365",
+    "km_rate", "complete_rate", "rate_365",
+    "reoffended_730", "reoffended_1095",
     "participants", "completed", "dropped_out", "ongoing", "other", "exposure", "status",
     "reoffended",
     "setting",
     "completed_n", "not_completed_n", "rows", "missing", "rows_read", "rows_inserted",
     "rows_updated", "rows_unchanged", "rows_rejected", "people", "comparison", "measure",
+    *VALUE_WORDS,
+})
+#: Columns of counts held as text (``"5411"``, ``"<10"``): shown with the language's
+#: thousands separators on screen (:mod:`analysis.views.display`).
+COUNT_COLUMNS: frozenset[str] = frozenset({
+    "releases", "complete_n", "complete_reoffended", "reoffended_365",
+    "reoffended_730", "reoffended_1095",
+    "participants", "completed", "dropped_out", "ongoing", "other",
+    "reoffended", "completed_n", "not_completed_n", "rows", "missing", "rows_read",
+    "rows_inserted", "rows_updated", "rows_unchanged", "rows_rejected", "people",
+    "comparison", "read", "inserted", "updated", "unchanged", "rejected",
 })
 
 #: Note code -> its text (English msgid; fields filled from the note's ``params``).
@@ -193,11 +240,15 @@ NOTES: dict[str, str] = {
         "Programmes after release are time-varying exposures (exposed only from their "
         "start)."),
     "standard_errors": N_(
-        "se_model and se_robust are standard errors of the log hazard ratio: model-based "
-        "(as R coxph) and robust, clustered by person because people have several "
-        "releases (as R coxph(cluster = person_id)). The confidence intervals and "
-        "p-values use the se_type one: robust."),
+        "Both standard errors are those of the log hazard ratio: model-based (as R "
+        "coxph) and robust, clustered by person because people have several releases "
+        "(as R coxph(cluster = person_id)). The confidence intervals and p-values use "
+        "the robust one."),
     "models_failed": N_("The models could not be fitted on this selection: {error}"),
+    "models_not_converged": N_(
+        "The models did not converge on this selection: a programme or covariate may "
+        "separate people with and without a reoffence perfectly. Narrow or widen the "
+        "selection, or ask an analyst to merge rare categories."),
     "dropped_zero_time": N_("{count} releases followed for zero days are left out of the "
                             "models with time-varying programmes."),
     "descriptive_completion": N_(
@@ -282,7 +333,8 @@ def render_table(table: pd.DataFrame, language: str = "en", *,
                  coded: Iterable[str] = ()) -> pd.DataFrame:
     """``table`` with its headers and coded cells in ``language`` (a copy).
 
-    Cells of :data:`CODED_COLUMNS` holding a :data:`CELLS` code are translated, the
+    Cells of :data:`CODED_COLUMNS` holding a :data:`CELLS` code, or a contract code of
+    :data:`~analysis.views.terms.VALUE_WORDS` for their column, are translated, the
     days of :data:`HORIZON_COLUMNS` named (:func:`horizon_span`), and the headers
     rendered by :func:`column_header`. A ``note`` column holds codes of :data:`NOTES`,
     written with ``note_params``. ``coded`` names more columns of codes (the groups of
@@ -300,7 +352,8 @@ def render_table(table: pd.DataFrame, language: str = "en", *,
             shown[column] = [horizon_span(int(days), language) for days in shown[column]]
         elif column in coded and (pd.api.types.is_object_dtype(shown[column])
                                   or pd.api.types.is_string_dtype(shown[column])):
-            shown[column] = shown[column].map(lambda v: render_cell(v, language))
+            shown[column] = shown[column].map(
+                lambda v, c=column: render_cell(value_label(c, v, language), language))
     shown.columns = [column_header(str(c), language) for c in shown.columns]
     return shown
 

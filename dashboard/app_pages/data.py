@@ -11,8 +11,10 @@ from analysis.views.data_quality import (
     import_history,
     method_sections,
 )
+from analysis.views.display import text_number
 from dashboard import cache
-from dashboard.i18n import t
+from dashboard.empty_state import no_release_selected, show_empty_selection
+from dashboard.i18n import t, translator
 from dashboard.safe_text import md_literal
 from dashboard.widgets import note_markdown, show_table
 
@@ -31,16 +33,21 @@ with quality:
     cols[2].metric(t("Database created"), (facts.created_at or t("unknown"))[:10])
 
     st.subheader(t("Follow-up coverage"))
-    coverage = cache.run_view(follow_up_coverage, filters)
-    st.caption(t("{releases} releases in the selection. Follow-up available = days from "
-                 "release to the end of follow-up (follow_up_end).", releases=coverage.releases))
-    left, right = st.columns(2)
-    with left:
-        show_table(coverage.bands, key="data-follow-up-bands",
-                   caption=t("Releases by whole years of follow-up available."))
-    with right:
-        show_table(coverage.complete, key="data-follow-up-complete",
-                   caption=t("Share (%) of releases whose follow-up covers the whole horizon."))
+    if no_release_selected(filters):  # the one part of this page about the selection
+        show_empty_selection()
+    else:
+        coverage = cache.run_view(follow_up_coverage, filters)
+        st.caption(t("{releases} releases in the selection. Follow-up available = days from "
+                     "release to the end of follow-up (follow_up_end).",
+                     releases=text_number(coverage.releases, translator())))
+        left, right = st.columns(2)
+        with left:
+            show_table(coverage.bands, key="data-follow-up-bands",
+                       caption=t("Releases by whole years of follow-up available."))
+        with right:
+            show_table(coverage.complete, key="data-follow-up-complete",
+                       caption=t("Share (%) of releases whose follow-up covers the whole "
+                                 "horizon."))
 
     st.subheader(t("Completeness"))
     show_table(cache.run_view(completeness, filters), key="data-completeness",

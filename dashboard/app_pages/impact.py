@@ -1,23 +1,36 @@
 """Impact: the donor view of a programme, project or funder (matched comparison)."""
 
+from dataclasses import replace
+
 import streamlit as st
 
-from analysis.charts import balance_plot, overlap_plot, step_curves
+from analysis.charts import balance_plot, forest_plot, overlap_plot, step_curves
 from analysis.constants import DEFAULT_HORIZONS
+from analysis.pdf_report import pdf_unavailable
 from analysis.views.impact import (
+    SUBJECT_KINDS,
     attrition_rows,
     balance_rows,
     cost_text,
+    default_subject,
     headline_text,
     impact_page,
     impact_report,
+    impact_report_pdf,
     impact_subjects,
+    linked_subject,
     note_texts,
     planning,
     reason_texts,
     subject_label,
 )
-from dashboard import cache
+from analysis.views.portfolio import (
+    impact_portfolio,
+    portfolio_document,
+    portfolio_forest_rows,
+    portfolio_rows,
+)
+from dashboard import cache, notices
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
@@ -37,8 +50,20 @@ subjects = cache.run_view(impact_subjects, filters)
 left, right = st.columns([3, 1])
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
 subject_labels = {s: subject_label(s, language) for s in subjects}
+if "impact-subject" not in st.session_state and subjects:
+    # The link's ?program= (or project, funder), else the programme with most participants.
+    linked, unknown = linked_subject(subjects, st.query_params.to_dict())
+    opened = linked or cache.run_view(default_subject, filters)
+    st.session_state["impact-subject"] = opened
+    notices.report(replace(r, used=subject_labels.get(opened)) for r in unknown)
 subject = left.selectbox(t("Programme, project or funder"), subjects, key="impact-subject",
                          format_func=lambda s: subject_labels.get(s, s))
+for kind in SUBJECT_KINDS:  # the subject travels in the URL, so a link opens on it
+    if subject is not None and kind == subject.kind:
+        if st.query_params.get(kind) != subject.value:
+            st.query_params[kind] = subject.value
+    else:
+        st.query_params.pop(kind, None)
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
 horizons = {d: horizon_option(d) for d in DEFAULT_HORIZONS}
 horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
@@ -49,6 +74,38 @@ choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
 # (one stored result for every language); the words are written here.
 evaluated = cache.run_view(impact_page, filters, **choice)
 result = evaluated.primary
+
+# A project or funder: each of its programmes on its own too (computed when asked: one
+# evaluation per programme), before the pooled result, which may not exist.
+if subject.kind != "program" and st.toggle(t("Each programme on its own"),
+                                           key="impact-portfolio-on"):
+    portfolio = cache.run_view(impact_portfolio, filters, **choice)
+    if portfolio.error:
+        st.warning(md_literal(portfolio.error), icon=":material/info:")
+    else:
+        st.caption(t("Every programme of {name}, evaluated on its own: one row and one "
+                     "forest-plot line each, with its verdict under the reporting rules and "
+                     "its cost per reoffence avoided.", name=md_literal(subject.value)))
+        show_table(portfolio_rows(portfolio, language), key="impact-portfolio",
+                   formats={t("Participants who reoffended"): "percent",
+                            t("Comparison who reoffended"): "percent"})
+        show_figure(forest_plot(portfolio_forest_rows(portfolio, language), language=language,
+                                title=t("Hazard ratio of each programme (95% CI)")),
+                    key="impact-portfolio-forest")
+        name = f"portfolio-{subject.kind}-{subject.value}-{horizon}d-{language}".replace(" ", "-")
+        html_column, pdf_column = st.columns(2)
+        html_column.download_button(
+            t("Download the portfolio report (HTML)"), file_name=f"{name}.html",
+            data=lambda: portfolio_document(portfolio, language), mime="text/html",
+            key="impact-portfolio-html", icon=":material/download:", on_click="ignore")
+        pdf_column.download_button(
+            t("Download the portfolio report (PDF)"), file_name=f"{name}.pdf",
+            data=lambda: portfolio_document(portfolio, language, pdf=True),
+            mime="application/pdf", key="impact-portfolio-pdf", on_click="ignore",
+            icon=":material/picture_as_pdf:", disabled=pdf_unavailable() is not None,
+            help=t("The PDF needs Chromium and the Python package playwright on the machine "
+                   "that serves the dashboard (see docs/impact.md).")
+            if pdf_unavailable() else None)
 
 if not result.ok:
     st.warning(md_literal(result.error), icon=":material/info:")
@@ -105,11 +162,22 @@ st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.
              k=filters.min_cell))
 show_table(balance.round(3), key="impact-balance-table")
 
-st.download_button(
+report_name = f"impact-{subject.value}-{horizon}d-{language}".replace(" ", "-")
+html_column, pdf_column = st.columns(2)
+html_column.download_button(
     t("Download the offline report (HTML)"),
     data=lambda: cache.run_view_quietly(impact_report, filters, **choice, language=language),
-    file_name=f"impact-{subject.value}-{horizon}d-{language}.html".replace(" ", "-"),
+    file_name=f"{report_name}.html",
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
+)
+pdf_column.download_button(  # the same report, A4 with static charts, for a board meeting
+    t("Download the report (PDF)"),
+    data=lambda: cache.run_view_quietly(impact_report_pdf, filters, **choice, language=language),
+    file_name=f"{report_name}.pdf", mime="application/pdf", key="impact-report-pdf",
+    icon=":material/picture_as_pdf:", on_click="ignore",
+    disabled=pdf_unavailable() is not None,
+    help=t("The PDF needs Chromium and the Python package playwright on the machine that "
+           "serves the dashboard (see docs/impact.md).") if pdf_unavailable() else None,
 )
 
 st.subheader(t("Planning aid: what could an evaluation detect?"))

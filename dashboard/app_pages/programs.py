@@ -15,6 +15,7 @@ from dashboard.widgets import (
     show_figure,
     show_table,
     small_sample_note,
+    suppressed,
 )
 
 filters = st.session_state["filters"]
@@ -63,8 +64,8 @@ with hazard_ratios:
     st.caption(t("{releases} releases, {events} reoffended (outcome: {outcome}). A hazard "
                  "ratio below 1 means less reoffending among participants, at any time since "
                  "release.",
-                 releases=label if effects.n_releases is None else f"{effects.n_releases:,}",
-                 events=label if effects.n_events is None else f"{effects.n_events:,}",
+                 releases=suppressed(effects.n_releases, label),
+                 events=suppressed(effects.n_events, label),
                  outcome=md_literal(outcome_words(filters.outcome.event_types, language))))
     small_sample_note(effects.n_releases, t("these hazard ratios"))
     if len(effects.forest):
@@ -74,8 +75,10 @@ with hazard_ratios:
     else:
         st.info(t("No programme has enough participants in this selection to be estimated."))
     show_table(effects.table, key="programs-hazard-ratios", formats=HR_FORMATS,
-               caption=t("hr = unadjusted, adj_hr = adjusted. 'suppressed': fewer than {k} "
-                         "participating releases, not estimated. 'not estimable': "
-                         "participants all or none reoffended.", k=filters.min_cell))
+               caption=t("'suppressed': fewer than {k} participating releases, not "
+                         "estimated. 'not estimable': participants all or none reoffended. "
+                         "'model did not converge': the data allow the models but their "
+                         "estimation did not settle (see the note).",
+                         k=filters.min_cell))
     for note in effects.notes:
         st.info(note_markdown(note), icon=":material/info:")

@@ -2,10 +2,17 @@
 
 import streamlit as st
 
+from analysis.charts import MANY_GROUPS
 from analysis.views.choices import filter_choices
-from analysis.views.curves import METHODS, NOT_SHOWN, curves_figure, recidivism_curves
-from analysis.views.filters import ViewFilters
-from dashboard import cache
+from analysis.views.curves import (
+    LAYOUTS,
+    METHODS,
+    curves_figure,
+    recidivism_curves,
+)
+from analysis.views.filters import Rejection, ViewFilters
+from analysis.views.risk_table import risk_rows
+from dashboard import cache, notices
 from dashboard.i18n import current_language, t, translator
 from dashboard.safe_text import md_literal
 from dashboard.widgets import note_markdown, show_figure, show_table, small_sample_note
@@ -19,8 +26,12 @@ specs = [spec for spec, _ in choices.breakdowns]
 if "rec_by" not in st.session_state:
     wanted = st.query_params.get("by", "")
     st.session_state["rec_by"] = wanted if wanted in specs else ""
+    if wanted not in specs:
+        notices.report([Rejection("by", wanted, choices.breakdown_label("", language))])
     wanted = st.query_params.get("method", "km")
     st.session_state["rec_method"] = wanted if wanted in METHODS else "km"
+    if wanted not in METHODS:
+        notices.report([Rejection("method", wanted, translator()(METHODS["km"]))])
 
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
 by_labels = {spec: choices.breakdown_label(spec, language) for spec in specs}
@@ -46,14 +57,32 @@ if result.hidden_groups:
               groups=", ".join(map(md_literal, result.hidden_groups))), icon=":material/visibility_off:")
 if result.smallest_group is not None:
     small_sample_note(result.smallest_group, t("some of these curves"))
-    show_figure(curves_figure(result, language), key="recidivism-curves")
+    groups = list(dict.fromkeys(result.curves["group"]))
+    layout, highlight = "overlay", None
+    if len(groups) > MANY_GROUPS:  # overlaid, so many curves cannot be told apart
+        layout_labels = {code: translator()(name) for code, name in LAYOUTS.items()}
+        layout = st.radio(t("Show"), ["facets", "highlight", "overlay"], key="rec_layout",
+                          format_func=layout_labels.get, horizontal=True)
+        if layout == "highlight":
+            if st.session_state.get("rec_highlight") not in groups:  # another breakdown's
+                st.session_state.pop("rec_highlight", None)
+            highlight = st.selectbox(t("Group in colour"), groups, key="rec_highlight")
+    show_figure(curves_figure(result, language, layout=layout, highlight=highlight),
+                key="recidivism-curves")
     st.caption(t("Each curve stops where fewer than {k} releases remain at risk. Shaded "
-                 "bands: 95% confidence intervals.", k=filters.min_cell))
+                 "bands: 95% confidence intervals.", k=filters.min_cell)
+               + " " + (t("Grey: all releases.") if layout == "facets" else
+                        t("Grey: the other groups.") if layout == "highlight" else
+                        t("Under the chart: the number still at risk at each year since "
+                          "release and, in brackets, how many had reoffended by then.")))
 st.markdown(f"**{note_markdown(result.test_note)}**")
 
-st.subheader(t("Number at risk (months since release)"))
-show_table(result.at_risk, key="recidivism-at-risk")
+st.subheader(t("Number at risk and reoffended so far, each year since release"))
+# without a breakdown the one group is the code "all", worded; groups are data otherwise
+group_codes = () if by else ("group",)
+show_table(risk_rows(result.risk_table, language), key="recidivism-risk-table",
+           coded=group_codes)
 st.subheader(t("Share reoffended by time since release"))
-show_table(result.horizon_table, key="recidivism-horizons",
-           caption=t("{not_shown}: fewer than {k} releases still at risk, or not followed "
-                     "that long.", not_shown=NOT_SHOWN, k=filters.min_cell))
+show_table(result.horizon_table, key="recidivism-horizons", coded=group_codes,
+           caption=t("Beside each rate, the people who reoffended by then; where a rate is "
+                     "missing, that cell says why."))

@@ -13,23 +13,26 @@ result = cache.run_view(subgroups, filters)
 label = result.suppressed_label
 
 st.title(t("Subgroups and places"))
-st.caption(t("Share reoffending within 1 year of release (1 − Kaplan–Meier, 95% CI). Counts "
-             "of fewer than {k} releases read {label}; another count may be hidden too so "
-             "that totals cannot reveal them; — : rate hidden or not yet followed a year.",
+st.caption(t("Share reoffending within 1 year of release (1 − Kaplan–Meier, 95% CI), beside "
+             "the people who reoffended; the first line is all releases of the selection, "
+             "the others are sorted by rate (cohorts by year; click a header to sort). Counts "
+             "of fewer than "
+             "{k} releases read {label}; another count may be hidden too so that totals "
+             "cannot reveal them; where a rate is missing, the count beside it says why.",
              k=filters.min_cell, label=label))
 
 people, places, cohorts = st.tabs([t("Sex × age band × offense"), t("Facilities and regions"),
                                    t("Release cohorts")])
 with people:
-    show_table(result.cross_table, key="subgroups-cross")
+    show_table(result.cross_table, key="subgroups-cross", overall_first=True)
 with places:
     for name, comparison, what in (
             ("facilities", result.facilities, t("some facilities' rates")),
             ("regions", result.regions, t("some regions' rates"))):
         small_sample_note(comparison.smallest_group, what)
         show_figure(comparison_figure(comparison, language), key=f"subgroups-{name}-chart")
-        show_table(comparison.table, key=f"subgroups-{name}")
+        show_table(comparison.table, key=f"subgroups-{name}", overall_first=True)
 with cohorts:
     small_sample_note(result.cohorts.smallest_group, t("some cohorts' rates"))
     show_figure(comparison_figure(result.cohorts, language), key="subgroups-cohorts-chart")
-    show_table(result.cohorts.table, key="subgroups-cohorts")
+    show_table(result.cohorts.table, key="subgroups-cohorts", overall_first=True)

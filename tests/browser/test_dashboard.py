@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -199,6 +200,26 @@ def test_every_page_renders_offline(browser, server):  # noqa: F811
     context.close()
 
 
+def test_a_table_download_is_made_when_clicked(browser, server):  # noqa: F811
+    # The files are made on request (deferred), not on every run: the click must still
+    # give a person the typed file, with its block saying what it holds.
+    address, _ = server
+    context, outside = local_only_context(browser)
+    page = context.new_page()
+    page.goto(f"{address}/")
+    page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=120_000)
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    with page.expect_download(timeout=60_000) as caught:
+        page.locator('[data-testid="stDownloadButton"] button').first.click()
+    download = caught.value
+    assert download.suggested_filename == "overview-horizons.csv"
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("#") and "Desistance" in text
+    assert not outside, outside
+    context.close()
+
+
 #: (url path, what the finished page must show, literal texts it must show as characters)
 HOSTILE_PAGES = (
     ("", CHART, ()),
@@ -207,13 +228,17 @@ HOSTILE_PAGES = (
     ("recidivism?by=facility", CHART, (FACILITIES["Northgate Prison"],)),
     ("subgroups", CHART, (*FACILITIES.values(), REGIONS["Highlands"])),
     ("programs", CHART, ()),
-    ("impact", CHART, (program_name("COMM-DRUG", "Community drug treatment (alternative to "
-                                    "custody)"),)),
+    # the page opens on the largest programme; the link names the hostile one
+    ("impact?program=COMM-DRUG", CHART, (program_name(
+        "COMM-DRUG", "Community drug treatment (alternative to custody)"),)),
     ("data", TABLE, ()),
 )
 
 #: Elements the hostile names would create if they were rendered: anything that points
 #: at the other host, HTML formatting in the page's text, plotly's <b>/<i>/<br>/<a>.
+#: What comes before "<br>" in the names that hold one (their first line if it were read).
+BROKEN_NAME_STARTS = [re.sub(r"<[^>]*>", "", name.split("<br>")[0])
+                      for name in (*FACILITIES.values(), *REGIONS.values()) if "<br>" in name]
 INJECTED = f"""() => {{
     const main = document.querySelector('[data-testid="stMain"]');
     const found = [...document.querySelectorAll(
@@ -222,8 +247,19 @@ INJECTED = f"""() => {{
     found.push(...[...main.querySelectorAll('b, i, sup, sub, img, a[href^="http"]')]
         .map(e => e.outerHTML.slice(0, 120)));
     found.push(...[...document.querySelectorAll(
-        'svg a, svg tspan.line, svg [style*="font-weight:bold"], svg [style*="italic"]')]
+        'svg a, svg [style*="font-weight:bold"], svg [style*="italic"]')]
         .map(e => e.outerHTML.slice(0, 120)));
+    // Our charts wrap long labels into lines (tspan.line) after escaping them; a line
+    // break read from a name would split it where the name says <br> and drop the
+    // "<br>" itself, so a wrapped label holding such a name must show "<br>" as text.
+    for (const text of document.querySelectorAll('svg text')) {{
+        const lines = [...text.querySelectorAll('tspan.line')];
+        if (!lines.length) continue;
+        const joined = lines.map(t => t.textContent).join(' ');
+        for (const before of {BROKEN_NAME_STARTS!r}) {{
+            if (joined.includes(before) && !joined.includes('<br>')) found.push(joined);
+        }}
+    }}
     return found;
 }}"""
 #: Every text drawn: the page's text and the charts' SVG text (tick labels, legends).

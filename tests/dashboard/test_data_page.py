@@ -23,7 +23,7 @@ def test_quality_tables_and_facts():
     assert any("Filled (%)" in f.columns for f in shown)
     assert any("Whole years of follow-up available" in f.columns for f in shown)
     log = next(f for f in shown if "Mode" in f.columns)
-    assert list(log["Mode"]) == ["all_or_nothing"]
+    assert list(log["Mode"]) == ["all or nothing"]  # the mode code, in words
     titles = [e.label for e in at.expander]
     assert any(t.startswith("Kaplan–Meier recidivism") for t in titles)
 

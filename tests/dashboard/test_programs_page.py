@@ -37,4 +37,4 @@ def test_a_large_k_suppresses_counts_and_estimates():
     catalogue, effects = frames(at)[:2]
     assert (catalogue[["Completed", "Dropped out"]] == "<1000").any().any()
     assert (effects["Estimate status"] == "suppressed").any()
-    assert effects.loc[effects["Estimate status"] == "suppressed", "adj_hr"].isna().all()
+    assert effects.loc[effects["Estimate status"] == "suppressed", "Adjusted hazard ratio"].isna().all()

@@ -106,7 +106,7 @@ def test_every_page_shows_hostile_names_as_text(hostile_db, monkeypatch, page, q
 
 def test_impact_heading_names_the_programme_literally(hostile_db, monkeypatch):  # noqa: F811
     monkeypatch.setenv("DESIST_DB", str(hostile_db))
-    at = open_page("impact", timeout=180)
+    at = open_page("impact", {"program": "COMM-DRUG"}, timeout=180)
     heading = MARKDOWN.render(at.subheader[0].value).replace(WORD_JOINER, "")
     assert (f"![COMM-DRUG](http://{OTHER_HOST}/COMM-DRUG.png) &lt;b&gt;Community drug "
             "treatment (alternative to custody)&lt;/b&gt; &amp; co") in heading

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.survival import cox
 from analysis.survival.cox import SUMMARY_COLUMNS, CoxModel
 from tests.survival.test_cox_reference import ROSSI, _data
@@ -147,7 +147,7 @@ def test_docstring_examples_run():
 def test_infinite_coefficient_is_a_clear_error(solver):
     # everyone with x=1 has the event, nobody with x=0: the MLE of x is +infinity
     df = pd.DataFrame({"t": np.arange(1, 41), "e": [1] * 20 + [0] * 20, "x": [1] * 20 + [0] * 20})
-    with pytest.raises(AnalysisError, match="did not converge"):
+    with pytest.raises(ModelNotConvergedError, match="did not converge"):
         CoxModel(solver=solver).fit(df, "t", "e", ["x"])
 
 

@@ -16,6 +16,7 @@ from analysis.survival.cox_study import fit_study_cox
 from analysis.survival.episodes import Outcome
 from analysis.views.filters import ViewFilters
 from analysis.views.programs import SE_NOTE, program_effects
+from analysis.views.terms import value_label
 from tests.dashboard.pages import frames, open_page
 
 Z = stats.norm.ppf(0.975)
@@ -57,11 +58,13 @@ def test_programmes_table_carries_both_standard_errors(effects, demo_con):
 def test_programmes_page_shows_the_standard_error_columns(demo_db, monkeypatch):
     monkeypatch.setenv("DESIST_DB", str(demo_db))
     shown = frames(open_page("programs"))[1]
-    assert {"se_type", "se_model", "se_robust", "adj_se_type", "adj_se_model",
-            "adj_se_robust"} <= set(shown.columns)
     # the page renders column codes and statuses in words (English here)
+    assert {"Standard error used", "Standard error, model-based", "Standard error, robust",
+            "Adjusted: standard error used", "Adjusted: standard error, model-based",
+            "Adjusted: standard error, robust"} <= set(shown.columns)
     estimated = shown["Estimate status"] == "estimated"
-    assert estimated.any() and (shown.loc[estimated, "se_type"] == "robust").all()
+    used = shown.loc[estimated, "Standard error used"]
+    assert estimated.any() and (used == value_label("se_type", "robust")).all()
 
 
 @pytest.mark.parametrize(("method", "cluster"), [("match", "pair_id"), ("iptw", "person_id")])

@@ -20,7 +20,9 @@ import re
 
 import pytest
 
+from analysis.disclosure import DisclosurePolicy, rate_discloses
 from analysis.errors import AnalysisError
+from analysis.results import events_by_horizon
 from analysis.survival.episodes import Outcome, Selection, day_counts
 from analysis.survival.grouping import resolve_grouping
 from analysis.views import curves, data_quality, impact, overview, programs, subgroups
@@ -113,14 +115,44 @@ def _audit_overview(con, filters, k) -> list[str]:
         audit.hidden(("excluded", row.days))
         audit.rate(row.complete_rate, ("complete", row.days), exact=True)
         audit.rate(row.recidivism, "releases")
+    previous = None
     for row in result.horizon_table.itertuples(index=False):
-        audit.rate(row[2], ("complete", row[0]), exact=True)
-    years = []
+        days = row.within
+        audit.rate(row.complete_rate, ("complete", days), exact=True)
+        audit.rate(row.km_rate, "releases")
+        # the people who reoffended by then: of all releases, and of those followed
+        # throughout; each splits its group, and successive horizons differ by those
+        # who reoffended in between
+        audit.count(("reoffended", days), row.reoffended)
+        audit.hidden(("not reoffended", days))
+        audit.relation("releases", [("reoffended", days), ("not reoffended", days)])
+        audit.count(("complete reoffended", days), row.complete_reoffended)
+        audit.hidden(("complete not reoffended", days))
+        audit.relation(("complete", days), [("complete reoffended", days),
+                                            ("complete not reoffended", days)])
+        audit.hidden(("incomplete reoffended", days))
+        audit.relation(("reoffended", days), [("complete reoffended", days),
+                                              ("incomplete reoffended", days)])
+        if previous is not None:
+            audit.hidden(("reoffended between", days))
+            audit.relation(("reoffended", days), [("reoffended", previous),
+                                                  ("reoffended between", days)])
+        previous = days
+    years, reoffenders = [], []
     for row in result.cohorts.itertuples():
         audit.count(("cohort", row.release_year), row.releases)
         audit.rate(row.recidivism, ("cohort", row.release_year))
         years.append(("cohort", row.release_year))
     audit.relation("releases", years)
+    for row in result.cohort_table.itertuples(index=False):
+        cohort = ("cohort", row.release_year)
+        audit.count(("cohort reoffended", row.release_year), row.reoffended_365)
+        audit.hidden(("cohort not reoffended", row.release_year))
+        audit.relation(cohort, [("cohort reoffended", row.release_year),
+                                ("cohort not reoffended", row.release_year)])
+        audit.rate(row.rate_365, cohort)
+        reoffenders.append(("cohort reoffended", row.release_year))
+    audit.relation(("reoffended", 365), reoffenders)
     for cell in result.cohort_table["releases"]:
         if as_count(cell) is not None and 0 < as_count(cell) < k:
             audit.leaks.append(f"overview cohort table shows {cell}")
@@ -152,19 +184,70 @@ def _audit_curves(con, filters, k, breakdown, method) -> list[str]:
                 audit.hidden(("left", group, m))
                 audit.relation((group, m), [(group, AT_RISK_MONTHS[i + 1]),
                                             ("left", group, m)])
-    for row in result.horizon_table.itertuples(index=False):
-        audit.count((row[0], 0), row[1])
-        for cell in row[2:]:
-            audit.rate(cell, (row[0], 0))
+    _audit_reoffended(audit, result, curves.recidivism_curves(con.cursor(), filters))
     _check_words(audit, lambda language: [render_note(result.test_note, language)])
     return audit.check()
 
 
-def _true_cross(con, filters) -> dict:
+def _reoffended_keys(result) -> dict:
+    """The reoffenders the curves page shows, by day since release: the horizon table's
+    (``reoffended_<days>``) and the risk table's "reoffended so far" at whole years
+    (``at_<months>``, a year being 365.25 days): ``{day: (table, column)}``."""
+    days = {int(c.split("_")[1]): ("horizons", c) for c in result.horizon_table.columns
+            if re.fullmatch(r"reoffended_\d+", c)}
+    for column in result.risk_table.columns:
+        if column.startswith("at_") and column != "at_0":
+            days.setdefault(round(int(column[3:]) * 365.25 / 12), ("risk", column))
+    return dict(sorted(days.items()))
+
+
+def _audit_reoffended(audit: Audit, result, overall) -> None:
+    """The horizon table's rates and people who reoffended, with the risk table's.
+
+    Each group's releases are those who reoffended by a day plus those who had not;
+    counts at successive days (horizons and risk-table years alike) differ by those who
+    reoffended in between; each day's counts add up to the selection's, known wherever
+    the view without a breakdown shows it.
+    """
+    days = _reoffended_keys(result)
+    risk = result.risk_table[result.risk_table["measure"] == "events"].set_index("group")
+    whole = overall.risk_table[overall.risk_table["measure"] == "events"]
+    for day, (kind, column) in days.items():
+        # the selection's own line (none when it has fewer than k releases)
+        shown = overall.horizon_table if kind == "horizons" else whole
+        total = as_count(shown[column].iloc[0]) if len(shown) and column in shown else None
+        if total is not None:
+            audit.known(("all reoffended", day), total)
+        audit.relation(("all reoffended", day),
+                       [(g, "reoffended", day) for g in result.horizon_table["group"]])
+    for row in result.horizon_table.itertuples(index=False):
+        group = row.group
+        audit.count((group, 0), row.releases)
+        for day, (kind, column) in days.items():
+            cell = (getattr(row, column) if kind == "horizons"
+                    else risk.loc[group, column] if group in risk.index else None)
+            audit.count((group, "reoffended", day), cell)
+            audit.hidden((group, "not reoffended", day))
+            audit.relation((group, 0), [(group, "reoffended", day),
+                                        (group, "not reoffended", day)])
+        for before, after in zip(days, list(days)[1:], strict=False):
+            audit.hidden((group, "reoffended between", before, after))
+            audit.relation((group, "reoffended", after),
+                           [(group, "reoffended", before),
+                            (group, "reoffended between", before, after)])
+        for column in result.horizon_table.columns:
+            if re.fullmatch(r"within_\d+", column):  # the estimate (its limits name no one)
+                audit.rate(getattr(row, column), (group, 0))
+
+
+def _true_cross(con, filters) -> tuple[dict, dict]:
+    """Releases and reoffenders within a year of each cell of the cross-table."""
     groupings = [resolve_grouping(con, name) for name in subgroups.CROSS_FIELDS]
     group_sql = " || ' | ' || ".join(f"({g.sql})" for g in groupings)
     table, _ = day_counts(con, filters.outcome, filters.selection, group_sql)
-    return {tuple(g.split(" | ")): int(n) for g, n in group_sizes(table).items()}
+    events = events_by_horizon(table, [365])
+    return ({tuple(g.split(" | ")): int(n) for g, n in group_sizes(table).items()},
+            {tuple(g.split(" | ")): n for (g, _), n in events.items()})
 
 
 def _audit_subgroups(con, filters, k) -> list[str]:
@@ -172,7 +255,7 @@ def _audit_subgroups(con, filters, k) -> list[str]:
     if result is None:
         return []
     audit = Audit(k, "subgroups")
-    truth = _true_cross(con, filters)
+    truth, reoffenders = _true_cross(con, filters)
     rows, columns = {}, {}
     for cell in truth:
         rows.setdefault(cell[:2], []).append(cell)
@@ -181,10 +264,23 @@ def _audit_subgroups(con, filters, k) -> list[str]:
         margin = sum(truth[c] for c in members)
         if margin >= k:  # the Overview filtered to that row or column shows it
             audit.known(("margin", name), margin)
+        # and its reoffenders whenever its rate rule lets it (the chain between horizons
+        # may hide them there too: the attacker is given more than it shows)
+        reoffended = sum(reoffenders[c] for c in members)
+        if not rate_discloses(reoffended, margin, DisclosurePolicy(k=k)):
+            audit.known(("margin reoffended", name), reoffended)
         audit.relation(("margin", name), members)
-    for row in result.cross_table.itertuples(index=False):
-        audit.count(tuple(row[:3]), row[3])
-        audit.rate(row[4], tuple(row[:3]))
+        audit.relation(("margin reoffended", name), [("reoffended", c) for c in members])
+    cross = result.cross_table
+    # the overall line first (the selection's own numbers); none when nothing is selected
+    assert cross.empty or cross.iloc[0, 0] == "all"
+    for row in cross.iloc[1:].itertuples(index=False):
+        cell = tuple(row[:3])
+        audit.count(cell, row.releases)
+        audit.count(("reoffended", cell), row.reoffended_365)
+        audit.hidden(("not reoffended", cell))
+        audit.relation(cell, [("reoffended", cell), ("not reoffended", cell)])
+        audit.rate(row.rate_365, cell)
     releases = sum(truth.values())
     for name in ("facilities", "regions", "cohorts"):
         comparison = getattr(result, name)
@@ -195,8 +291,16 @@ def _audit_subgroups(con, filters, k) -> list[str]:
         for row in comparison.rates.itertuples(index=False):
             audit.count((name, row[0]), row[1])
             audit.rate(row[2], (name, row[0]))
-        for row in comparison.table.itertuples(index=False):
-            audit.rate(row[2], (name, row[0]))
+        overall, *groups = list(comparison.table.itertuples(index=False))
+        audit.count((name, "total"), overall.releases)
+        audit.count((name, "total reoffended"), overall.reoffended_365)
+        audit.relation((name, "total reoffended"), [(name, "reoffended", g[0]) for g in groups])
+        for row in groups:
+            audit.count((name, "reoffended", row[0]), row.reoffended_365)
+            audit.hidden((name, "not reoffended", row[0]))
+            audit.relation((name, row[0]), [(name, "reoffended", row[0]),
+                                            (name, "not reoffended", row[0])])
+            audit.rate(row.rate_365, (name, row[0]))
     return audit.check()
 
 
@@ -377,3 +481,9 @@ def test_impact_attrition_chain_leaks_nothing(demo_con, k, value, selection):
     # matched 673, so the hidden count was the difference.
     leaks = _audit_impact(demo_con, ViewFilters(selection, min_cell=k), k, value)
     assert not leaks, "\n".join(leaks)
+
+
+def test_the_curves_page_without_breakdown_reveals_nothing_beside_the_overview(demo_con):
+    # The risk table's whole years are the horizons' days: at 3 years both count to day
+    # 1095 (a table counting to 1096 showed one more person, who reoffended on day 1096).
+    assert _audit_curves(demo_con, ViewFilters(), 10, "", "km") == []

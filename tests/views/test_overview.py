@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.results import events_by_horizon
 from analysis.survival.episodes import Outcome, Selection
 from analysis.survival.fixed_horizon import fixed_horizon_rates_from_db
 from analysis.survival.kaplan_meier import kaplan_meier_from_db
@@ -27,8 +28,15 @@ def test_headline_numbers_match_the_engine(demo_con):
     assert 12 < result.median_follow_up_months < 120
     assert not result.small_sample
     assert result.event_types == ("rearrest",)
-    assert result.horizon_table.shape == (3, 4)
+    assert result.horizon_table.shape == (3, 10)
     assert list(result.horizon_table["within"]) == [365, 730, 1095]
+    # the people beside the rates: those seen to reoffend by each horizon, as numbers
+    day_table = kaplan_meier_from_db(demo_con, outcome=REARREST).day_table
+    observed = events_by_horizon(day_table, [365, 730, 1095])
+    assert list(result.horizon_table["reoffended"]) == [
+        observed[(g, d)] for (g, d) in sorted(observed, key=lambda key: key[1])]
+    assert all(isinstance(n, int) for n in result.horizon_table["reoffended"])
+    assert list(result.horizon_table["complete_reoffended"]) == list(complete["events"])
 
 
 def test_filter_changes_the_numbers(demo_con):
@@ -46,7 +54,8 @@ def test_tiny_selection_is_suppressed(demo_con):
     assert result.median_follow_up_months is None
     assert result.horizons["recidivism"].isna().all()
     assert result.small_sample
-    assert set(result.cohort_table["releases"]) <= {"<10", "0"}
+    assert set(result.cohort_table["releases"]) <= {"<10", 0}
+    assert set(result.cohort_table["reoffended_365"]) <= {"suppressed", 0}
 
 
 def test_cohort_counts_get_complementary_suppression(demo_con):
@@ -62,6 +71,8 @@ def test_cohort_counts_get_complementary_suppression(demo_con):
     assert hidden["recidivism"].isna().all()
     visible = result.cohorts[result.cohorts["releases"] != f"<{k}"]
     assert (visible["releases"].astype(int) >= k).all()
+    # their reoffenders are hidden with them
+    assert set(result.cohort_table.loc[hidden.index, "reoffended_365"]) == {"suppressed"}
 
 
 @pytest.mark.parametrize("types", [("rearrest",), ("rearrest", "reincarceration")])
@@ -105,8 +116,9 @@ def test_the_overview_holds_no_words(demo_con):
     from analysis.views.words import render_table
 
     result = overview(demo_con, ViewFilters())
-    assert list(result.horizon_table.columns) == ["within", "km_rate", "complete_rate",
-                                                  "complete_n"]
+    assert list(result.horizon_table.columns) == [
+        "within", "reoffended", "km_rate", "km_lower", "km_upper", "complete_n",
+        "complete_reoffended", "complete_rate", "complete_lower", "complete_upper"]
     french = render_table(result.horizon_table, "fr")
     assert list(french["Délai"]) == ["1 an", "2 ans", "3 ans"]
     assert list(render_table(result.horizon_table, "ru").iloc[:, 0]) == [
@@ -134,5 +146,24 @@ def test_a_rate_whose_numerator_is_below_k_is_hidden():
     assert np.isnan(frame["complete_rate"].iloc[0])  # 7 of 17 reoffended
     assert frame["complete_rate"].iloc[1] == 0.5  # 95 of 190: nothing small
     assert np.isnan(frame["complete_rate"].iloc[2])  # all but 5 of 120 reoffended
-    assert "41.2%" not in table.to_string()
-    assert frame["complete_n"].iloc[0] == "17"
+    assert table["complete_reoffended"].iloc[0] == "<10"  # the count is hidden too
+    assert table["complete_reoffended"].iloc[1] == 95
+    assert table["complete_reoffended"].iloc[2] == "hidden"  # 115 of 120: 5 did not
+    assert frame["complete_n"].iloc[0] == 17
+
+
+def test_a_horizon_beyond_follow_up_reads_not_followed_long_enough(demo_con):
+    # Releases of the last two years cannot have been followed 3 years: that is what the
+    # table says there, not "suppressed" (which means too few people to show).
+    from analysis.views.words import render_table
+
+    last = demo_con.execute("SELECT max(release_date) FROM releases").fetchone()[0]
+    recent = ViewFilters(Selection(release_from=last.replace(year=last.year - 2)))
+    table = overview(demo_con, recent).horizon_table
+    assert isinstance(table["reoffended"].iloc[0], int)  # a year is reached
+    assert table["reoffended"].iloc[2] == "not_reached"
+    assert np.isnan(table["km_rate"].iloc[2]) and table["complete_n"].iloc[2] == 0
+    assert table["complete_reoffended"].iloc[2] == "not_reached"
+    assert render_table(table, "en")["People who reoffended"].iloc[2] == (
+        "not followed long enough")
+    assert render_table(table, "fr")["Personnes ayant récidivé"].iloc[2] == "suivi trop court"

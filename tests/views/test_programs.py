@@ -57,8 +57,11 @@ def test_catalogue_counts_every_participation_without_filters(demo_con):
     total = demo_con.execute("SELECT count(*) FROM participation").fetchone()[0]
     programmes = demo_con.execute("SELECT count(*) FROM programs").fetchone()[0]
     assert len(table) == programmes
-    assert list(table.columns[:6]) == ["program_id", "name", "category", "setting", "project",
-                                       "funder"]
+    # the counts first, beside the programme's name (they used to sit off-screen)
+    assert list(table.columns) == ["program_id", "name", "participants", *STATUSES, "category",
+                                   "setting", "project", "funder"]
+    shown = [v for c in ("participants", *STATUSES) for v in table[c] if v not in ("<10", "hidden")]
+    assert shown and all(isinstance(v, int) for v in shown)  # numbers, not text
     assert _numbers(table["participants"]).sum() == total
     _assert_disclosure_safe(table, "participants", STATUSES, 10)
 
@@ -158,8 +161,8 @@ def test_the_programmes_results_hold_codes_rendered_in_each_language(effects, de
     assert [note.code for note in effects.notes][:2] == ["two_models", "standard_errors"]
     assert render_note(effects.notes[0]).startswith("Two Cox models are fitted")
     french = render_table(effects.table, "fr")
-    assert {"Code du programme", "Exposition", "État de l'estimation", "hr", "adj_hr"} <= set(
-        french.columns)  # the models' notation (hr, p, se_*) keeps its names
+    assert {"Code du programme", "Exposition", "État de l'estimation", "Rapport de risques",
+            "Rapport de risques ajusté"} <= set(french.columns)
     assert set(french["Exposition"]) == {"à la libération",
                                          "variable dans le temps (à partir du début)"}
     assert "estimé" in set(french["État de l'estimation"])
@@ -173,3 +176,21 @@ def test_the_programmes_results_hold_codes_rendered_in_each_language(effects, de
     # numbers inside Arabic text are isolated, so that they keep their order
     assert catalog("ar")["a group has fewer than {k} releases: not shown"].format(
         k="\u206810\u2069") in set(notes)
+
+
+def test_a_model_that_did_not_converge_is_not_called_not_estimable(demo_con, monkeypatch):
+    # the same data give a converged fit; a fit that does not settle must say so
+    from analysis.errors import ModelNotConvergedError
+    from analysis.views import programs
+
+    def not_converging(*_args, **_kwargs):
+        raise ModelNotConvergedError("the Cox model did not converge")
+
+    monkeypatch.setattr(programs, "_fit", not_converging)
+    result = programs.program_effects(demo_con, ViewFilters())
+    # every programme the models would have estimated is "did not converge", not
+    # "not estimable" (which means its participants all or none reoffended)
+    assert set(result.table["status"]) - {"suppressed"} == {"not_converged"}
+    assert [n.code for n in result.notes if getattr(n, "code", "").startswith("models")] == [
+        "models_not_converged"]
+    assert result.forest.empty
