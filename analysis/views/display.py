@@ -12,9 +12,7 @@ Why not Streamlit's own number formats: ``NumberColumn(format="localized")`` and
 (a French page in an English browser would show ``1,234.5``), and printf formats
 (``"%,d"``) write English separators only.
 
-Counts a view holds as text (``"5411"``, ``"<10"``) get their separators as well; the
-rates it writes as ``"30.5% (29.5–31.6)"`` (:func:`analysis.views.estimates.format_rate`)
-are written again in the language's format.
+Counts a view holds as text (``"5411"``, ``"<10"``) get their separators as well.
 
 Examples
 --------
@@ -43,8 +41,6 @@ DEFAULT_DIGITS = 3
 _NOT_GROUPED = frozenset({"release_year", "years", "years_available", "line"})
 #: A Streamlit-style printf format the pages pass ("%.2f"): its number of decimals.
 _PRINTF = re.compile(r"^%\.(\d)f$")
-#: A rate as :func:`analysis.views.estimates.format_rate` writes it.
-_RATE = re.compile(r"^(-?\d+\.\d)%(?: \((-?\d+\.\d)–(-?\d+\.\d)\))?$")
 _COUNT = re.compile(r"^(<?)(\d+)$")
 #: Columns of numbers at risk at a month (``at_6``), counts held as text.
 _AT_MONTH = re.compile(r"^at_\d+$")
@@ -92,14 +88,12 @@ def number_formatter(fmt: str | None, tr: Translator) -> Formatter:
 
 
 def text_number(text: object, tr: Translator) -> object:
-    """A count (``"5411"``, ``"<1000"``) or a rate (``"30.5% (29.5–31.6)"``) written as
-    text by a view, in ``tr``'s signs; any other value as it is.
+    """A count (``"5411"``, ``"<1000"``) written as text by a view, in ``tr``'s signs;
+    any other value as it is.
 
     Examples
     --------
     >>> fr = translator("fr")
-    >>> text_number("30.5% (29.5–31.6)", fr).replace("\N{NO-BREAK SPACE}", " ")
-    '30,5 % (29,5–31,6)'
     >>> text_number("12345", translator("ru")).replace("\N{NO-BREAK SPACE}", " ")
     '12 345'
     >>> text_number("masqué", fr), text_number(12, fr)
@@ -110,13 +104,6 @@ def text_number(text: object, tr: Translator) -> object:
     count = _COUNT.match(text)
     if count:
         return count.group(1) + tr.number(int(count.group(2)))
-    rate = _RATE.match(text)
-    if rate:
-        value, lower, upper = rate.groups()
-        shown = tr.percent(float(value) / 100, 1)
-        if lower is not None:
-            shown += f" ({tr.number(float(lower), 1)}–{tr.number(float(upper), 1)})"
-        return shown
     return text
 
 
@@ -157,7 +144,7 @@ def screen_table(table: pd.DataFrame, language: str = "en", *,
     """
     tr = translator(language)
     formats = dict(formats or {})
-    numbers_as_text = (COUNT_COLUMNS | _rate_columns(table)
+    numbers_as_text = (COUNT_COLUMNS
                        | {str(c) for c in table.columns if _AT_MONTH.match(str(c))})
     rendered = render_table(table, language, note_params=note_params, coded=coded)
     writers: dict[object, Formatter] = {}
@@ -197,10 +184,3 @@ def _mixed_as_text(table: pd.DataFrame) -> pd.DataFrame:
             out.isetitem(position, text.astype("string"))
     return out
 
-
-def _rate_columns(table: pd.DataFrame) -> frozenset[str]:
-    """Text columns holding :func:`~analysis.views.estimates.format_rate` rates."""
-    return frozenset(str(c) for c in table.columns
-                     if (pd.api.types.is_object_dtype(table[c])
-                         or pd.api.types.is_string_dtype(table[c]))
-                     and any(isinstance(v, str) and _RATE.match(v) for v in table[c]))

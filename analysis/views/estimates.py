@@ -53,25 +53,6 @@ SHARE_COLUMNS: frozenset[str] = frozenset({
 })
 
 
-def format_rate(value: float | None, lower: float | None = None,
-                upper: float | None = None) -> str:
-    """A share as ``'23.4% (21.0–25.9)'``; ``''`` when missing (suppressed or not reached).
-
-    Examples
-    --------
-    >>> format_rate(0.2345, 0.21, 0.259)
-    '23.4% (21.0–25.9)'
-    >>> format_rate(float("nan"))
-    ''
-    """
-    if value is None or not np.isfinite(value):
-        return ""
-    text = f"{value * 100:.1f}%"
-    if lower is not None and upper is not None and np.isfinite(lower) and np.isfinite(upper):
-        text += f" ({lower * 100:.1f}–{upper * 100:.1f})"
-    return text
-
-
 def view_study(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Study:
     """The :class:`~analysis.study.Study` of the filters' outcome and selection on ``con``.
 

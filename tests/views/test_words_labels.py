@@ -161,12 +161,6 @@ def test_screen_numbers_use_the_language_separators_and_stay_numbers():
     assert "5,411|12,345|23.4%|2020" in english
 
 
-def test_screen_rates_written_by_the_views_follow_the_language():
-    table = pd.DataFrame({"within_365": ["30.5% (29.5–31.6)", "—"]})
-    shown = screen_table(table, "ru").to_string(delimiter="|").replace(NBSP, " ")
-    assert "30,5 % (29,5–31,6)" in shown and "—" in shown
-
-
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(TRANSLATED + ["en"]),
        st.booleans())
 def test_a_text_count_keeps_its_value(n, language, below):
@@ -178,7 +172,7 @@ def test_a_text_count_keeps_its_value(n, language, below):
 
 @given(st.text(), st.sampled_from(TRANSLATED))
 def test_text_that_is_not_a_number_is_left_alone(text, language):
-    if re.fullmatch(r"<?\d+", text) or re.fullmatch(r"-?\d+\.\d%.*", text):
+    if re.fullmatch(r"<?\d+", text):  # a count: written again in the language
         return
     assert text_number(text, translator(language)) == text
 
