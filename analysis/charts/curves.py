@@ -121,7 +121,6 @@ def step_curves(
     >>> fig.data[-1].text, fig.data[-1].yaxis, list(fig.layout.xaxis.tickvals)
     (('40 (0)', '&lt;10 (&lt;10)'), 'y2', [0.0, 12.0])
     """
-    tr = translator(language)
     fig = go.Figure() if risk_table is None else _with_table_row(risk_table)
     scale = 100.0 if percent else 1.0
     divisor = DAYS_PER_MONTH if time_unit == "months" else 1.0
@@ -134,15 +133,29 @@ def step_curves(
                                   colour=colours[code], scale=scale, divisor=divisor,
                                   language=language):
             fig.add_trace(trace, **({} if risk_table is None else {"row": 1, "col": 1}))
-    x_title = (tr("Time since release (months)") if time_unit == "months"
-               else tr("Time since release (days)"))
-    y_title = tr("Share reoffended") if y_title is None else y_title
+    x_title, y_axis_title = curve_axis_titles(language, time_unit, y_title, percent)
     curves_axis = {} if risk_table is None else {"row": 1, "col": 1}
     fig.update_yaxes(ticksuffix="%" if percent else "", rangemode="tozero", **curves_axis)
     if risk_table is not None:
         _draw_table_row(fig, risk_table, colours, divisor=divisor, series_codes=series_codes,
                         title=risk_title, language=language)
-    return finish_layout(fig, title, x_title, y_title + (" (%)" if percent else ""))
+    return finish_layout(fig, title, x_title, y_axis_title)
+
+
+def curve_axis_titles(language: str, time_unit: str, y_title: str | None,
+                      percent: bool) -> tuple[str, str]:
+    """The x and y axis titles of a curves chart (one wording for every layout).
+
+    Examples
+    --------
+    >>> curve_axis_titles("en", "months", None, True)
+    ('Time since release (months)', 'Share reoffended (%)')
+    """
+    tr = translator(language)
+    x_title = (tr("Time since release (months)") if time_unit == "months"
+               else tr("Time since release (days)"))
+    y_title = tr("Share reoffended") if y_title is None else y_title
+    return x_title, y_title + (" (%)" if percent else "")
 
 
 def curve_traces(part: pd.DataFrame, *, value: str, band: tuple[str, str] | None,

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analysis.charts.curves import curve_traces
+from analysis.charts.curves import curve_axis_titles, curve_traces
 from analysis.charts.style import (
     BOTTOM_MARGIN,
     FONT_SIZE,
@@ -36,14 +36,6 @@ MANY_GROUPS = 5
 CONTEXT_GREY = "#9a9a9a"
 #: Height in pixels of one row of small multiples.
 FACET_HEIGHT = 230
-
-
-def _labels(language: str, time_unit: str, y_title: str | None, percent: bool):
-    tr = translator(language)
-    x_title = (tr("Time since release (months)") if time_unit == "months"
-               else tr("Time since release (days)"))
-    y_title = tr("Share reoffended") if y_title is None else y_title
-    return x_title, y_title + (" (%)" if percent else "")
 
 
 def curve_facets(
@@ -134,7 +126,7 @@ def curve_facets(
     # every plot its own time labels (a plot above an empty cell of the last row has no
     # plot below it to read them from), every two years
     fig.update_xaxes(showticklabels=True, dtick=24 if time_unit == "months" else 730)
-    x_title, y_title = _labels(language, time_unit, y_title, percent)
+    x_title, y_title = curve_axis_titles(language, time_unit, y_title, percent)
     finish_layout(fig, title, "", "")
     fig.for_each_annotation(lambda a: a.update(font={"size": FONT_SIZE - 1}))
     # shared axis titles, as annotations outside the grid (escaped and wrapped here:
@@ -234,5 +226,5 @@ def highlighted_curves(
     fig.update_yaxes(ticksuffix="%" if percent else "", rangemode="tozero")
     if time_unit == "months":
         fig.update_xaxes(dtick=12)  # a tick a year
-    x_title, y_title = _labels(language, time_unit, y_title, percent)
+    x_title, y_title = curve_axis_titles(language, time_unit, y_title, percent)
     return finish_layout(fig, title, x_title, y_title).update_layout(hovermode="closest")
