@@ -63,7 +63,7 @@ bench: install-dev
 # Re-resolve the pinned versions (needs the network; commit both lock files).
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra pdf --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra pdf --extra oidc --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
 
 clean:

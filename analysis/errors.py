@@ -277,3 +277,53 @@ def storage_problem(exc: BaseException, path: str | os.PathLike[str], *, action:
         return damaged_database_error(path, exc)
     return None
 
+
+
+class InvalidAccessConfigError(DesistError):
+    """An access file beside the study database (``STUDY.duckdb.access.toml``, the
+    accounts file) cannot be used: the message names the file, the line or field, and what
+    was expected.
+
+    Examples
+    --------
+    >>> isinstance(InvalidAccessConfigError("s.duckdb.access.toml: bad"), DesistError)
+    True
+    """
+
+
+class LoginRefused(DesistError):
+    """Nobody is signed in: why (:attr:`reason`, a code of :attr:`REASONS`), in words
+    for the command line (:attr:`message`), and when to try again (:attr:`retry_after`).
+
+    An unknown user and a wrong password share one reason, ``"unknown_or_wrong"``, so that
+    the answer does not tell which account names exist.
+
+    Parameters
+    ----------
+    reason
+        One of :attr:`REASONS`.
+    message
+        English words for the command line and the logs; the dashboard renders its own
+        from ``reason``.
+    retry_after
+        Seconds before another attempt may succeed (``"throttled"``), else 0.
+
+    Examples
+    --------
+    >>> refused = LoginRefused("throttled", "too many failed sign-ins", retry_after=42.0)
+    >>> refused.reason, refused.retry_after, str(refused)
+    ('throttled', 42.0, 'too many failed sign-ins')
+    """
+
+    #: Why a sign-in may be refused: the dashboard words each one in the user's language.
+    REASONS = ("unknown_or_wrong", "disabled", "throttled", "no_header", "forged_header",
+               "not_an_account", "expired")
+
+    def __init__(self, reason: str, message: str, *, retry_after: float = 0.0) -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown sign-in refusal {reason!r}; expected one of "
+                             f"{', '.join(self.REASONS)}")
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retry_after = float(retry_after)

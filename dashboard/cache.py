@@ -1,4 +1,5 @@
-"""The dashboard's caches: the only module that uses ``st.cache_resource`` / ``st.cache_data``.
+"""The dashboard's caches of data: connections and view results (the only other cache is
+the sign-in throttle of :mod:`dashboard.auth`, one per server process).
 
 - :func:`connection` — one read-only DuckDB connection per database *file version*,
   keyed by ``(path, mtime_ns)``. An import swaps a new file into place atomically
@@ -6,7 +7,8 @@
   rerun opens the new file; the dashboard never has to be stopped for an import.
 - :func:`run_view` — results of :mod:`analysis.views` functions (passed as functions),
   keyed by the view's qualified name (:func:`analysis.views.stored.view_key`), the
-  filters, the options and the database version; each call uses its own
+  filters (with the signed-in user's scope), the options and the database version; each
+  call uses its own
   cursor, so concurrent sessions never share a cursor. The first call of a slow page's
   default view reads the result the importer stored (:mod:`analysis.views.stored`).
 - :func:`clear` — forget both (after an import from the Data page).
@@ -16,7 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import streamlit as st
@@ -100,8 +105,27 @@ def run_view(view: stored.View, filters: ViewFilters, **options):
 
 def run_view_quietly(view: stored.View, filters: ViewFilters, **options):
     """:func:`run_view` without a spinner: for a download's deferred data, computed when
-    the button is clicked, outside the page's run (where no element can be drawn)."""
+    the button is clicked, outside the page's run (where no element can be drawn).
+
+    Every request is made as the signed-in user (:func:`dashboard.auth.current_scope`),
+    whatever scope ``filters`` came with: a page cannot forget it, and the views enforce
+    it (:mod:`analysis.views.scope`).
+    """
+    from dashboard.auth import current_scope  # auth reads the database's access files
+
+    filters = replace(filters, scope=current_scope())
     return _cached_view(stored.view_key(view), view, filters, database_key(), **options)
+
+
+def later(view: stored.View, filters: ViewFilters, **options) -> Callable[[], Any]:
+    """``view``'s result made when called — a download's deferred data, which Streamlit
+    asks for after the page's run, where the session is not at hand — for the user
+    signed in now and the database version of this run."""
+    from dashboard.auth import current_scope
+
+    filters = replace(filters, scope=current_scope())
+    key = database_key()
+    return lambda: _cached_view(stored.view_key(view), view, filters, key, **options)
 
 
 def clear() -> None:

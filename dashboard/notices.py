@@ -60,6 +60,9 @@ def rejection_markdown(rejection: Rejection) -> str:
         return t("The link asks for a minimum cell size k of “{value}”, not a whole number "
                  "from {floor} to {ceiling}: k = {used} is used.", value=value,
                  floor=MIN_CELL_FLOOR, ceiling=MIN_CELL_CEILING, used=used)
+    if field == "k_account":
+        return t("The link asks for a minimum cell size k of “{value}”: your account uses "
+                 "k = {used}.", value=value, used=used)
     if field == "from":
         return t("The link's start date “{value}” is not a date in the data (YYYY-MM-DD, up "
                  "to the last release): the period starts with the first release.",
@@ -167,3 +170,22 @@ def replace_page_not_found_dialog() -> None:
 
     if hasattr(navigation, "send_page_not_found"):
         navigation.send_page_not_found = _no_dialog
+
+
+def _reach_labels() -> dict[str, str]:
+    return {"facility": t("Facility"), "region": t("Release region"),
+            "program": t("Programme"), "project": t("Project"), "funder": t("Funder"),
+            "page": t("Page")}
+
+
+def refuse_out_of_reach(rejections: Sequence[Rejection]) -> None:
+    """For a user with a limited scope: the link asks for a place, programme or page
+    outside it. One message naming what was asked (the same whether it exists or not,
+    so that asking tells nothing), no number, and the run stops."""
+    labels = _reach_labels()
+    items = [f"{labels.get(r.field, _shown(r.field))}: “{_shown(r.value)}”" for r in rejections]
+    st.error("\n".join([t("This link asks for something your account does not cover, so "
+                          "nothing is shown for it. Choose from what the sidebar and the "
+                          "page offer."), *(f"- {item}" for item in items)]),
+             icon=":material/lock:")
+    st.stop()

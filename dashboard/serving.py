@@ -1,79 +1,78 @@
-"""Where the dashboard may show data: only when it listens on this machine alone.
+"""Where the dashboard may show data: on this machine, or with access control configured.
 
-The documented ways to start it (``desist dashboard``, ``make demo``) pass
-``--server.address 127.0.0.1`` and the other settings on the command line
+The documented ways to start it (``desist dashboard``, ``make demo``, ``desist serve``)
+pass ``--server.address`` and the other settings on the command line
 (:mod:`analysis.cli.dashboard_commands`). Started any other way — ``streamlit run
 /path/to/dashboard/streamlit_app.py`` from another folder reads no project config and
-listens on every interface — the router finds a non-loopback address here and shows
-:data:`REFUSAL` instead of the study: no database is opened and no number is shown.
-The dashboard has no access control yet, so every non-loopback address is refused.
+listens on every interface — the router finds a non-loopback address here. Such an
+address serves the study only when access control is configured beside the database
+(``STUDY.duckdb.access.toml``, :mod:`dashboard.auth`: every user signs in and sees only
+their scope); otherwise the router shows :data:`REFUSAL` instead of the study: no
+database is opened and no number is shown.
 
 This module does not import streamlit: the router passes it the configured address.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Callable
 
-#: Addresses that are the machine itself whatever their spelling.
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
+from analysis.cli.dashboard_commands import is_loopback_address  # noqa: F401 - the router's
+from analysis.i18n import N_
 
-#: Shown instead of the dashboard when it listens beyond this machine (Markdown, no digit:
-#: a test checks that the refused page shows no number at all).
-REFUSAL_TITLE = "This dashboard is not served safely"
-REFUSAL = """\
+#: Shown instead of the dashboard when it listens beyond this machine with no access
+#: control (Markdown, no digit: a test checks that the refused page shows no number).
+REFUSAL_TITLE = N_("This dashboard is not served safely")
+REFUSAL = N_("""\
 It was started so that it listens on **{where}**, which lets other machines on the
-network open it, and the dashboard has no access control. The study's data are
-therefore not shown, and the database has not been opened.
+network open it, and no access control is configured for this study. The study's data
+are therefore not shown, and the database has not been opened.
 
-Start it the documented way, which serves it to this machine only (`localhost`), with no
-usage statistics and no outside lookup, whatever folder you start it from:
+To use it on this machine only, start it the documented way, which serves it to this
+machine alone (`localhost`), with no usage statistics and no outside lookup, whatever
+folder you start it from:
 
 ```bash
 desist dashboard --db path/to/study.duckdb        # or: make demo   (the demo database)
 ```
 
-`desist dashboard --help` lists the options (the port, the database). See
-`docs/dashboard.md`, section *Serving*.
-"""
+To serve it to other machines, configure access control first: add an administrator
+(`desist users add NAME --role admin --db path/to/study.duckdb`), then start it with
+`desist serve --host ADDRESS --db path/to/study.duckdb`. See `docs/access.md` and
+`docs/deployment.md`.
+""")
+_EVERY_INTERFACE = N_("every network interface")
+_A_NETWORK_ADDRESS = N_("a network address")
 
 
-def is_loopback_address(address: object) -> bool:
-    """Whether a Streamlit ``server.address`` serves this machine only.
+def may_serve(address: object, *, access_configured: bool) -> bool:
+    """Whether the study may be shown on ``address``.
 
-    Parameters
-    ----------
-    address
-        The configured address: ``None`` or ``""`` (unset: every interface), a host
-        name, an IPv4/IPv6 address, or ``unix://...``.
-
-    Returns
-    -------
-    bool
-        True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``); False
-        for an unset address, the wildcards ``0.0.0.0`` and ``::``, any other host name
-        or address, and Unix sockets (their reach depends on file permissions).
+    Always on a loopback address (:func:`is_loopback_address`); on any other one only
+    when access control is configured for the database, so that every reader signs in.
 
     Examples
     --------
-    >>> [is_loopback_address(a) for a in ("127.0.0.1", "localhost", "::1", "[::1]")]
-    [True, True, True, True]
-    >>> [is_loopback_address(a) for a in (None, "", "0.0.0.0", "::", "192.168.1.4")]
-    [False, False, False, False, False]
+    >>> may_serve("127.0.0.1", access_configured=False)
+    True
+    >>> may_serve("0.0.0.0", access_configured=False)
+    False
+    >>> may_serve("0.0.0.0", access_configured=True)
+    True
     """
-    text = str(address or "").strip().lower()
-    if not text:
-        return False
-    if text in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(text.removeprefix("[").removesuffix("]")).is_loopback
-    except ValueError:
-        return False  # another host name, a unix:// socket, anything unexpected
+    return access_configured or is_loopback_address(address)
 
 
-def refusal_markdown(address: object) -> str:
-    """The refusal page's text for the configured ``address``."""
-    where = "every network interface" if str(address or "").strip() in ("", "0.0.0.0", "::") \
-        else "a network address"  # the address itself may hold digits: not quoted
-    return REFUSAL.format(where=where)
+def refusal_markdown(address: object,
+                     translate: Callable[[str], str] = lambda text: text) -> str:
+    """The refusal page's text for the configured ``address``, in ``translate``'s language.
+
+    Examples
+    --------
+    >>> "every network interface" in refusal_markdown("0.0.0.0")
+    True
+    """
+    wildcard = str(address or "").strip() in ("", "0.0.0.0", "::")
+    # The address itself may hold digits: not quoted.
+    where = translate(_EVERY_INTERFACE if wildcard else _A_NETWORK_ADDRESS)
+    return translate(REFUSAL).format(where=where)

@@ -14,13 +14,15 @@ import datetime as dt
 
 import streamlit as st
 
-from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
+from analysis.access.roles import Scope
+from analysis.constants import DEFAULT_MIN_CELL
 from analysis.survival.episodes import Outcome, Selection
 from analysis.views.choices import FilterChoices, filter_choices
 from analysis.views.filters import MIN_CELL_CEILING, QUERY_KEYS, Rejection, ViewFilters
 from analysis.views.terms import value_label
 from analysis.views.words import event_words
-from dashboard import cache, notices
+from dashboard import auth, cache, notices
+from dashboard.auth import current_scope
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGE_KEY, LANGUAGES, current_language, t
 
 #: (Selection field, FilterChoices attribute, URL parameter) of the multiselect filters.
@@ -74,11 +76,18 @@ def _initialise(choices: FilterChoices) -> None:
     name in the page's notice what of them cannot be used."""
     start, parsed = ViewFilters.parse_query(st.query_params.to_dict())
     rejected = list(parsed)
+    scope = current_scope()
+    out_of_reach: list[Rejection] = []
     sel = start.selection
     for field, options, param in _MULTI:
         allowed = getattr(choices, options)
         st.session_state[_KEY + field] = [v for v in getattr(sel, field) if v in allowed]
-        rejected += [Rejection(param, v, None) for v in getattr(sel, field) if v not in allowed]
+        refused = [Rejection(param, v, None) for v in getattr(sel, field) if v not in allowed]
+        # A place outside a limited scope is not "not in the data": nothing is shown.
+        if scope.is_restricted and field in ("facilities", "regions"):
+            out_of_reach += refused
+        else:
+            rejected += refused
     first, last = choices.first_release, choices.last_release
     if first is not None and last is not None:
         lo, hi = sel.release_from or first, sel.release_to or last
@@ -94,12 +103,18 @@ def _initialise(choices: FilterChoices) -> None:
     events = start.outcome.event_types or ()
     st.session_state[_KEY + "events"] = [e for e in events if e in choices.event_types]
     rejected += [Rejection("events", e, None) for e in events if e not in choices.event_types]
-    st.session_state[_KEY + "k"] = start.min_cell
+    k = scope.min_cell(start.min_cell)
+    if k != start.min_cell and "k" in st.query_params:
+        rejected.append(Rejection("k_account", str(start.min_cell), str(k)))
+    st.session_state[_KEY + "k"] = k
     # Filters the sidebar has no widget for (release years, release types) still apply.
     st.session_state[_KEY + "hidden"] = {"release_years": sel.release_years,
                                          "release_types": sel.release_types}
     st.session_state[_KEY + "ready"] = True
     notices.report(rejected)
+    if out_of_reach:
+        auth.record("access_refused", link={r.field: r.value for r in out_of_reach})
+        notices.refuse_out_of_reach(out_of_reach)
 
 
 def reset_filters() -> None:
@@ -136,6 +151,21 @@ def _write_url(filters: ViewFilters) -> None:
             del st.query_params[key]
 
 
+def _min_cell_input(scope: Scope) -> int:
+    """The minimum cell size: chosen from the account's floor up, or fixed for it."""
+    if not scope.may_change_min_cell:
+        k = scope.min_cell()
+        st.caption(t("Minimum cell size k: {k}, set for your account.", k=k))
+        return k
+    if st.session_state.get(_KEY + "k", scope.min_cell_floor) < scope.min_cell_floor:
+        st.session_state[_KEY + "k"] = scope.min_cell_floor
+    return int(st.number_input(
+        t("Minimum cell size k"), min_value=scope.min_cell_floor,
+        max_value=MIN_CELL_CEILING, step=1, key=_KEY + "k",
+        help=t("Numbers about fewer than k people are hidden (default {k}).",
+               k=max(DEFAULT_MIN_CELL, scope.min_cell_floor))))
+
+
 def sidebar_filters() -> ViewFilters:
     """Render the sidebar filters and return them (also written to the URL)."""
     choices: FilterChoices = cache.run_view(filter_choices, ViewFilters())
@@ -159,11 +189,7 @@ def sidebar_filters() -> ViewFilters:
             t("Events that count as reoffending"), choices.event_types, key=_KEY + "events",
             placeholder=t("Any event type"), format_func=lambda e: event_labels.get(e, e),
             help=t("The first such event after release counts. Empty: every event type."))
-        k = st.number_input(
-            t("Minimum cell size k"), min_value=MIN_CELL_FLOOR, max_value=MIN_CELL_CEILING,
-            step=1, key=_KEY + "k",
-            help=t("Numbers about fewer than k people are hidden (default {k}).",
-                   k=DEFAULT_MIN_CELL))
+        k = _min_cell_input(current_scope())
         st.button(t("Reset filters"), on_click=reset_filters, icon=":material/restart_alt:")
     hidden = st.session_state.get(_KEY + "hidden", {})
     filters = ViewFilters(
@@ -172,6 +198,7 @@ def sidebar_filters() -> ViewFilters:
                   release_types=hidden.get("release_types", ())),
         Outcome.from_types(list(events) or None),
         int(k),
+        scope=current_scope(),
     )
     _write_url(filters)
     return filters

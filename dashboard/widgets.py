@@ -31,7 +31,7 @@ from analysis.views.tables import (
     to_xlsx_bytes,
 )
 from analysis.views.words import Note, render_cell, render_note, render_table
-from dashboard import cache
+from dashboard import auth, cache
 from dashboard.i18n import current_language, t, translator
 from dashboard.safe_text import md_literal
 
@@ -117,16 +117,19 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
     about_sheet = t("About this table")
     left, right, _ = st.columns([1, 1, 6])
     # The files are written when a reader asks for one, not on every run of the page:
-    # building every table's CSV and XLSX took a third to a half of a page's run.
+    # building every table's CSV and XLSX took a third to a half of a page's run. Each
+    # file made is an entry of the audit trail when access control is configured.
     with left:
-        st.download_button(t("CSV"), lambda: to_csv_bytes(df, about),
+        st.download_button(t("CSV"), auth.deferred(lambda: to_csv_bytes(df, about),
+                                                   "download", what=stem, format="csv"),
                            file_name=f"{stem}.csv",
                            mime="text/csv", key=f"{key}-csv", on_click="ignore",
                            icon=":material/download:")
     with right:
         st.download_button(
-            t("XLSX"), lambda: to_xlsx_bytes(df, sheet_name=stem, about=about,
-                                             about_sheet=about_sheet),
+            t("XLSX"), auth.deferred(lambda: to_xlsx_bytes(df, sheet_name=stem, about=about,
+                                                           about_sheet=about_sheet),
+                                     "download", what=stem, format="xlsx"),
             file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")

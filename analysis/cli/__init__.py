@@ -20,6 +20,8 @@ from analysis.cli.terminal import protect_streams
 #: ``desist --help`` lists. tests/test_cli_start.py keeps this table and the modules in
 #: step: a command missing here, or a help text that differs, fails it.
 COMMANDS: dict[str, LazyCommand] = {
+    "audit": LazyCommand("analysis.cli.access_commands",
+                         "Read or verify the audit trail of the served dashboard."),
     "cif": LazyCommand("analysis.cli.survival_commands",
                        "Cumulative incidence of reoffending with competing risks "
                        "(Aalen–Johansen)."),
@@ -45,6 +47,12 @@ COMMANDS: dict[str, LazyCommand] = {
     "report": LazyCommand("analysis.cli.impact_commands",
                           "Write an offline impact report (HTML or PDF) for a programme, "
                           "project or funder."),
+    "serve": LazyCommand("analysis.cli.serve_commands",
+                         "Serve the dashboard to this machine or, with access control, "
+                         "to the network."),
+    "users": LazyCommand("analysis.cli.access_commands",
+                         "Manage the dashboard's built-in accounts (add, list, disable, "
+                         "enable, passwd, remove)."),
     "validate": LazyCommand("analysis.cli.ingest_commands",
                             "Check DATASET_DIR against the data contract; write nothing."),
 }

@@ -167,11 +167,37 @@ def import_command(dataset_dir, db, key_file, skip_invalid, rejects, force, no_s
             if exc.report is not None:
                 _print_problems(exc.report, show)
         sys.exit(EXIT_INVALID)
+    audit_problem = record_import(db_path, report)
     if as_json:
         emit_json({"ok": True, **report.as_dict()})
     else:
         _print_import(report)
         _print_warnings(report.validation, show)
+    if audit_problem:
+        click.echo(f"warning: {audit_problem}", err=True)
+
+
+def record_import(db_path, report: ImportReport) -> str | None:
+    """Add an "import" entry to the audit log when the database has access control.
+
+    Only what was done (mode, batch id, file names) and by which operating-system user:
+    never a value from the data. Returns a problem to warn about, or None: the import
+    itself has succeeded by now and must not be reported as failed.
+    """
+    from pathlib import Path
+
+    from analysis.access.audit import AuditLog, os_user
+    from analysis.access.config import access_paths
+
+    if not access_paths(db_path).config.exists():
+        return None  # no access control: a single analyst, no audit trail
+    log = AuditLog.for_database(db_path)
+    try:
+        log.append("import", os_user(), mode=report.mode, batch=report.batch_id,
+                   files=sorted(Path(name).name for name in report.validation.files.values()))
+    except OSError as exc:
+        return f"imported, but the audit entry could not be written to {log.path}: {exc}"
+    return None
 
 
 def _print_import(report: ImportReport) -> None:

@@ -59,7 +59,12 @@ def _database_files(db: Path, key: Path) -> dict[Path, str]:
         for suffix, what in ((".key", "the pseudonymization key"),
                              (".lock", "the database's lock file"),
                              (".wal", "the database's write-ahead log"),
-                             (".tmp", "DuckDB's temporary folder of the database")):
+                             (".tmp", "DuckDB's temporary folder of the database"),
+                             # the served dashboard's files (analysis/access/config.py)
+                             (".access.toml", "the access configuration"),
+                             (".users.json", "the accounts file"),
+                             (".users.json.lock", "the accounts' lock file"),
+                             (".audit.jsonl", "the audit trail")):
             files[folder_of_db.with_name(folder_of_db.name + suffix)] = what
     for key_path in {Path(os.path.abspath(key)), _absolute(key)}:
         files[key_path] = "the pseudonymization key"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from analysis.access.roles import LOCAL, Scope
 from analysis.contract import EVENT_TYPES
 from analysis.errors import AnalysisError
 from analysis.i18n import N_, translator
@@ -20,6 +21,7 @@ from analysis.store.schema import one_row
 from analysis.survival.episodes import AGE_BANDS, UNKNOWN, episodes_query, quote_ident
 from analysis.survival.grouping import resolve_grouping
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import EVERY_PAGE, allowed_programs, serves
 
 #: Breakdowns every database offers, with their names (English msgids).
 FIELD_BREAKDOWNS: tuple[tuple[str, str], ...] = (
@@ -74,15 +76,22 @@ class FilterChoices:
         return tr("Covariate: {name}", name=name)
 
 
-def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> tuple[str, ...]:
+def _distinct(con: duckdb.DuckDBPyConnection, column: str, scope: Scope = LOCAL
+              ) -> tuple[str, ...]:
+    # A regional office is offered the places of its own releases only.
+    where, params = [f"{quote_ident(column)} IS NOT NULL"], {}
+    for name, values in (("release_region", scope.regions), ("facility", scope.facilities)):
+        if values:
+            where.append(f"list_contains(${name}, {name})")
+            params[name] = list(values)
     rows = con.execute(
         f"SELECT DISTINCT {quote_ident(column)} FROM releases "
-        f"WHERE {quote_ident(column)} IS NOT NULL ORDER BY 1"
-    ).fetchall()
+        f"WHERE {' AND '.join(where)} ORDER BY 1", params).fetchall()
     return tuple(str(r[0]) for r in rows)
 
 
-def _breakdowns(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str], ...]:
+def _breakdowns(con: duckdb.DuckDBPyConnection, scope: Scope = LOCAL
+                ) -> tuple[tuple[str, str], ...]:
     options = [("", ""), *((spec, "") for spec, _ in FIELD_BREAKDOWNS)]
     for (name,) in con.execute("SELECT name FROM covariates ORDER BY name").fetchall():
         try:
@@ -94,13 +103,18 @@ def _breakdowns(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, str], ...]:
         "SELECT program_id, name FROM programs WHERE setting IN ('in_prison', 'community') "
         "ORDER BY program_id"
     ).fetchall()
-    options += [(f"program:{pid}", f"{name} ({pid})") for pid, name in programs]
+    allowed = allowed_programs(con, scope)
+    options += [(f"program:{pid}", f"{name} ({pid})") for pid, name in programs
+                if allowed is None or pid in allowed]
     return tuple(options)
 
 
+@serves(EVERY_PAGE, scope_aware=True)
 def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None = None
                    ) -> FilterChoices:
-    """Distinct values present in the database (``filters`` is accepted and ignored).
+    """Distinct values present in the database, within the asker's scope
+    (``filters.scope``: a regional office's own places, a donor's own programmes; the
+    rest of ``filters`` is ignored).
 
     Examples
     --------
@@ -110,6 +124,7 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
     >>> filter_choices(con).breakdowns[:2]
     (('', ''), ('sex', ''))
     """
+    scope = filters.scope if filters is not None else LOCAL
     first, last = one_row(con, "SELECT min(release_date), max(release_date) FROM releases")
     no_age = one_row(
         con, "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
@@ -119,16 +134,17 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
     return FilterChoices(
         first_release=first,
         last_release=last,
-        facilities=_distinct(con, "facility"),
-        regions=_distinct(con, "release_region"),
+        facilities=_distinct(con, "facility", scope),
+        regions=_distinct(con, "release_region", scope),
         sexes=_distinct(con, "sex"),
         age_bands=bands,
         offenses=_distinct(con, "offense_category"),
         event_types=tuple(t for t in EVENT_TYPES if t in present),
-        breakdowns=_breakdowns(con),
+        breakdowns=_breakdowns(con, scope),
     )
 
 
+@serves(EVERY_PAGE)
 def selection_is_empty(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> bool:
     """Whether no release matches the selection of ``filters`` (the outcome is ignored).
 

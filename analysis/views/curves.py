@@ -47,6 +47,7 @@ from analysis.survival.competing_risks import OUTCOME_STATE, CumulativeIncidence
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.logrank import logrank_from_day_table
 from analysis.views.estimates import (
+    by_rate,
     group_sizes,
     hidden_reoffended,
     overall_reoffended,
@@ -62,6 +63,7 @@ from analysis.views.risk_table import (
     risk_table,
     risk_years,
 )
+from analysis.views.scope import serves
 from analysis.views.words import Note
 
 #: Months at which the number-at-risk table is shown.
@@ -87,7 +89,10 @@ class Curves:
     at_risk : DataFrame
         ``group`` then one text column ``at_<m>`` per month of :data:`AT_RISK_MONTHS`.
     horizon_table : DataFrame
-        ``group, releases`` (text, as the month table), then for each horizon ``d`` of
+        One row per group; with a breakdown, the selection's own line first (``group``
+        ``all``, as the view without a breakdown shows it), then the groups by their
+        one-year rate, highest first. ``group, releases`` (text, as the month table),
+        then for each horizon ``d`` of
         365, 730 and 1095 days: ``reoffended_<d>`` (people who reoffended by then, an
         ``int``, or why the rate is missing: ``suppressed`` for a group not estimated,
         ``not_reached`` when fewer than ``k`` are still followed, ``"<k"`` or
@@ -185,6 +190,7 @@ def _truncated(curve: pd.DataFrame, sizes: pd.Series, policy) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+@serves("recidivism")
 def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                       breakdown: str = "", method: str = "km") -> Curves:
     """Curves, at-risk table, horizon table and log-rank test for a breakdown.
@@ -255,7 +261,15 @@ def recidivism_curves(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     else:
         p, note = None, Note("one_group")
     smallest = int(sizes[shown].min())
-    return Curves(method, breakdown, curve, at_risk, horizon_table[HORIZON_COLUMNS], p, note,
+    horizon_table = horizon_table[HORIZON_COLUMNS]
+    if breakdown:
+        # The selection's own line first — the view without a breakdown, so the same
+        # numbers as there — then the groups, highest one-year rate first.
+        pooled = recidivism_curves(con, filters, method=method).horizon_table
+        horizon_table = pd.concat(
+            [pooled, by_rate(horizon_table, f"within_{DEFAULT_HORIZONS[0]}")],
+            ignore_index=True)
+    return Curves(method, breakdown, curve, at_risk, horizon_table, p, note,
                   hidden, smallest, risks, overall)
 
 

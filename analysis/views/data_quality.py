@@ -29,6 +29,7 @@ from analysis.store.schema import SCHEMA_VERSION, one_row, schema_version
 from analysis.survival.episodes import episodes_query, quote_ident
 from analysis.views.filters import ViewFilters
 from analysis.views.programs import suppress_with_total
+from analysis.views.scope import serves
 
 #: Documents whose sections the page shows as methodology, in order.
 METHOD_DOCUMENTS: tuple[str, ...] = ("metrics.md", "impact.md")
@@ -48,6 +49,7 @@ def _hidden_text(value: int, hidden: bool, k: int) -> str:
     return f"<{k}" if 0 < int(value) < k else SECONDARY_LABEL
 
 
+@serves("data")
 def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:
     """Rows and share of filled values of every column of the contract's tables.
 
@@ -105,6 +107,7 @@ class FollowUpCoverage:
     complete: pd.DataFrame
 
 
+@serves("data")
 def follow_up_coverage(con: duckdb.DuckDBPyConnection, filters: ViewFilters
                        ) -> FollowUpCoverage:
     """Releases by whole years of follow-up available, and shares with complete 1/2/3 years.
@@ -178,6 +181,7 @@ class ImportHistory:
     files: pd.DataFrame
 
 
+@serves("data")
 def import_history(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> ImportHistory:
     """Every import (newest first) and what happened to each file's rows."""
     batches = con.execute(
@@ -237,6 +241,7 @@ class DatabaseFacts:
     metadata: pd.DataFrame
 
 
+@serves("data")
 def database_facts(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> DatabaseFacts:
     """What the ``metadata`` table and the schema version say about the database."""
     metadata = con.execute("SELECT key, value FROM metadata ORDER BY key").df()
@@ -257,6 +262,7 @@ def docs_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "docs"
 
 
+@serves("data")
 def method_sections(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,
                     folder: str | None = None) -> tuple[MethodSection, ...]:
     """The ``##`` sections of :data:`METHOD_DOCUMENTS`, in order (empty when absent).

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
+from analysis.access.roles import LOCAL, Scope
 from analysis.contract import EVENT_TYPES
 from analysis.disclosure import (
     DEFAULT_MIN_CELL,
@@ -172,6 +173,9 @@ class ViewFilters:
     selection: Selection = field(default_factory=Selection)
     outcome: Outcome = field(default_factory=Outcome)
     min_cell: int = DEFAULT_MIN_CELL
+    #: Who asks (:class:`~analysis.access.roles.Scope`): part of every cache key, never of
+    #: the URL. The views enforce it (:mod:`analysis.views.scope`).
+    scope: Scope = LOCAL
 
     def __post_init__(self) -> None:
         # Duplicates and empty strings mean nothing in a filter; dropping them here makes
@@ -179,6 +183,12 @@ class ViewFilters:
         # Any: each field keeps its own tuple type (text, or int for release_years)
         tidy: dict[str, Any] = {name: tuple(dict.fromkeys(v for v in getattr(self.selection, name) if v != ""))
                 for name, _ in (*_TEXT_PARAMS, ("release_years", "year"))}
+        # A regional office sees its own places only: no place asked means all of its own
+        # (a place outside them stays asked for, and the views refuse it).
+        if self.scope.regions and not tidy["regions"]:
+            tidy["regions"] = self.scope.regions
+        if self.scope.facilities and not tidy["facilities"]:
+            tidy["facilities"] = self.scope.facilities
         release_from, release_to = _ordered_period(self.selection.release_from,
                                                    self.selection.release_to)
         object.__setattr__(self, "selection", replace(
@@ -186,8 +196,25 @@ class ViewFilters:
         object.__setattr__(self, "outcome", Outcome.from_types(self.outcome.event_types))
         # Every view is published (screen, downloads, links): never below the floor,
         # however the filters are made (URL, sidebar or code).
-        object.__setattr__(self, "min_cell", published_min_cell(
-            self.min_cell, setting="the minimum cell size k", unsafe_option=None))
+        # and never below the user's floor (or other than the k fixed for them).
+        object.__setattr__(self, "min_cell", self.scope.min_cell(published_min_cell(
+            self.min_cell, setting="the minimum cell size k", unsafe_option=None)))
+
+    def out_of_scope(self) -> tuple[tuple[str, str], ...]:
+        """``(URL parameter, value)`` of each place asked for that the scope does not
+        cover (a regional office asking for another region), in parameter order."""
+        outside = []
+        for name, param, allowed in (("regions", "region", self.scope.regions),
+                                     ("facilities", "facility", self.scope.facilities)):
+            if allowed:
+                outside += [(param, v) for v in getattr(self.selection, name)
+                            if v not in allowed]
+        return tuple(outside)
+
+    def unscoped(self) -> ViewFilters:
+        """The same request as the local analyst would make it (for stored results,
+        which hold only unrestricted views)."""
+        return replace(self, scope=LOCAL)
 
     @property
     def policy(self) -> DisclosurePolicy:

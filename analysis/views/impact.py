@@ -61,6 +61,7 @@ from analysis.impact.wording import (
 )
 from analysis.survival.episodes import episodes_query
 from analysis.views.filters import Rejection, ViewFilters
+from analysis.views.scope import allowed_programs, serves
 from analysis.views.terms import term_label
 
 #: What the Impact page evaluates; each is also the URL parameter naming one.
@@ -104,19 +105,28 @@ def subject_label(subject: Subject, language: str = "en") -> str:
     return subject.label
 
 
+@serves("impact", scope_aware=True)
 def impact_subjects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tuple[Subject, ...]:
     """Programmes, then projects, then funders, as the page's select box offers them
     (each in the order of its code or name; :func:`default_subject` picks the first shown)."""
     catalogue = con.execute(
         "SELECT program_id, name, project, funder FROM programs ORDER BY program_id").df()
+    allowed = allowed_programs(con, filters.scope)
+    if allowed is not None:
+        # A donor: their programmes, and the projects and funders all of whose
+        # programmes are theirs (nothing else is named, not even in the picker).
+        others = catalogue[~catalogue["program_id"].isin(list(allowed))]
+        catalogue = catalogue[catalogue["program_id"].isin(list(allowed))]
     subjects = [Subject("program", row.program_id, f"{row.program_id} — {row.name}")
                 for row in catalogue.itertuples()]
     for kind in ("project", "funder"):
         for value in sorted(catalogue[kind].dropna().unique()):
-            subjects.append(Subject(kind, value, f"{kind}: {value}"))
+            if allowed is None or value not in set(others[kind].dropna()):
+                subjects.append(Subject(kind, value, f"{kind}: {value}"))
     return tuple(subjects)
 
 
+@serves("impact", scope_aware=True)
 def default_subject(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Subject | None:
     """The programme the Impact page opens on: the one with the most participants.
 
@@ -138,6 +148,10 @@ def default_subject(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Sub
     if not subjects:
         return None
     sql, params = episodes_query(con, (), filters.selection, select="release_id, person_id")
+    programmes = {s.value: s for s in subjects if s.kind == "program"}
+    if not programmes:
+        return subjects[0]
+    params = {**params, "shown_programs": list(programmes)}
     leader = con.execute(
         f"""
         WITH chosen AS ({sql})
@@ -146,13 +160,13 @@ def default_subject(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Sub
           ON pa.program_id = p.program_id
          AND (pa.release_id IN (SELECT release_id FROM chosen)
               OR (pa.release_id IS NULL AND pa.person_id IN (SELECT person_id FROM chosen)))
+        WHERE list_contains($shown_programs, p.program_id)
         GROUP BY p.program_id
         ORDER BY count(pa.program_id) DESC, p.program_id
         LIMIT 1
         """,
         params,
     ).fetchone()
-    programmes = {s.value: s for s in subjects if s.kind == "program"}
     return programmes.get(leader[0]) if leader else subjects[0]
 
 
@@ -356,6 +370,7 @@ def _subject(kind: str, value: str) -> Subject:
     return Subject(kind, value, value if kind == "program" else f"{kind} {value}")
 
 
+@serves("impact")
 def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
            value: str, horizon_days: int = 365) -> ImpactView:
     """The primary (matched) impact evaluation of a programme, project or funder.
@@ -429,6 +444,7 @@ class Sensitivity:
     notes: tuple[Reason, ...] = field(default=())
 
 
+@serves("impact")
 def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                        kind: str = "program", value: str,
                        horizon_days: int = 365) -> Sensitivity:
@@ -461,6 +477,7 @@ class ImpactPage:
     sensitivity: Sensitivity
 
 
+@serves("impact")
 def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
                 value: str, horizon_days: int = 365) -> ImpactPage:
     """:func:`impact` and :func:`impact_sensitivity` together, as the Impact page shows them.
@@ -487,6 +504,7 @@ def _report_context(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Rep
     return ReportContext(filters.selection, data_date(con))
 
 
+@serves("impact")
 def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                   kind: str = "program", value: str, horizon_days: int = 365,
                   language: str = "en") -> str:
@@ -503,6 +521,7 @@ def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                              context=_report_context(con, filters))
 
 
+@serves("impact")
 def impact_report_pdf(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                       kind: str = "program", value: str, horizon_days: int = 365,
                       language: str = "en") -> bytes:
@@ -517,6 +536,7 @@ def impact_report_pdf(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                             context=_report_context(con, filters))
 
 
+@serves("impact")
 def planning(con: duckdb.DuckDBPyConnection | None, filters: ViewFilters, *,
              participants: int, base_rate: float, comparison_ratio: float = 1.0,
              power: float = 0.8) -> DetectableEffect:

@@ -64,6 +64,7 @@ from analysis.views.estimates import (
     view_study,
 )
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import serves
 from analysis.views.words import outcome_sentence
 
 __all__ = ["Overview", "cohort_figure", "outcome_sentence", "overview"]
@@ -256,6 +257,7 @@ def _cohort_frames(by_year, policy, total_shown: bool):
     return cohorts, table
 
 
+@serves("overview")
 def overview(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Overview:
     """Headline figures for the selection (see the module docstring for definitions).
 

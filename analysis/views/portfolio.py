@@ -31,6 +31,7 @@ from analysis.impact.portfolio import (
 )
 from analysis.impact.report_context import ReportContext, data_date
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import serves
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class PortfolioView:
     error: str | None = None
 
 
+@serves("impact")
 def impact_portfolio(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                      kind: str, value: str, horizon_days: int = 365) -> PortfolioView:
     """The portfolio of a project or funder (:mod:`analysis.impact.portfolio`): each

@@ -47,6 +47,7 @@ from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.views.estimates import as_numbers, view_study
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import only_program_rows, serves
 from analysis.views.words import Note
 
 #: Participation statuses shown as their own column; anything else counts as ``other``.
@@ -101,6 +102,7 @@ def _selected_releases_sql(con: duckdb.DuckDBPyConnection, filters: ViewFilters
     return episodes_query(con, (), filters.selection, select="release_id, person_id")
 
 
+@serves("programs", restrict=only_program_rows)
 def program_catalog(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.DataFrame:
     """Every programme with its participations in the selection, by status.
 
@@ -207,6 +209,7 @@ def _fit(frame, data, covariates, programs) -> pd.DataFrame:
     return summary.loc[programs, EFFECT_COLUMNS]
 
 
+@serves("programs", restrict=only_program_rows)
 def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> ProgramEffects:
     """Unadjusted and adjusted hazard ratios of every programme (see the module notes).
 
@@ -318,6 +321,7 @@ def _group_size_text(size: int, hide: bool, policy: DisclosurePolicy) -> str:
     return policy.label if size < policy.k else SECONDARY_LABEL
 
 
+@serves("programs", restrict=only_program_rows)
 def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                         horizon_days: int = 365) -> CompletionOutcomes:
     """Kaplan–Meier recidivism at ``horizon_days`` of completers vs non-completers.

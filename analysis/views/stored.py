@@ -42,7 +42,7 @@ import duckdb
 
 from analysis.errors import AnalysisError
 from analysis.store.codec import decode, encode
-from analysis.views import impact, programs
+from analysis.views import impact, programs, scope
 from analysis.views.filters import ViewFilters
 
 #: A view: ``view(con, filters, **options)`` -> a picklable result.
@@ -70,11 +70,22 @@ def view_key(view: View) -> str:
 
 
 def compute(con: duckdb.DuckDBPyConnection, view: View, filters: ViewFilters, **options):
-    """``view(con, filters, **options)``, from storage when it is there."""
-    stored = lookup(con, view, filters, options)
-    if stored is not None:
-        return stored
-    return view(con, filters, **options)
+    """``view(con, filters, **options)`` within the asker's scope, from storage when it
+    is there.
+
+    The scope is enforced here, the one way the dashboard asks for a view
+    (:mod:`analysis.views.scope`): a page, place or programme outside it is refused with
+    :class:`~analysis.views.scope.OutOfScopeError`; a result is cut to a donor's
+    programmes. Stored results hold unrestricted views only: a request limited to some
+    places is always computed.
+    """
+    scope.check(con, view, filters, options)
+    asked = filters if filters.scope.limits_places or scope.is_scope_aware(view) \
+        else filters.unscoped()
+    result = lookup(con, view, asked, options)
+    if result is None:
+        result = view(con, asked, **options)
+    return scope.restrict(con, view, result, filters.scope)
 
 
 @functools.cache
@@ -110,8 +121,9 @@ def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def lookup(con: duckdb.DuckDBPyConnection, view: View, filters: ViewFilters, options: dict):
-    """The stored result of this request, or None when there is no current one."""
-    if not _has_table(con):  # a database from before schema version 4
+    """The stored result of this request, or None when there is no current one (or the
+    request is limited by its scope: stored results are the unrestricted views)."""
+    if filters.scope.is_restricted or not _has_table(con):  # or schema version < 4
         return None
     row = con.execute(
         "SELECT result FROM stored_views WHERE view = ? AND request = ? "

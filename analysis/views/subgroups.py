@@ -41,6 +41,7 @@ from analysis.views.estimates import (
     view_study,
 )
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import serves
 
 CROSS_FIELDS: tuple[str, ...] = ("sex", "age_band", "offense_category")
 _SEP = " | "
@@ -155,6 +156,7 @@ def _cross_table(study: Study, filters: ViewFilters, overall: pd.DataFrame) -> p
     return _with_overall(cross, overall, list(CROSS_FIELDS), sort=True)
 
 
+@serves("subgroups")
 def subgroups(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Subgroups:
     """Cross-table and comparisons of facilities, regions and release cohorts."""
     study = view_study(con, filters)

@@ -38,6 +38,7 @@ from analysis.contract import EVENT_TYPES
 from analysis.i18n import N_, translator
 from analysis.spreadsheet_safety import FORMULA_PREFIXES, neutralize_formulas
 from analysis.views.filters import ViewFilters
+from analysis.views.scope import EVERY_PAGE, serves
 from analysis.views.words import outcome_sentence, outcome_words
 
 __all__ = ["FORMULA_PREFIXES", "DataDates", "about_rows", "captioned_figure",
@@ -70,6 +71,7 @@ class DataDates:
     latest_import: str | None
 
 
+@serves(EVERY_PAGE)
 def data_dates(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> DataDates:
     """The :class:`DataDates` of the database (``filters`` unused: one answer for all).
 

@@ -12,7 +12,7 @@ from analysis.views.data_quality import (
     method_sections,
 )
 from analysis.views.display import text_number
-from dashboard import cache
+from dashboard import auth, cache
 from dashboard.empty_state import no_release_selected, show_empty_selection
 from dashboard.i18n import t, translator
 from dashboard.safe_text import md_literal
@@ -67,12 +67,18 @@ with methods:
             st.markdown(section.markdown)
 
 with upload:
-    allowed = import_form.import_allowed()
+    # With access control, administrators import (whoever started the server); without
+    # it, the analyst who started the dashboard with DESIST_ALLOW_IMPORT=1.
+    controlled = auth.access_config() is not None
+    allowed = auth.current_scope().may_import if controlled else import_form.import_allowed()
     db = resolve_db_path(None)
     st.markdown(t("Import a dataset in the data contract's format (`docs/data-contract.md`) "
                   "into `{db}`. Imports are all or nothing; pages show the new data right "
                   "after.", db=str(db).replace("`", "'")))  # inside a code span: only ` could escape
-    if not allowed:
+    if not allowed and controlled:
+        st.info(t("Only an administrator may import data. You can still check files here."),
+                icon=":material/lock:")
+    elif not allowed:
         st.info(t("Importing is switched off. Start the dashboard with write access to enable "
                   "it: `DESIST_ALLOW_IMPORT=1 desist dashboard`. You "
                   "can still check files here."), icon=":material/lock:")
@@ -100,6 +106,10 @@ with upload:
             if st.button(t("Import"), type="primary", disabled=not allowed or prepared.staged is None,
                          key="data-import"):
                 outcome = import_form.import_staged(prepared.staged, db, skip_invalid=skip)
+                auth.record("import", mode="skip_invalid" if skip else "all_or_nothing",
+                            batch=outcome.report.batch_id if outcome.report else None,
+                            files=sorted(name for name, _ in uploads.values()),
+                            imported=outcome.ok)
                 if outcome.ok:
                     cache.clear()
                     st.success(note_markdown(outcome.message))

@@ -30,7 +30,7 @@ from analysis.views.portfolio import (
     portfolio_forest_rows,
     portfolio_rows,
 )
-from dashboard import cache, notices
+from dashboard import auth, cache, notices
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
@@ -47,12 +47,20 @@ st.caption(t("Participants compared with similar people released from the same f
              "releases the comparison starts from; the outcome decides which events count."))
 
 subjects = cache.run_view(impact_subjects, filters)
+if not subjects:
+    st.info(t("There is no programme to evaluate here."))
+    st.stop()
 left, right = st.columns([3, 1])
 # Labels are looked up now, in this run's language: Streamlit may call format_func later.
 subject_labels = {s: subject_label(s, language) for s in subjects}
 if "impact-subject" not in st.session_state and subjects:
     # The link's ?program= (or project, funder), else the programme with most participants.
     linked, unknown = linked_subject(subjects, st.query_params.to_dict())
+    if unknown and filters.scope.limits_programs:  # a donor: not even "not in the data"
+        for rejection in unknown:  # the next run opens on the donor's own programme
+            st.query_params.pop(rejection.field, None)
+        auth.record("access_refused", link={r.field: r.value for r in unknown})
+        notices.refuse_out_of_reach(unknown)
     opened = linked or cache.run_view(default_subject, filters)
     st.session_state["impact-subject"] = opened
     notices.report(replace(r, used=subject_labels.get(opened)) for r in unknown)
@@ -96,11 +104,15 @@ if subject.kind != "program" and st.toggle(t("Each programme on its own"),
         html_column, pdf_column = st.columns(2)
         html_column.download_button(
             t("Download the portfolio report (HTML)"), file_name=f"{name}.html",
-            data=lambda: portfolio_document(portfolio, language), mime="text/html",
+            data=auth.deferred(lambda: portfolio_document(portfolio, language), "report",
+                               subject=choice, format="html", language=language,
+                               portfolio=True), mime="text/html",
             key="impact-portfolio-html", icon=":material/download:", on_click="ignore")
         pdf_column.download_button(
             t("Download the portfolio report (PDF)"), file_name=f"{name}.pdf",
-            data=lambda: portfolio_document(portfolio, language, pdf=True),
+            data=auth.deferred(lambda: portfolio_document(portfolio, language, pdf=True),
+                               "report", subject=choice, format="pdf", language=language,
+                               portfolio=True),
             mime="application/pdf", key="impact-portfolio-pdf", on_click="ignore",
             icon=":material/picture_as_pdf:", disabled=pdf_unavailable() is not None,
             help=t("The PDF needs Chromium and the Python package playwright on the machine "
@@ -166,13 +178,15 @@ report_name = f"impact-{subject.value}-{horizon}d-{language}".replace(" ", "-")
 html_column, pdf_column = st.columns(2)
 html_column.download_button(
     t("Download the offline report (HTML)"),
-    data=lambda: cache.run_view_quietly(impact_report, filters, **choice, language=language),
+    data=auth.deferred(cache.later(impact_report, filters, **choice, language=language),
+                       "report", subject=choice, format="html", language=language),
     file_name=f"{report_name}.html",
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
 )
 pdf_column.download_button(  # the same report, A4 with static charts, for a board meeting
     t("Download the report (PDF)"),
-    data=lambda: cache.run_view_quietly(impact_report_pdf, filters, **choice, language=language),
+    data=auth.deferred(cache.later(impact_report_pdf, filters, **choice, language=language),
+                       "report", subject=choice, format="pdf", language=language),
     file_name=f"{report_name}.pdf", mime="application/pdf", key="impact-report-pdf",
     icon=":material/picture_as_pdf:", on_click="ignore",
     disabled=pdf_unavailable() is not None,

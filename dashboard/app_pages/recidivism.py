@@ -84,5 +84,6 @@ show_table(risk_rows(result.risk_table, language), key="recidivism-risk-table",
            coded=group_codes)
 st.subheader(t("Share reoffended by time since release"))
 show_table(result.horizon_table, key="recidivism-horizons", coded=group_codes,
+           overall_first=bool(by),
            caption=t("Beside each rate, the people who reoffended by then; where a rate is "
                      "missing, that cell says why."))

@@ -2,7 +2,10 @@
 
 Issue 12: ``streamlit run /abs/path/dashboard/streamlit_app.py`` from another folder
 listens on every interface (no ``.streamlit/config.toml`` is read there) and served the
-study to the network. ``desist dashboard`` passes every setting explicitly.
+study to the network. ``desist dashboard`` passes every setting explicitly. Since issue
+15 a network address serves the study when access control is configured beside the
+database (every reader signs in: tests/dashboard/test_auth.py); without it, the
+instructions say how to configure it.
 ``tests/browser/test_serving.py`` starts real servers both ways.
 """
 
@@ -47,9 +50,25 @@ def test_a_network_address_gets_the_instructions_and_no_data(address, monkeypatc
     assert [t.value for t in at.title] == [REFUSAL_TITLE]
     texts = [str(e.value) for kind in TEXT_ELEMENTS for e in at.get(kind)]
     assert any("desist dashboard --db" in text for text in texts)
+    # ...and how to serve it to the network: access control first (issue 15).
+    assert any("desist users add NAME --role admin" in text for text in texts)
     assert not any(re.search(r"\d", text) for text in texts), texts  # no number at all
     assert not at.error and not at.metric and not at.dataframe and not at.sidebar.children
     assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "ru", "sr"])
+def test_the_instructions_are_translated_and_hold_no_number(language, monkeypatch, tmp_path):
+    monkeypatch.setenv("DESIST_DB", str(tmp_path / "study.duckdb"))
+    config.set_option("server.address", "0.0.0.0")  # restored by served_on_loopback
+    at = AppTest.from_file(str(ROUTER), default_timeout=90)
+    at.query_params["lang"] = language
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value not in ("", REFUSAL_TITLE)  # in the reader's language
+    texts = [str(e.value) for kind in TEXT_ELEMENTS for e in at.get(kind)]
+    assert any("desist serve --host ADDRESS" in text for text in texts)
+    assert not any(re.search(r"\d", text) for text in texts), texts
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "localhost", "::1", "127.0.1.1"])

@@ -81,6 +81,10 @@ def _protected_paths(db, tmp_path):
         ("database, relative path with ..", db.parent / ".." / db.parent.name / db.name, [], None),
         ("lock file", db.with_name(db.name + ".lock"), [], None),
         ("write-ahead log", db.with_name(db.name + ".wal"), [], None),
+        ("access configuration", db.with_name(db.name + ".access.toml"), [], None),
+        ("accounts file", db.with_name(db.name + ".users.json"), [], None),
+        ("accounts' lock file", db.with_name(db.name + ".users.json.lock"), [], None),
+        ("audit trail", db.with_name(db.name + ".audit.jsonl"), [], None),
         ("temporary copy", db.with_name(db.name + ".import-20250101T000000Z-abcd.tmp"), [], None),
     ]
 

@@ -119,7 +119,9 @@ HORIZONS = (365, 730, 1095)
 
 
 def _counts_and_rates(result):
-    table = result.horizon_table.set_index("group")
+    # with a breakdown, the first line is the selection's own (tested below)
+    groups = result.horizon_table.iloc[1:] if result.breakdown else result.horizon_table
+    table = groups.set_index("group")
     for days in HORIZONS:
         yield days, table[f"reoffended_{days}"], table[f"within_{days}"]
 
@@ -205,3 +207,18 @@ def test_the_horizon_download_holds_numbers(demo_con):
                 assert cell.data_type == "s" and cell.value == render_cell(value), code
                 kinds.add("reason")
     assert kinds == {"number", "reason"}
+
+
+def test_a_breakdown_opens_with_the_selection_then_the_groups_by_rate(demo_con):
+    filters = ViewFilters(Selection(sexes=("M",)))
+    result = recidivism_curves(demo_con, filters, breakdown="facility")
+    alone = recidivism_curves(demo_con, filters).horizon_table
+    first = result.horizon_table.iloc[[0]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, alone)
+    assert first["group"].iloc[0] == "all"
+    rates = result.horizon_table["within_365"].iloc[1:]
+    shown = rates.dropna()
+    assert list(shown) == sorted(shown, reverse=True) and rates.isna().sum() == \
+        rates.iloc[len(shown):].isna().sum()  # missing rates last
+    assert len(result.horizon_table) == 1 + len(set(result.curves["group"]) |
+                                                set(result.hidden_groups))

@@ -211,6 +211,9 @@ def _audit_reoffended(audit: Audit, result, overall) -> None:
     """
     days = _reoffended_keys(result)
     risk = result.risk_table[result.risk_table["measure"] == "events"].set_index("group")
+    # With a breakdown the first line is the selection's own: the view without one
+    # (``overall``), given to the attacker below.
+    groups = result.horizon_table.iloc[1:] if result.breakdown else result.horizon_table
     whole = overall.risk_table[overall.risk_table["measure"] == "events"]
     for day, (kind, column) in days.items():
         # the selection's own line (none when it has fewer than k releases)
@@ -219,8 +222,8 @@ def _audit_reoffended(audit: Audit, result, overall) -> None:
         if total is not None:
             audit.known(("all reoffended", day), total)
         audit.relation(("all reoffended", day),
-                       [(g, "reoffended", day) for g in result.horizon_table["group"]])
-    for row in result.horizon_table.itertuples(index=False):
+                       [(g, "reoffended", day) for g in groups["group"]])
+    for row in groups.itertuples(index=False):
         group = row.group
         audit.count((group, 0), row.releases)
         for day, (kind, column) in days.items():
