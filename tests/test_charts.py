@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -137,3 +139,38 @@ def test_series_from_the_data_are_never_translated():
                        language="fr").data[0].name == "participants"  # same word in French
     assert step_curves(curves, value="recidivism", series_codes=True,
                        language="ru").data[0].name == "участники"
+
+
+def test_steps_too_small_to_see_are_not_drawn_and_the_curve_stays_within_the_tolerance():
+    """A long Kaplan–Meier-like curve (a step per day) keeps a fraction of its points,
+    and the step line through them is never further from the full one than a thousandth
+    of the curve's range."""
+    from analysis.charts.curves import STEP_TOLERANCE, visible_steps
+
+    rng = np.random.default_rng(7)
+    days = np.arange(3000.0)
+    # a step per day of about 1/50,000: a national cohort's Kaplan–Meier curve
+    y = np.cumsum(rng.exponential(0.00002, len(days))) * (1 + 0.05 * np.sin(days / 40))
+    y[1500:1510] = np.nan  # a gap is kept
+    curve = pd.DataFrame({"time": days, "y": y, "lower": y * 0.9, "upper": y * 1.1})
+    kept = visible_steps(curve, ["y", "lower", "upper"])
+    assert len(kept) < 0.75 * len(curve)
+    assert kept["time"].iloc[0] == 0 and kept["time"].iloc[-1] == days[-1]
+    assert curve["y"].isna().sum() == kept["y"].isna().sum()
+    span = np.nanmax(curve[["y", "lower", "upper"]].to_numpy()) - np.nanmin(
+        curve[["y", "lower", "upper"]].to_numpy())
+    # what the step line ("hv") draws at every day: the last kept row's values
+    drawn = kept.set_index("time").reindex(days).ffill()
+    for column in ("y", "lower", "upper"):
+        error = (drawn[column] - curve.set_index("time")[column]).abs()
+        assert error.max() < STEP_TOLERANCE * span
+
+
+def test_the_drawn_curve_is_thinned_but_the_result_is_not():
+    days = np.arange(5000.0)
+    curve = pd.DataFrame({"group": "all", "time": days,
+                          "recidivism": np.linspace(0, 0.3, 5000),
+                          "lower": np.linspace(0, 0.25, 5000), "upper": np.linspace(0, 0.35, 5000)})
+    fig = step_curves(curve, value="recidivism")
+    assert len(fig.data[0].x) < len(curve) / 2 and len(curve) == 5000
+    assert fig.data[0].x[-1] == 4999 and fig.data[0].y[-1] == pytest.approx(30.0)

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analysis.charts.curves import curve_axis_titles, curve_traces
+from analysis.charts.curves import curve_axis_titles, curve_traces, visible_steps
 from analysis.charts.style import (
     BOTTOM_MARGIN,
     FONT_SIZE,
@@ -111,9 +111,10 @@ def curve_facets(
     for index, (code, part) in enumerate(curves.groupby(group, sort=False)):
         cell = {"row": index // columns + 1, "col": index % columns + 1}
         if overall is not None and len(overall):
+            context = visible_steps(overall, [value])
             fig.add_trace(go.Scatter(
-                x=overall[time].to_numpy(dtype=float) / divisor,
-                y=overall[value].to_numpy(dtype=float) * scale, mode="lines",
+                x=context[time].to_numpy(dtype=float) / divisor,
+                y=context[value].to_numpy(dtype=float) * scale, mode="lines",
                 line={"shape": "hv", "color": CONTEXT_GREY, "width": 2},
                 name=tr("all releases"), legendgroup="overall", showlegend=index == 0,
                 hoverinfo="skip"), **cell)
@@ -208,6 +209,7 @@ def highlighted_curves(
         if str(code) == str(highlight):
             chosen = part
             continue
+        part = visible_steps(part, [value])
         fig.add_trace(go.Scatter(
             x=part[time].to_numpy(dtype=float) / divisor,
             y=part[value].to_numpy(dtype=float) * scale, mode="lines",

@@ -16,10 +16,29 @@ from collections.abc import Iterable
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from analysis.i18n import N_, translator
 
 #: Okabe & Ito (2008), "Color Universal Design".
+#: plotly's "plotly_white" cut to what these charts use (cartesian axes, scatter and bar
+#: traces). Assigning the full template deep-copies and validates all of it — polar,
+#: ternary, 3-D, maps, 24 trace types — about 8 ms per figure and as much again for
+#: each copy, a tenth of a page's run; this one costs about 1 ms and looks the same.
+TEMPLATE_NAME = "desistance"
+
+
+def _chart_template() -> go.layout.Template:
+    white = pio.templates["plotly_white"]
+    layout = {key: white.layout[key] for key in (
+        "autotypenumbers", "colorway", "font", "hovermode", "hoverlabel", "paper_bgcolor",
+        "plot_bgcolor", "xaxis", "yaxis", "shapedefaults", "annotationdefaults", "title")}
+    return go.layout.Template(layout=layout, data={"scatter": white.data.scatter,
+                                                   "bar": white.data.bar})
+
+
+pio.templates[TEMPLATE_NAME] = _chart_template()
+
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 FONT_SIZE = 16
 #: Series codes the builders draw (model fits, groups of an evaluation) -> their words.
@@ -138,7 +157,7 @@ def figure_layout(fig: go.Figure, *, bottom_lines: int = 1) -> go.Figure:
     """
     fig.update_layout(
         font={"size": FONT_SIZE},
-        template="plotly_white",
+        template=TEMPLATE_NAME,
         title={"x": 0, "xanchor": "left", "xref": "container", "y": 1, "yanchor": "top",
                "yref": "container", "pad": {"t": 14, "l": 12}, "automargin": False},
         legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1,
