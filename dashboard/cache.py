@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
+from analysis.access.roles import Scope
 from analysis.store import connect_readonly, resolve_db_path
 from analysis.views import stored
 from analysis.views.filters import ViewFilters
@@ -113,8 +114,15 @@ def run_view_quietly(view: stored.View, filters: ViewFilters, **options):
     """
     from dashboard.auth import current_scope  # auth reads the database's access files
 
-    filters = replace(filters, scope=current_scope())
+    filters = replace(filters, scope=_shared(current_scope()))
     return _cached_view(stored.view_key(view), view, filters, database_key(), **options)
+
+
+def _shared(scope: Scope) -> Scope:
+    # No view reads the account's name: without it in the cache key, two analysts (or
+    # two donors of the same funders) share one cached result instead of one each (20
+    # analysts held 8.45 GB on a million releases with the name in the key).
+    return replace(scope, user=None)
 
 
 def later(view: stored.View, filters: ViewFilters, **options) -> Callable[[], Any]:
@@ -123,7 +131,7 @@ def later(view: stored.View, filters: ViewFilters, **options) -> Callable[[], An
     signed in now and the database version of this run."""
     from dashboard.auth import current_scope
 
-    filters = replace(filters, scope=current_scope())
+    filters = replace(filters, scope=_shared(current_scope()))
     key = database_key()
     return lambda: _cached_view(stored.view_key(view), view, filters, key, **options)
 

@@ -238,7 +238,8 @@ class AuditLog:
                 return AuditCheck(False, count, number, f"line {number}: {problem}")
             previous = entry
             count += 1
-        return AuditCheck(True, count, None, f"{count} entries, chain intact")
+        noun = "entry" if count == 1 else "entries"
+        return AuditCheck(True, count, None, f"{count} {noun}, chain intact")
 
 
 def _chain_problem(entry: dict[str, Any] | None, previous: dict[str, Any] | None) -> str | None:

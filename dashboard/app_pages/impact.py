@@ -134,7 +134,7 @@ st.markdown(t("**Honesty rules:** {verdict}.", verdict=verdict))
 for reason in reason_texts(result.verdict, language):
     st.warning(md_literal(reason), icon=":material/rule:")
 if result.small_sample:
-    small_sample_note(0, t("this comparison"))
+    small_sample_note(0, t("the numbers of this comparison"))
 
 if result.reportable:
     show_table(result.rates, key="impact-rates", formats=RATE_FORMATS, coded=("group",),
