@@ -208,6 +208,12 @@ def check_donor_sees_only_their_programmes(chromium, base: str, db: Path, *,
                 "Community drug treatment (alternative to custody)"} <= {
             name for name in own if name in texts}, texts
         page.locator('[data-testid="stSidebarNav"] a', has_text="Impact").click()
+        # The Programmes page stays drawn until the Impact page's run replaces it: wait
+        # for the new page and its picker, not only for a run to end.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=\"stHeading\"] h1')]"
+            ".some(h => h.innerText === 'Impact')", timeout=120_000, polling=250)
+        page.locator(f'{MAIN} [data-testid="stSelectbox"]').first.wait_for(timeout=120_000)
         settle(page)
         options = picker_options(page)
         assert any("Global Fund" in option for option in options), options
