@@ -173,9 +173,8 @@ def replace_page_not_found_dialog() -> None:
 
 
 def _reach_labels() -> dict[str, str]:
-    return {"facility": t("Facility"), "region": t("Release region"),
-            "program": t("Programme"), "project": t("Project"), "funder": t("Funder"),
-            "page": t("Page")}
+    return {**_filter_labels(), "program": t("Programme"), "project": t("Project"),
+            "funder": t("Funder"), "page": t("Page")}
 
 
 def refuse_out_of_reach(rejections: Sequence[Rejection]) -> None:
