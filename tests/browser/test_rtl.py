@@ -57,6 +57,9 @@ def test_arabic_sets_the_document_right_to_left_and_chips_keep_a_name_s_start(
     assert page.evaluate("getComputedStyle(document.querySelector("
                          "'[data-testid=\"stSidebar\"]')).direction") == "rtl"
 
+    # The chips are drawn after the document's direction is set: wait for both of them.
+    page.wait_for_function(f"document.querySelectorAll('{CHIPS}').length === {len(LONG_NAMES)}",
+                           timeout=60_000)
     chips = page.evaluate(CHIP_GEOMETRY, CHIPS)
     assert sorted(chip["text"] for chip in chips) == sorted(LONG_NAMES)
     assert any(chip["cut"] for chip in chips), "the test needs a name too long for its chip"
