@@ -6,7 +6,8 @@ and the database schema all read them from here.
 
 A *dataset* is a folder holding one file per table, named after the table
 (``releases.csv``, ``programs.parquet``, ``events.xlsx`` ...). Only ``releases`` is
-mandatory.
+mandatory; ``expected_releases`` (releases planned after the data's cutoff) is the one
+table whose dates may lie in the future.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from analysis.errors import DesistError
@@ -65,6 +66,8 @@ class Column:
     maximum: float | None = None
     #: Value stored when the column or the cell is empty.
     default: str | None = None
+    #: Dates after today are accepted (a planned release); otherwise they are refused.
+    future_allowed: bool = False
 
     def expected(self) -> str:
         """Plain-language description of an acceptable value, used in error messages."""
@@ -93,6 +96,9 @@ class Table:
     #: Extra columns of ``releases`` are kept as release-level covariates.
     extra_columns_are_covariates: bool = False
     description: str = ""
+    #: Column names refused in this table's files, each with the reason (a name that
+    #: belongs to another table and would otherwise become a misleading covariate).
+    refused_columns: dict[str, str] = field(default_factory=dict)
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -216,11 +222,71 @@ EVENTS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (RELEASES, PROGRAMS, PARTICIPATION, EVENTS)}
-#: Order in which tables are read and checked (later tables refer to earlier ones).
-TABLE_ORDER: tuple[str, ...] = ("releases", "programs", "participation", "events")
+
+
+def _expected(name: str, description: str | None = None) -> Column:
+    """A release column as it is in ``expected_releases`` (same kind, codes and range)."""
+    column = RELEASES.by_name[name]
+    return replace(column, description=description or column.description)
+
+
+EXPECTED_RELEASES = Table(
+    name="expected_releases",
+    description=(
+        "One row per release expected after the data's cutoff (people now in custody), "
+        "for forecasts of who will come out, where and when."
+    ),
+    key=("person_id", "expected_release_date"),
+    required_file=False,
+    extra_columns_are_covariates=True,
+    columns=(
+        _c(
+            "person_id",
+            "text",
+            True,
+            "The person's identifier; pseudonymized at import with the key of releases, "
+            "so that a person released before is recognised.",
+        ),
+        _c(
+            "expected_release_date",
+            "date",
+            True,
+            "Day the release is expected; any date, past dates included (forecasts use "
+            "those after their as-of date).",
+            future_allowed=True,
+        ),
+        _expected("facility", "Facility the person is expected to be released from."),
+        _expected("release_region", "Region the person is expected to go to."),
+        _expected("sex"),
+        _expected("birth_year"),
+        _expected("age_at_release", "Age in years on the expected release date."),
+        _expected("offense_category", "Category of the offense of the current custody."),
+        _expected("sentence_months", "Length of the sentence, in months, at its expected end."),
+        _expected("prior_convictions"),
+        _expected("release_type", "e.g. end_of_sentence, conditional."),
+    ),
+    refused_columns={
+        name: "it belongs to releases, which records releases that happened; an expected "
+        "release has no " + what
+        for name, what in (
+            ("release_id", "release_id yet"),
+            ("release_date", "release_date yet (use expected_release_date)"),
+            ("follow_up_end", "follow-up yet"),
+            ("follow_up_end_reason", "follow-up yet"),
+        )
+    },
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (RELEASES, PROGRAMS, PARTICIPATION, EVENTS, EXPECTED_RELEASES)
+}
+#: Order in which tables are read and checked (later tables refer to earlier ones;
+#: ``expected_releases`` reads the covariate kinds of ``releases``).
+TABLE_ORDER: tuple[str, ...] = (
+    "releases", "programs", "participation", "events", "expected_releases",
+)
 #: Tables whose rows describe a person; direct identifiers are refused there.
-PERSON_TABLES: tuple[str, ...] = ("releases", "participation", "events")
+PERSON_TABLES: tuple[str, ...] = ("releases", "participation", "events", "expected_releases")
 
 # Column names that look like direct identifiers, in the project's five working
 # languages, in the native script and transliterated. They are compared after

@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -68,6 +69,9 @@ from analysis.survival.kaplan_meier import kaplan_meier_from_db
 from analysis.survival.logrank import LogRankResult
 
 if TYPE_CHECKING:
+    from analysis.planning.forecast import ForecastAnalysis
+    from analysis.planning.hazard import MonthlyHazardAnalysis
+    from analysis.planning.scenario import ScenarioAnalysis
     from analysis.results_impact import ImpactAnalysis
 
 #: What ``outcome=`` may be: an :class:`Outcome`, a name (``"rearrest"``), a
@@ -353,6 +357,69 @@ class Study:
                                             cached=self._episodes_source())
         return FixedHorizonAnalysis(rates, grouping, self.outcome, self.selection)
 
+    def forecast(self, *, as_of: dt.date | None = None, months: Iterable[int] = (3, 6, 12),
+                 by: str | Grouping | None = None, backtest: bool = True,
+                 level: float = 0.90, window_years: int | None = 3,
+                 seed: int = 2026) -> ForecastAnalysis:
+        """Expected people with a first outcome event in the next months, and a backtest
+        (:mod:`analysis.planning.forecast`; the method is in ``docs/planning.md``).
+
+        Parameters
+        ----------
+        as_of : datetime.date, optional
+            The last day whose records are used (default: the data's last day). People
+            released after it are not at risk; events after it are never used.
+        months : iterable of int
+            Horizons, in calendar months after ``as_of``.
+        by : str or Grouping, optional
+            ``release_region``, ``facility``, ``sex``, ``age_band``, ``offense_category``
+            or ``release_type``.
+        backtest : bool
+            Also make the same forecast ``max(months)`` months earlier and compare it
+            with what happened.
+        level : float
+            Of the prediction intervals.
+        window_years : int or None
+            Fit the curves on the time at risk of the last so many years (``None``: all
+            of it).
+        seed : int
+            Of the bootstrap and chance draws (the same seed gives the same intervals).
+
+        Returns
+        -------
+        ForecastAnalysis
+        """
+        from analysis.planning.backtest import backtest_as_of, backtest_from_db
+        from analysis.planning.forecast import (
+            ForecastAnalysis,
+            add_months,
+            check_months,
+            forecast_inputs,
+            resolve_as_of,
+        )
+        from analysis.planning.prediction import predict
+
+        chosen = check_months(months)
+        grouping = self.grouping(by)
+        as_of = resolve_as_of(self.connection, as_of)
+        horizons = {m: (add_months(as_of, m) - as_of).days for m in chosen}
+        until = as_of + dt.timedelta(days=max(horizons.values()))
+        cached = self._episodes_source()
+        inputs, types = forecast_inputs(self.connection, grouping, self.outcome,
+                                        self.selection, as_of, until=until,
+                                        window_years=window_years, cached=cached)
+        groups, table, hazard_level = predict(inputs, horizons, pooled=grouping.spec is None,
+                                              level=level, seed=seed)
+        tested = None
+        past = backtest_as_of(self.connection, as_of, chosen) if backtest else None
+        if past is not None:
+            tested = backtest_from_db(self.connection, grouping, self.outcome,
+                                      self.selection, past, chosen,
+                                      cached=self._episodes_source(), level=level,
+                                      window_years=window_years, seed=seed)
+        return ForecastAnalysis(as_of, types, chosen, grouping, groups, table, level, tested,
+                                hazard_level)
+
     def logrank(self, by: str | Grouping, *, p: float = 0.0, q: float = 0.0,
                 min_group_size: int = DEFAULT_MIN_CELL) -> LogRankResult:
         """Log-rank (or Fleming–Harrington G(p, q)) test between the groups of ``by``.
@@ -375,6 +442,35 @@ class Study:
             raise AnalysisError(f"a log-rank test needs at least two groups; by "
                                 f"{fitted.grouping.label} there is one")
         return fitted.logrank
+
+    def monthly_hazard(self, by: str | Grouping | None = None, *, months: int = 24,
+                       conf_level: float = 0.95, min_group_size: int = DEFAULT_MIN_CELL
+                       ) -> MonthlyHazardAnalysis:
+        """The monthly hazard of reoffending after release (life table) per group, and
+        the share of first-year reoffences within 1, 3 and 6 months
+        (:mod:`analysis.planning.hazard`; defined in ``docs/planning.md``).
+
+        Parameters
+        ----------
+        by : str or Grouping, optional
+            Breakdown.
+        months : int
+            Months since release in the table (1 to 120).
+        conf_level : float
+            Level of the Wilson score intervals.
+        min_group_size : int
+            Groups with fewer releases are refused (the minimum cell size k).
+
+        Returns
+        -------
+        MonthlyHazardAnalysis
+        """
+        from analysis.planning.hazard import monthly_hazard_from_db
+
+        return monthly_hazard_from_db(self.connection, self.grouping(by), self.outcome,
+                                      self.selection, months=months, conf_level=conf_level,
+                                      min_group_size=min_group_size,
+                                      cached=self._episodes_source())
 
     def cox(self, covariates: Iterable[str] = (), programs: Iterable[str] = (), *,
             exposure: Exposure = "current", participation: Participation = "any",
@@ -450,6 +546,43 @@ class Study:
             outcome=self.outcome, selection=self.selection, variant=variant, **options,
         ).fit(self.connection)
         return ImpactAnalysis(evaluated, self.selection, variant)
+
+    def scenario(self, program: str, participants: int, years: int, *,
+                 custody_cost_per_day: float | None = None,
+                 mean_custody_days: float | None = None, draws: int = 10_000,
+                 seed: int = 2026, **impact_options: Any) -> ScenarioAnalysis:
+        """What ``participants`` more participants a year in ``program``, for ``years``
+        years, would change: reoffences and returns to custody avoided, prison-bed-years
+        saved, net cost, the probability that benefits exceed costs and the break-even
+        year (:func:`~analysis.planning.scenario.scale_up_scenario`; Monte Carlo over the
+        uncertainty of the programme's evaluated effects).
+
+        Parameters
+        ----------
+        program : str
+            A programme id; its cost per participant comes from the ``programs`` table.
+        participants, years : int
+            More participants per year, and for how many years.
+        custody_cost_per_day : float, optional
+            What a day in custody costs (the programme's currency); without it the money
+            figures are null.
+        mean_custody_days : float, optional
+            Mean time in custody after a return; default: observed in the records.
+        draws, seed : int
+            Monte Carlo draws and their seed.
+        **impact_options
+            ``horizon_days``, ``method``, ``landmark_days``...: as for :meth:`impact`.
+
+        Returns
+        -------
+        ScenarioAnalysis
+        """
+        from analysis.planning.scenario import scale_up_scenario  # the impact stack: lazily
+
+        return scale_up_scenario(self, program, participants, years,
+                                 custody_cost_per_day=custody_cost_per_day,
+                                 mean_custody_days=mean_custody_days, draws=draws, seed=seed,
+                                 **impact_options)
 
 
 def open_study(db: str | os.PathLike[str] | None = None, *, outcome: OutcomeLike = None,

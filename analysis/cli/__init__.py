@@ -33,6 +33,12 @@ COMMANDS: dict[str, LazyCommand] = {
     "demo": LazyCommand("analysis.cli.demo_commands",
                         "Generate a fictional country's records and import them into "
                         "the database."),
+    "forecast": LazyCommand("analysis.cli.forecast_commands",
+                            "Expected people with a first reoffence in the next months, "
+                            "with 90% intervals."),
+    "hazard": LazyCommand("analysis.cli.hazard_commands",
+                          "Monthly hazard of reoffending after release (life table), "
+                          "per group."),
     "impact": LazyCommand("analysis.cli.impact_commands",
                           "Compare a programme's participants with similar people who "
                           "did not take part."),
@@ -47,6 +53,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "report": LazyCommand("analysis.cli.impact_commands",
                           "Write an offline impact report (HTML or PDF) for a programme, "
                           "project or funder."),
+    "scenario": LazyCommand("analysis.cli.scenario_commands",
+                            "What scaling a programme up would change: reoffences, "
+                            "custody and costs."),
     "serve": LazyCommand("analysis.cli.serve_commands",
                          "Serve the dashboard to this machine or, with access control, "
                          "to the network."),

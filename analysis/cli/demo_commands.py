@@ -6,6 +6,7 @@ import click
 
 from analysis.cli import main
 from analysis.cli.common import db_option, emit_json, handle_errors, json_option, resolved_db
+from analysis.contract import TABLE_ORDER
 from analysis.demo.generator import DEFAULT_RELEASES, DEFAULT_SEED  # heavy, but --help shows them
 
 
@@ -46,10 +47,11 @@ def demo_command(db, releases, seed, out, replace, as_json):
         )
         return
     click.echo(f"Synthetic demo data (seed {summary.seed}), {summary.persons:,} people:")
-    for name in ("releases", "programs", "participation", "events"):
+    for name in TABLE_ORDER:
         counts = report.tables.get(name)
         inserted = counts.inserted if counts else 0
-        click.echo(f"  {name:<14} {summary.rows[name]:>10,} generated {inserted:>10,} imported")
+        click.echo(f"  {name:<17} {summary.rows.get(name, 0):>10,} generated "
+                   f"{inserted:>10,} imported")
     if built.dataset_dir is not None:
         click.echo(f"Dataset and truth.json kept in {built.dataset_dir}")
     click.echo(f"Database ready: {db_path}")

@@ -203,11 +203,11 @@ def record_import(db_path, report: ImportReport) -> str | None:
 def _print_import(report: ImportReport) -> None:
     click.echo(f"imported {report.dataset} into {report.db} (batch {report.batch_id})")
     click.echo(
-        f"{'table':<14}{'read':>10}{'inserted':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
+        f"{'table':<18}{'read':>10}{'inserted':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
     )
     for name, c in report.tables.items():
         click.echo(
-            f"{name:<14}{c.read:>10}{c.inserted:>10}{c.updated:>10}{c.unchanged:>11}{c.rejected:>10}"
+            f"{name:<18}{c.read:>10}{c.inserted:>10}{c.updated:>10}{c.unchanged:>11}{c.rejected:>10}"
         )
     if report.new_covariates:
         click.echo(

@@ -3,8 +3,9 @@
 :class:`DemoGenerator` simulates people in chunks (:func:`simulate_chunk`), keeps
 whole people until exactly the requested number of releases is reached, and appends
 each chunk to ``releases.csv``, ``participation.csv`` and ``events.csv`` at once, so
-memory stays bounded by one chunk whatever the size. ``programs.csv`` and
-``truth.json`` are written at the end.
+memory stays bounded by one chunk whatever the size. ``programs.csv``,
+``expected_releases.csv`` (:mod:`analysis.demo.upcoming`) and ``truth.json`` are
+written at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ from analysis.contract import (
 from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
 from analysis.demo.simulate import Chunk, simulate_chunk
 from analysis.demo.truth import write_truth
+from analysis.demo.upcoming import (
+    EXPECTED_SCHEMA,
+    new_people,
+    new_people_count,
+    returning_people,
+    write_expected_releases,
+)
 from analysis.errors import AnalysisError
 
 DEFAULT_SEED = 20250630
@@ -38,6 +46,9 @@ DEFAULT_RELEASES = 50_000
 EXTRA_RELEASE_COLUMNS: tuple[str, ...] = ("education_level", "employment_before")
 #: Releases per person in the default model, used only to size chunks.
 _RELEASES_PER_PERSON = 1.1
+#: Third word of the random streams of expected_releases.csv (after the seed and the
+#: chunk): streams of their own, so that the other files do not depend on it.
+_RETURNING_STREAM, _NEW_PEOPLE_STREAM = 1, 2
 
 RELEASE_SCHEMA = pa.schema(
     [
@@ -155,7 +166,8 @@ class DemoGenerator:
         self.chunk_persons = int(chunk_persons)
 
     def generate(self, out_dir: str | Path, releases: int = DEFAULT_RELEASES) -> DemoSummary:
-        """Write releases, programs, participation, events CSV files and ``truth.json``."""
+        """Write releases, programs, participation, events, expected_releases CSV files
+        and ``truth.json``."""
         if releases < 1:
             raise AnalysisError(f"the demo needs at least 1 release (asked for {releases})")
         if self.seed < 0:
@@ -176,6 +188,7 @@ class DemoGenerator:
         # Arrow would quote the header; spreadsheets and people read a plain one better.
         # quoting_style "none" makes Arrow refuse any value that would need quotes.
         options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+        returning: list[pa.Table] = []
         sinks, writers = {}, {}
         for name, schema in schemas.items():
             sinks[name] = pa.OSFile(str(paths[name]), "wb")
@@ -190,6 +203,10 @@ class DemoGenerator:
                 chunk = simulate_chunk(self.model, rng, size)
                 keep = _take_people(chunk.releases_per_person(), remaining)
                 tables = self._tables(chunk, keep, persons, rows["releases"], width)
+                held_rng = np.random.default_rng(
+                    np.random.SeedSequence([self.seed, chunk_index, _RETURNING_STREAM]))
+                returning.append(returning_people(self.model, chunk, keep,
+                                                  np.cumsum(keep) + persons, held_rng, width))
                 for name, table in tables.items():
                     writers[name].write_table(table)
                     rows[name] += table.num_rows
@@ -200,6 +217,12 @@ class DemoGenerator:
                 writer.close()
                 sinks[name].close()
         rows["programs"] = self._write_programs(out / "programs.csv")
+        new_rng = np.random.default_rng(
+            np.random.SeedSequence([self.seed, 0, _NEW_PEOPLE_STREAM]))
+        newcomers = new_people(self.model, new_people_count(self.model, persons), persons + 1,
+                               new_rng, width)
+        rows["expected_releases"] = write_expected_releases(out / "expected_releases.csv",
+                                                            [*returning, newcomers])
         summary = DemoSummary(
             out_dir=out,
             seed=self.seed,
@@ -207,7 +230,7 @@ class DemoGenerator:
             persons=persons,
             seconds=time.perf_counter() - began,
             files=("releases.csv", "programs.csv", "participation.csv", "events.csv",
-                   "truth.json"),
+                   "expected_releases.csv", "truth.json"),
         )
         write_truth(out / "truth.json", self.model, summary)
         return summary
@@ -308,4 +331,5 @@ WRITTEN_COLUMNS: dict[str, tuple[str, ...]] = {
     "programs": PROGRAMS.column_names,
     "participation": tuple(PARTICIPATION_SCHEMA.names),
     "events": tuple(EVENT_SCHEMA.names),
+    "expected_releases": tuple(EXPECTED_SCHEMA.names),
 }

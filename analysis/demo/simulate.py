@@ -10,7 +10,7 @@ reconviction, re-incarceration and the next release, and the competing exits
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,9 @@ class Chunk:
     releases: dict[str, np.ndarray]
     participation: dict[str, np.ndarray]
     events: dict[str, np.ndarray]
+    #: People back in custody at the cutoff, with the release the simulation planned for
+    #: them (``day``, after the cutoff) and its fields: the demo's expected releases.
+    in_custody: dict[str, np.ndarray] = field(default_factory=dict)
 
     def releases_per_person(self) -> np.ndarray:
         return np.bincount(self.releases["person"], minlength=self.n_persons)
@@ -306,6 +309,7 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
                       "release_type"))
     participation = _Sink(("release", "program", "start", "end", "status", "hours"))
     events = _Sink(("person", "day", "type", "offense"))
+    in_custody = _Sink(("person", "day", "offense", "sentence", "priors", "release_type"))
 
     # Generation 1: every person's first release in the window.
     person = np.arange(n_persons)
@@ -455,8 +459,12 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
         release_type = np.where(conditional, CONDITIONAL, END_OF_SENTENCE)
         custody_start = reinc_day[back]
         day = custody_start + np.round(sentence * DAYS_PER_MONTH).astype(np.int64)
-        # People still in custody at the cutoff have no further release.
+        # People still in custody at the cutoff have no further release (their planned
+        # one is kept aside, without drawing anything, so the other tables do not change).
         keep = day < cutoff
+        in_custody.add(person=person[~keep], day=day[~keep], offense=offense[~keep],
+                       sentence=sentence[~keep], priors=priors[~keep],
+                       release_type=release_type[~keep])
         person, offense, priors = person[keep], offense[keep], priors[keep]
         sentence, release_type = sentence[keep], release_type[keep]
         custody_start, day = custody_start[keep], day[keep]
@@ -469,4 +477,9 @@ def simulate_chunk(model: DemoModel, rng: np.random.Generator, n_persons: int) -
     rel["employed"] = people.employed[rel["person"]]
     rel["follow_up_end"] = end_day[rel["person"]]
     rel["end_reason"] = end_reason[rel["person"]]
-    return Chunk(n_persons, rel, participation.frame(), events.frame())
+    held = in_custody.frame()
+    for name, trait in (("female", people.female), ("birth_day", people.birth_day),
+                        ("region", people.region), ("education", people.education),
+                        ("employed", people.employed)):
+        held[name] = trait[held["person"]]
+    return Chunk(n_persons, rel, participation.frame(), events.frame(), held)

@@ -163,6 +163,8 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
         parsed = pd.to_datetime(raw.where(shaped), format="%Y-%m-%d", errors="coerce")
         invalid = present & (parsed.isna().to_numpy() | (parsed < _EARLIEST_DATE).to_numpy())
         flag("bad_date", invalid, column.name, raw, "not a valid date", column.expected())
+        if column.future_allowed:  # a planned date: the future is its point
+            return parsed.where(~invalid)
         future = present & ~invalid & (parsed > today).to_numpy()
         flag(
             "future_date",

@@ -1,6 +1,6 @@
 """Checking a table file's header: duplicated, missing, unknown and identifier-like columns.
 
-Extra columns of ``releases`` become covariates when their names can be column names
+Extra columns of ``releases`` (and of ``expected_releases``) become covariates when their names can be column names
 and are not reserved; in every table that holds people, a column whose name reads like
 a direct identifier (a name, an ID number, a date of birth...) refuses the file.
 """
@@ -63,7 +63,20 @@ def check_header(table: Table, file_name: str, header: tuple[str, ...], report: 
     for name, position in seen.items():
         if name in table.by_name:
             continue
-        if table.name in PERSON_TABLES and looks_like_direct_identifier(name):
+        if name in table.refused_columns:
+            report.add(
+                Problem(
+                    "unknown_column",
+                    file_name,
+                    f"column '{header[position]}' cannot be part of the {table.name} table: "
+                    + table.refused_columns[name],
+                    line=1,
+                    column=header[position],
+                    expected="remove this column from the file",
+                )
+            )
+            usable = False
+        elif table.name in PERSON_TABLES and looks_like_direct_identifier(name):
             report.add(
                 Problem(
                     "identifier_column",

@@ -296,6 +296,7 @@ class _Existing:
     programs: frozenset[str] = frozenset()
     releases: frozenset[str] = frozenset()
     covariate_kinds: dict[str, str] = field(default_factory=dict)
+    expected_covariate_kinds: dict[str, str] = field(default_factory=dict)
 
     def known_ids(self, pseudonymizer: Pseudonymizer | None) -> KnownIds:
         return KnownIds(
@@ -303,6 +304,7 @@ class _Existing:
             programs=self.programs,
             releases=self.releases,
             covariate_kinds=self.covariate_kinds,
+            expected_covariate_kinds=self.expected_covariate_kinds,
             pseudonymize=pseudonymizer.series if pseudonymizer else None,
         )
 
@@ -347,9 +349,22 @@ def _read_existing(db: Path) -> _Existing:
             programs=column("SELECT program_id FROM programs"),
             releases=column("SELECT release_id FROM releases"),
             covariate_kinds=dict(con.execute("SELECT name, kind FROM covariates").fetchall()),
+            expected_covariate_kinds=_extra_column_kinds(con, "expected_releases"),
         )
     finally:
         con.close()
+
+
+def _extra_column_kinds(con, table: str) -> dict[str, str]:
+    """Kinds of the columns a table has beyond the contract's (its covariates), read from
+    their storage: DOUBLE is numeric, anything else categorical. Empty when the table
+    does not exist (a database older than the table's migration)."""
+    ours = {*TABLES[table].column_names, "batch_id"}
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ?", [table]).fetchall()
+    return {name: "numeric" if kind == "DOUBLE" else "categorical"
+            for name, kind in rows if name not in ours}
 
 
 def _raise_if_unusable(report: ValidationReport, skip_invalid: bool) -> None:
@@ -403,6 +418,9 @@ def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_in
                 skipped = skipped | table.exact_duplicates
             if name == "releases":
                 new_covariates = _add_covariate_columns(con, table.covariates, batch_id)
+            elif name == "expected_releases":
+                # Not listed in `covariates`, which describes the columns of releases.
+                _add_extra_columns(con, name, table.covariates)
             present = {normalise_column_name(h) for h in table.source.header}
             inserted, updated = _upsert(con, table, np.flatnonzero(skipped), present, batch_id)
             rejected = int((~table.row_ok).sum())
@@ -515,13 +533,7 @@ def _add_covariate_columns(con, covariates: dict[str, str], batch_id: str) -> di
     added = {name: kind for name, kind in covariates.items() if name not in existing}
     if not added:
         return added
-    definitions = [f'"{name}" {"DOUBLE" if kind == "numeric" else "VARCHAR"}'
-                   for name, kind in added.items()]
-    if len(added) <= _ALTER_AT_MOST:
-        for definition in definitions:
-            con.execute(f"ALTER TABLE releases ADD COLUMN {definition}")
-    else:
-        _rebuild_releases_with(con, definitions)
+    _add_columns(con, "releases", added)
     con.executemany(
         "INSERT INTO covariates VALUES (?, ?, ?)",
         [[name, kind, batch_id] for name, kind in added.items()],
@@ -529,19 +541,37 @@ def _add_covariate_columns(con, covariates: dict[str, str], batch_id: str) -> di
     return added
 
 
-def _rebuild_releases_with(con, definitions: list[str]) -> None:
-    """Recreate ``releases`` with extra columns, keeping its constraints and row order.
+def _add_extra_columns(con, table: str, covariates: dict[str, str]) -> None:
+    """Add the extra columns of ``table`` (``expected_releases``) it does not have yet."""
+    existing = set(_extra_column_kinds(con, table))
+    _add_columns(con, table, {n: k for n, k in covariates.items() if n not in existing})
 
-    The row order matters: ``release_follow_up`` is aligned with it positionally.
+
+def _add_columns(con, table: str, added: dict[str, str]) -> None:
+    """Add covariate columns (DOUBLE when numeric, else VARCHAR) to ``table``."""
+    definitions = [f'"{name}" {"DOUBLE" if kind == "numeric" else "VARCHAR"}'
+                   for name, kind in added.items()]
+    if len(added) <= _ALTER_AT_MOST:
+        for definition in definitions:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {definition}")
+    elif definitions:
+        _rebuild_with(con, table, definitions)
+
+
+def _rebuild_with(con, table: str, definitions: list[str]) -> None:
+    """Recreate ``table`` with extra columns, keeping its constraints and row order.
+
+    The row order matters for ``releases``: ``release_follow_up`` is aligned with it
+    positionally.
     """
     ddl = con.execute(
-        "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'releases'"
-    ).fetchone()[0]
+        "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
+        [table]).fetchone()[0]
     columns = ddl[ddl.index("(") + 1 : ddl.rindex(")")]
-    con.execute(f"CREATE TABLE releases_rebuilt ({columns}, {', '.join(definitions)})")
-    con.execute("INSERT INTO releases_rebuilt BY NAME SELECT * FROM releases ORDER BY rowid")
-    con.execute("DROP TABLE releases")
-    con.execute("ALTER TABLE releases_rebuilt RENAME TO releases")
+    con.execute(f"CREATE TABLE {table}_rebuilt ({columns}, {', '.join(definitions)})")
+    con.execute(f"INSERT INTO {table}_rebuilt BY NAME SELECT * FROM {table} ORDER BY rowid")
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
 
 
 #: Rows inserted per transaction (see :func:`_upsert`).

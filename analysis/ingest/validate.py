@@ -57,7 +57,10 @@ class KnownIds:
     persons: frozenset[str] = frozenset()
     programs: frozenset[str] = frozenset()
     releases: frozenset[str] = frozenset()
+    #: Kinds of the covariates of ``releases`` (the ``covariates`` table).
     covariate_kinds: dict[str, str] = field(default_factory=dict)
+    #: Kinds of the extra columns ``expected_releases`` already has (from their storage).
+    expected_covariate_kinds: dict[str, str] = field(default_factory=dict)
     pseudonymize: Callable[[pd.Series], pd.Series] | None = None
     pseudonymizer: Pseudonymizer | None = None
 
@@ -70,7 +73,8 @@ class ParsedTable:
     source: TableFile  # header, line numbers; the text cells only with keep_cells
     rows: int
     row_ok: np.ndarray  # bool per row
-    covariates: dict[str, str] = field(default_factory=dict)  # releases only: name -> kind
+    #: releases and expected_releases: extra column name -> kind
+    covariates: dict[str, str] = field(default_factory=dict)
     stage: Stage | None = None
     #: rows that repeat an earlier row exactly (events, participation): dropped quietly
     exact_duplicates: np.ndarray | None = None
@@ -87,8 +91,8 @@ def validate_dataset(
     Parameters
     ----------
     dataset_dir
-        Folder holding ``releases`` and optionally ``programs``, ``participation``
-        and ``events`` files (CSV, Parquet or XLSX).
+        Folder holding ``releases`` and optionally ``programs``, ``participation``,
+        ``events`` and ``expected_releases`` files (CSV, Parquet or XLSX).
     today
         Dates after this day are refused (default: the computer's date).
     known
@@ -172,7 +176,8 @@ def check_dataset(
                 )
             )
             continue
-        context = _Context(report, today_ts, known, con, pseudonymizer, keep_cells)
+        context = _Context(report, today_ts, known, con, pseudonymizer, keep_cells,
+                           _kinds_before(name, known, parsed))
         result = _stage_table(table, candidates[0], context)
         if result is not None:
             parsed[name] = result
@@ -189,6 +194,27 @@ class _Context:
     con: duckdb.DuckDBPyConnection
     pseudonymizer: Pseudonymizer
     keep_cells: bool
+    #: covariate -> (kind it must keep, where that kind comes from, for the message)
+    kinds_before: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _kinds_before(name: str, known: KnownIds,
+                  parsed: dict[str, ParsedTable]) -> dict[str, tuple[str, str]]:
+    """The kinds a table's covariates must keep: those of earlier imports; for
+    ``expected_releases`` also those of ``releases`` (this import's, else the stored
+    ones), so that a covariate means the same in both tables."""
+    if name == "releases":
+        return {c: (kind, "in earlier imports") for c, kind in known.covariate_kinds.items()}
+    if name != "expected_releases":
+        return {}
+    releases = parsed.get("releases")
+    release_kinds = {**known.covariate_kinds, **(releases.covariates if releases else {})}
+    return {
+        **{c: (kind, "in releases") for c, kind in release_kinds.items()},
+        # What is stored already wins: a number column cannot take text.
+        **{c: (kind, "in earlier imports of expected_releases")
+           for c, kind in known.expected_covariate_kinds.items()},
+    }
 
 
 def _stage_table(table: Table, path: Path, context: _Context) -> ParsedTable | None:
@@ -291,10 +317,11 @@ def _collect_non_ascii(values: pd.Series, first_row: int, found: dict[str, int])
 
 
 def _covariate_kinds(table, file_name, lines, numeric, findings, context) -> dict | None:
-    """Each covariate's kind; None (problem reported) if one conflicts with earlier imports."""
+    """Each covariate's kind; None (problem reported) if one conflicts with earlier imports
+    (or, in ``expected_releases``, with ``releases``)."""
     kinds: dict[str, str] = {}
     for name, all_numbers in numeric.items():
-        previous = context.known.covariate_kinds.get(name)
+        previous, where = context.kinds_before.get(name, (None, ""))
         if previous == "numeric" and not all_numbers:
             findings.report_to(context.report, table.name, file_name, lines,
                                before_site=findings.covariate_sites.get(name, -1) + 1)
@@ -302,7 +329,7 @@ def _covariate_kinds(table, file_name, lines, numeric, findings, context) -> dic
                 Problem(
                     "conflicting_covariate",
                     file_name,
-                    f"covariate '{name}' was numeric in earlier imports but holds text here",
+                    f"covariate '{name}' was numeric {where} but holds text here",
                     line=1,
                     column=name,
                     expected="numbers only, as before",

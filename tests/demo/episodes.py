@@ -27,6 +27,7 @@ def read_dataset(folder: Path) -> dict[str, pd.DataFrame]:
         "participation": ["start_date", "end_date"],
         "events": ["event_date"],
         "programs": [],
+        "expected_releases": ["expected_release_date"],
     }
     return {
         name: pd.read_csv(folder / f"{name}.csv", parse_dates=cols, keep_default_na=True)

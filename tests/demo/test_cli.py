@@ -21,7 +21,8 @@ def test_demo_builds_database_and_keeps_dataset(tmp_path):
     assert result.exit_code == EXIT_OK, result.output
     assert "releases" in result.output and "2,500" in result.output
     assert {p.name for p in out.iterdir()} == {
-        "releases.csv", "programs.csv", "participation.csv", "events.csv", "truth.json"
+        "releases.csv", "programs.csv", "participation.csv", "events.csv",
+        "expected_releases.csv", "truth.json",
     }
     con = duckdb.connect(str(db), read_only=True)
     try:

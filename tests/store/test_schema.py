@@ -29,6 +29,7 @@ TABLES = {
     "events",
     "release_follow_up",
     "stored_views",
+    "expected_releases",
 }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
+from analysis.contract import TABLE_ORDER
 from analysis.store import SCHEMA_VERSION
 from analysis.survival.episodes import Selection
 from analysis.views.data_quality import (
@@ -21,7 +22,7 @@ from tests.conftest import DEMO_RELEASES
 
 def test_completeness_covers_every_contract_table(demo_con):
     table = completeness(demo_con, ViewFilters())
-    assert set(table["table"]) == {"releases", "programs", "participation", "events"}
+    assert set(table["table"]) == set(TABLE_ORDER)
     releases = table[table["table"] == "releases"].set_index("column")
     assert releases.loc["release_id", "rows"] == str(DEMO_RELEASES)
     assert releases.loc["release_id", "complete_pct"] == 100.0
@@ -62,8 +63,7 @@ def test_import_history_lists_the_demo_import(demo_con):
     assert len(history.batches) == 1
     batch = history.batches.iloc[0]
     assert batch["mode"] == "all_or_nothing" and batch["rows_rejected"] == "0"
-    assert set(history.files["table_name"]) == {"releases", "programs", "participation",
-                                                "events"}
+    assert set(history.files["table_name"]) == set(TABLE_ORDER)
     programs = history.files.set_index("table_name").loc["programs"]
     # 12 programmes: visible at k = 10, hidden at k = 20
     assert programs["rows_read"] == "12"

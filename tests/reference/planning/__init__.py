@@ -1,0 +1,1 @@
+"""Reference values for the planning estimators (analysis/planning), computed with R."""
