@@ -32,7 +32,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -47,6 +48,9 @@ from analysis.survival.forecast_inputs import (
     period_counts,
 )
 from analysis.survival.grouping import Grouping
+
+if TYPE_CHECKING:  # the backtest is built on this module
+    from analysis.planning.backtest import BacktestAnalysis
 
 DEFAULT_MONTHS: tuple[int, ...] = (3, 6, 12)
 #: The curves are fitted on the time at risk of the last three years (every release
@@ -188,7 +192,7 @@ class ForecastAnalysis:
     groups: pd.DataFrame
     table: pd.DataFrame
     level: float = DEFAULT_LEVEL
-    backtest: object | None = field(default=None)
+    backtest: BacktestAnalysis | None = None
     hazard_level: Level | None = None
 
     @property
@@ -251,7 +255,7 @@ class ForecastAnalysis:
             })
         backtest = None
         if self.backtest is not None:
-            backtest_part = self.backtest.as_dict(policy)  # type: ignore[attr-defined]
+            backtest_part = self.backtest.as_dict(policy)
             hidden_total += backtest_part.pop("hidden_values")
             backtest = backtest_part
         return {
