@@ -56,7 +56,8 @@ _RTL_CSS = """<style>
 [data-testid="stSidebar"] [data-testid="stElementContainer"]
   { direction: rtl; text-align: right; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"],
-[data-testid="stCode"], [data-testid="stDateInputField"], input, textarea { direction: ltr; }
+[data-testid="stCode"], [data-testid="stDateInputField"], input, textarea,
+.js-plotly-plot svg { direction: ltr; }
 [data-testid="stMultiSelectTagsContainer"] [data-tag] > span[title]
   { unicode-bidi: plaintext; text-align: start; }
 [data-testid="stMetricValue"], [data-testid="stMarkdownContainer"] :is(p, li, h1, h2, h3)

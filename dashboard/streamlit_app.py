@@ -41,7 +41,8 @@ from dashboard.sidebar import language_selector, sidebar_filters  # noqa: E402
 # Titles are translated on every run: the language can change between runs.
 TITLES = {"overview": t("Overview"), "recidivism": t("Recidivism over time"),
           "programs": t("Programmes"), "impact": t("Impact"),
-          "subgroups": t("Subgroups and places"), "data": t("Data")}
+          "subgroups": t("Subgroups and places"), "planning": t("Planning"),
+          "data": t("Data")}
 
 st.set_page_config(layout="wide", page_title="Desistance")
 # Before anything that reads the data: on a network address without access control,

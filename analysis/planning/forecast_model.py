@@ -35,6 +35,9 @@ import numpy as np
 
 #: At most this many bins of similar probability per group and horizon (chance draws).
 BINS = 64
+#: From this variance on, a predicted count's chance part is drawn from its normal
+#: approximation (continuity-corrected by rounding): the binomials of the bins summed.
+NORMAL_FROM = 50.0
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,15 @@ def predict_count(probabilities: np.ndarray, people: np.ndarray, *, level: float
     weighted[:, filled] = np.add.reduceat(probabilities[1:, order] * people[order],
                                           starts[filled], axis=1)
     mean_p = np.clip(weighted / np.where(sizes > 0, sizes, 1), 0.0, 1.0)
-    draws = rng.binomial(sizes, mean_p[None, :, :].repeat(chance_draws, axis=0)).sum(axis=2)
+    mean = mean_p @ sizes
+    variance = (mean_p * (1.0 - mean_p)) @ sizes
+    if variance.min() >= NORMAL_FROM:
+        # a sum of many binomials: its normal approximation, one draw instead of a bin's
+        noise = rng.standard_normal((chance_draws, len(mean)))
+        draws = np.rint(mean + np.sqrt(variance) * noise)
+    else:
+        draws = rng.binomial(sizes, mean_p[None, :, :].repeat(chance_draws, axis=0)
+                             ).sum(axis=2)
     tail = (1.0 - level) / 2
     lower, upper = np.quantile(draws, [tail, 1.0 - tail], method="inverted_cdf")
     return Prediction(expected, int(lower), int(upper))

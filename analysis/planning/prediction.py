@@ -63,17 +63,26 @@ BANDS: tuple[tuple[float, float], ...] = ((0, 182), (182, 365), (365, 730), (730
 @dataclass(frozen=True)
 class Level:
     """The curves' level in each band of :data:`BANDS`: the latest year's factors (row
-    0 the point, then the bootstrap) and the yearly drift (standard deviation of the
-    log level's change in a year), and each year's point levels, the latest first."""
+    0 the point, then the bootstrap), the yearly drift of the level of all days together
+    (standard deviation of its log change in a year) and each band's yearly point
+    levels, the latest first."""
 
     factors: np.ndarray          # (bands, replicates + 1)
-    drift: np.ndarray            # (bands,)
+    drift: float
     yearly: tuple[tuple[float, ...], ...]
 
-    def on(self, times: np.ndarray, shocks: np.ndarray) -> np.ndarray:
-        """The factor of every row and time: the band's level times its shock."""
+    def on(self, times: np.ndarray) -> np.ndarray:
+        """The factor of every row and time: the level of the time's band."""
         band = np.searchsorted([high for _, high in BANDS], times, side="left")
-        return self.factors[band].T * shocks[band].T
+        return self.factors[band].T
+
+    def changes(self, days: int, rng: np.random.Generator) -> np.ndarray:
+        """A random change of level for each curve row (1 for row 0), over the time from
+        the middle of the last twelve months to the middle of a window of ``days``."""
+        years = (days / 2 + 182.6) / 365.25
+        change = np.exp(rng.normal(0.0, self.drift * np.sqrt(years), self.factors.shape[1]))
+        change[0] = 1.0
+        return change
 
 
 def _counts(history: pd.DataFrame, entries: pd.DataFrame) -> tuple[np.ndarray, ...]:
@@ -102,7 +111,7 @@ def fit_level(hazards: dict[str, Hazards], periods, pooled: bool, replicates: in
     """Each band's latest level against the curves, and the drift between years."""
     factors = np.ones((len(BANDS), replicates + 1))
     series: list[tuple[list[float], list[float]]] = []
-    for index, band in enumerate(BANDS):
+    for index, band in enumerate((*BANDS, (0, np.inf))):
         levels: list[float] = []
         observed: list[float] = []
         for history, entries in periods:
@@ -110,11 +119,14 @@ def fit_level(hazards: dict[str, Hazards], periods, pooled: bool, replicates: in
             names = [name for name in sorted(groups) if name in hazards]
             parts = [_counts(groups[n], entered.get(n, entries.iloc[:0])) for n in names]
             found, seen = relative_level([hazards[n] for n in names], parts, rng, days=band)
-            if not levels:
+            if not levels and index < len(BANDS):
                 factors[index] = found
             levels.append(float(found[0]))
             observed.append(seen)
         series.append((levels, observed))
+    # the bands' own drift weighs their levels; the drift of all days together is the
+    # change a window's total may see
+    overall = series.pop()
     drift = level_drift(series)
     for index, (_, observed) in enumerate(series):
         # Trust the last twelve months as far as the level really moves between years:
@@ -123,7 +135,7 @@ def fit_level(hazards: dict[str, Hazards], periods, pooled: bool, replicates: in
         chance = 1.0 / observed[0] if observed and observed[0] > 0 else np.inf
         weight = drift ** 2 / (drift ** 2 + chance) if drift > 0 else 0.0
         factors[index] = 1.0 + weight * (factors[index] - 1.0)
-    return Level(factors, np.full(len(BANDS), drift),
+    return Level(factors, level_drift([overall]),
                  tuple(tuple(levels) for levels, _ in series))
 
 
@@ -175,16 +187,15 @@ def predict(inputs: ForecastInputs, horizons: dict[int, int], *, pooled: bool,
         group_rows.append({"group": name, "at_risk": int(released.sum()),
                            "upcoming_releases": int(newcomers[after <= longest].sum()),
                            "pooled_curve": bool(name not in curves)})
+        incidence, survival = curve.paths(fitted.on(curve.times))
         for months, days in horizons.items():
-            # a change of level over the time from the middle of the last twelve months
-            # to the middle of this window (half of it, plus six months)
-            years = (days / 2 + 182.6) / 365.25
-            shocks = np.exp(rng.normal(0.0, 1.0, (len(BANDS), replicates + 1))
-                            * (fitted.drift * np.sqrt(years))[:, None])
-            shocks[:, 0] = 1.0
-            incidence, survival = curve.paths(fitted.on(curve.times, shocks))
-            p_released = released_probabilities(incidence, survival, curve.times, since, days)
-            p_coming = upcoming_probabilities(incidence, curve.times, after, days)
+            # the level's change multiplies the hazard of the whole window: a
+            # probability p becomes 1 - (1 - p) ** change (exact without competing ends)
+            change = fitted.changes(days, rng)[:, None]
+            p_released = 1.0 - (1.0 - released_probabilities(
+                incidence, survival, curve.times, since, days)) ** change
+            p_coming = 1.0 - (1.0 - upcoming_probabilities(
+                incidence, curve.times, after, days)) ** change
             prediction = predict_count(np.hstack([p_released, p_coming]),
                                        np.concatenate([released, newcomers]), level=level,
                                        chance_draws=chance_draws, rng=rng)

@@ -42,7 +42,7 @@ import duckdb
 
 from analysis.errors import AnalysisError
 from analysis.store.codec import decode, encode
-from analysis.views import impact, programs, scope
+from analysis.views import impact, planning, programs, scope
 from analysis.views.filters import ViewFilters
 
 #: A view: ``view(con, filters, **options)`` -> a picklable result.
@@ -142,6 +142,8 @@ def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
         (programs.program_effects, {}),
         (programs.completion_outcomes, {"horizon_days": DEFAULT_HORIZON_DAYS}),
     ]
+    # the Planning page's forecasts (two outcomes, each with its backtest) as it opens
+    requests.append((planning.planning_forecast, {"by": planning.DEFAULT_BREAKDOWN}))
     first = impact.default_subject(con, ViewFilters())  # what the Impact page opens on
     if first is not None:
         requests.append((impact.impact_page, {"kind": first.kind, "value": first.value,

@@ -16,7 +16,7 @@ from dashboard.i18n import catalog, t, tn
 from tests.dashboard.conftest import APP
 from tests.dashboard.pages import as_read
 
-PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "data")
+PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "data")
 
 
 def test_lookup_formats_after_translating_and_falls_back_to_english(monkeypatch):
@@ -61,7 +61,7 @@ def test_every_page_runs_in_the_language_of_the_link(demo_db, monkeypatch, langu
     entries = catalog(language)
     titles = {"overview": "Overview", "recidivism": "Recidivism over time",
               "programs": "Programmes", "impact": "Impact",
-              "subgroups": "Subgroups and places", "data": "Data"}
+              "subgroups": "Subgroups and places", "planning": "Planning", "data": "Data"}
     for page in PAGES:
         if page != "overview":
             app.switch_page(f"app_pages/{page}.py").run()

@@ -19,11 +19,10 @@ from analysis.access.accounts import AccountStore
 from analysis.access.audit import AuditLog
 from analysis.access.config import load_access_config, write_default_config
 from analysis.access.identity import start_session
-from analysis.access.roles import Role
 from tests.dashboard.conftest import APP
 from tests.dashboard.pages import as_read
 
-PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "data")
+PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "data")
 #: The pages each role may open (docs/access.md).
 OPENS = {
     "admin": set(PAGES),

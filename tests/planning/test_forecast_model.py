@@ -169,6 +169,5 @@ def test_the_90_percent_intervals_cover_about_90_percent_of_simulated_futures():
             observed = _observed(episodes, later, int(line.days))
             covered.append(line.lower <= observed <= line.upper)
     coverage = float(np.mean(covered))
-    # 90 correlated cells: about 0.94 at these seeds (the level's and its drift's own
-    # uncertainty widen the interval a little where nothing drifts)
-    assert 0.85 <= coverage <= 0.97, coverage
+    # 90 correlated cells: 0.90 at these seeds; 0.9 give or take about 0.05
+    assert 0.85 <= coverage <= 0.96, coverage

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from analysis.charts.curves import visible_steps
-
 from analysis.disclosure import DisclosurePolicy
 from analysis.errors import AnalysisError
 from analysis.results import events_by_horizon

@@ -52,9 +52,9 @@ def _others(con) -> list[str]:
     return sorted(n for n in names if n)
 
 
-def _donor_filters(selection: Selection = Selection(), k: int = 10,
-                   outcome: Outcome = Outcome()) -> ViewFilters:
-    return ViewFilters(selection, outcome, k, scope=DONOR)
+def _donor_filters(selection: Selection | None = None, k: int = 10,
+                   outcome: Outcome | None = None) -> ViewFilters:
+    return ViewFilters(selection or Selection(), outcome or Outcome(), k, scope=DONOR)
 
 
 #: (selection, outcome, k) of the sweep: the whole study, women, one facility, one year
