@@ -2,15 +2,17 @@
 
 Per group, one curve is fitted on the window's time at risk (three years by default;
 :class:`~analysis.planning.forecast_model.Curve`). Hazards move from year to year with
-policing, courts and the people released, so the curves' *level* is then set by the
-last twelve months: the events seen then over those the curves expect
-(:func:`~analysis.planning.forecast_model.relative_level`, one level for all groups).
-The same ratio for each earlier twelve months tells how much the level moves in a
-year (:func:`~analysis.planning.forecast_model.level_drift`); each bootstrap curve's
-level is moved by a random change of that size, scaled to the time between the middle
-of the last twelve months and the middle of the forecast window. So the interval holds
-the curves' estimation error, the level's own chance error, a change of level as large
-as those seen before, and the chance of each person's outcome.
+policing, courts and the people released, so each band of days since release
+(:data:`BANDS`) then gets a *level* from the last twelve months: the events seen then
+over those the curves expect (:func:`~analysis.planning.forecast_model.relative_level`,
+one level per band for all groups). The same ratio for each earlier twelve months tells
+how much a level moves in a year (:func:`~analysis.planning.forecast_model.level_drift`):
+the last year's level is trusted as far as levels really move (a random-effects weight,
+:func:`fit_level`), and each bootstrap curve's window is moved by a random change of the
+size seen for all days together, scaled to the time between the middle of the last
+twelve months and the middle of the window. So the interval holds the curves'
+estimation error, the level's own chance error, a change of level as large as those
+seen before, and the chance of each person's outcome.
 """
 
 from __future__ import annotations
@@ -139,6 +141,12 @@ def fit_level(hazards: dict[str, Hazards], periods, pooled: bool, replicates: in
                  tuple(tuple(levels) for levels, _ in series))
 
 
+def _staying(probability: np.ndarray) -> np.ndarray:
+    """``1 - probability``, kept in [0, 1] (rounding may put a probability a hair above 1,
+    and a negative base has no real power)."""
+    return np.clip(1.0 - probability, 0.0, 1.0)
+
+
 def predict(inputs: ForecastInputs, horizons: dict[int, int], *, pooled: bool,
             level: float = DEFAULT_LEVEL, replicates: int = REPLICATES,
             chance_draws: int = CHANCE_DRAWS, seed: int = 2026
@@ -192,9 +200,9 @@ def predict(inputs: ForecastInputs, horizons: dict[int, int], *, pooled: bool,
             # the level's change multiplies the hazard of the whole window: a
             # probability p becomes 1 - (1 - p) ** change (exact without competing ends)
             change = fitted.changes(days, rng)[:, None]
-            p_released = 1.0 - (1.0 - released_probabilities(
+            p_released = 1.0 - _staying(released_probabilities(
                 incidence, survival, curve.times, since, days)) ** change
-            p_coming = 1.0 - (1.0 - upcoming_probabilities(
+            p_coming = 1.0 - _staying(upcoming_probabilities(
                 incidence, curve.times, after, days)) ** change
             prediction = predict_count(np.hstack([p_released, p_coming]),
                                        np.concatenate([released, newcomers]), level=level,
