@@ -283,6 +283,28 @@ def linked_suppression(values: Mapping[Hashable, float],
         hide.add(choice)
 
 
+#: The key of the total in :func:`parts_to_hide` (no caller's part is named so).
+_KNOWN_TOTAL = ("known total",)
+
+
+def parts_to_hide(parts: Mapping[Hashable, int], policy: DisclosurePolicy) -> set:
+    """Parts of a total that is published elsewhere, to hide: every one from 1 to
+    ``k - 1``, and as many others as needed so that none of those can be worked out by
+    subtracting the shown parts from the total (:func:`linked_suppression`).
+
+    Examples
+    --------
+    Groups of 500, 3 and 40 whose total the pooled figure shows: the 3 goes, and the 40
+    with it (else 543 - 500 - 40 = 3).
+
+    >>> sorted(parts_to_hide({"A": 500, "B": 3, "C": 40}, DisclosurePolicy(k=10)))
+    ['B', 'C']
+    """
+    values: dict[Hashable, float] = {**parts, _KNOWN_TOTAL: sum(parts.values())}
+    return linked_suppression(values, [(_KNOWN_TOTAL, list(parts))], policy,
+                              known=[_KNOWN_TOTAL])
+
+
 def primary_suppression(counts: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFrame:
     """Boolean mask of cells with 0 < count < k (zero is not disclosive of anyone)."""
     values = counts.to_numpy(dtype=float)

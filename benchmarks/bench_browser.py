@@ -54,7 +54,6 @@ import contextlib
 import math
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,7 +65,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from analysis.cli.dashboard_commands import APP, streamlit_arguments
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script, too
+
+from analysis.cli.dashboard_commands import APP, streamlit_arguments  # noqa: E402
+from benchmarks.ports import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_app.py"
@@ -172,11 +174,6 @@ class Timings:
         return self.first[measure].seconds if measure in self.first else float("nan")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @dataclass(frozen=True)
 class Server:
@@ -196,7 +193,7 @@ class Server:
 @contextlib.contextmanager
 def served(app: Path, db: Path, workdir: Path) -> Iterator[Server]:
     """``streamlit run app`` with the dashboard's settings on a free port against ``db``."""
-    port = _free_port()
+    port = free_port()
     (workdir / "sitecustomize.py").write_text(TIME_SCRIPT_RUNS)
     log, run_log = workdir / f"{app.stem}.log", workdir / f"{app.stem}-runs.log"
     run_log.write_text("")

@@ -58,7 +58,6 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -73,6 +72,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.ports import free_port  # noqa: E402
 from benchmarks.stream_session import Render, StreamSession  # noqa: E402
 
 MINIMAL_APP = Path(__file__).resolve().parent / "minimal_app.py"
@@ -175,11 +175,6 @@ def configure_header_access(db: Path, accounts: Sequence[Account], secret: str) 
 
 
 # -- the servers -----------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -342,7 +337,7 @@ def servers(db: Path, accounts: Sequence[Account], secret: str, workdir: Path
     secret ``secret``) with ``desist serve``, and the minimal page; yield both servers."""
     served = serving_copy(db, workdir)
     configure_header_access(served, accounts, secret)
-    dashboard_port, minimal_port = _free_port(), _free_port()
+    dashboard_port, minimal_port = free_port(), free_port()
     with (running(desist_serve(served, dashboard_port), workdir / "dashboard.log",
                   dashboard_port) as dashboard,
           running(minimal_serve(minimal_port), workdir / "minimal.log",

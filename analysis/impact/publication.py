@@ -33,6 +33,7 @@ import pandas as pd
 from analysis.disclosure import (
     DisclosurePolicy,
     linked_suppression,
+    parts_to_hide,
     published_min_cell,
     truncate_curve,
 )
@@ -235,11 +236,9 @@ def safe_overlap(overlap: pd.DataFrame, policy: DisclosurePolicy) -> pd.DataFram
     overlap = overlap.copy()
     for column in ("participants", "others"):
         values = pd.to_numeric(overlap[column], errors="coerce").astype(float)
-        # bin positions and "total": linked_suppression takes any hashable keys
         counts: dict[Hashable, int] = {i: int(v) for i, v in enumerate(values)
                                        if np.isfinite(v)}
-        hidden = linked_suppression({**counts, "total": sum(counts.values())},
-                                    [("total", list(counts))], policy, known=["total"])
+        hidden = parts_to_hide(counts, policy)
         overlap[column] = [np.nan if i in hidden else v for i, v in enumerate(values)]
     return overlap
 

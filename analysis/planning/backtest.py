@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, linked_suppression
+from analysis.disclosure import DisclosurePolicy, parts_to_hide
 from analysis.planning.forecast import WINDOW_YEARS, add_months, data_span, forecast_inputs
 from analysis.planning.prediction import ALL, DEFAULT_LEVEL, ForecastInputs, predict
 from analysis.survival.episodes import CachedEpisodes, Outcome, Selection
@@ -58,16 +58,9 @@ class BacktestAnalysis:
         from the pooled backtest's total of the same window."""
         hidden: set[Hashable] = set()
         for months, rows in self.table.groupby("months"):
-            values: dict[Hashable, float] = {
-                (str(g), int(months)): int(n)
-                for g, n in zip(rows["group"], rows["observed"], strict=True)}
-            if len(values) > 1:
-                total = ("__total__", int(months))
-                values[total] = sum(values.values())
-                hidden |= linked_suppression(values, [(total, [k for k in values if k != total])],
-                                             policy, known=[total])
-            else:
-                hidden |= {key for key, n in values.items() if policy.hides(n)}
+            hidden |= parts_to_hide({(str(g), int(months)): int(n) for g, n in
+                                     zip(rows["group"], rows["observed"], strict=True)},
+                                    policy)
         return hidden
 
     def as_dict(self, policy: DisclosurePolicy | None = None) -> dict:

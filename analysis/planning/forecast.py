@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from analysis.disclosure import DisclosurePolicy, disclosure_block, linked_suppression
+from analysis.disclosure import DisclosurePolicy, disclosure_block, parts_to_hide
 from analysis.errors import AnalysisError
 from analysis.planning.prediction import DEFAULT_LEVEL, ForecastInputs, Level
 from analysis.store.schema import one_row
 from analysis.survival.episodes import CachedEpisodes, Outcome, Selection
 from analysis.survival.forecast_inputs import (
+    empty_counts,
     expected_release_counts,
     period_counts,
 )
@@ -59,8 +60,6 @@ DEFAULT_MONTHS: tuple[int, ...] = (3, 6, 12)
 WINDOW_YEARS = 3
 #: Twelve-month periods whose levels give the drift of the level (the latest sets it).
 LEVEL_YEARS = 4
-_NO_RELEASES = pd.DataFrame({"group": pd.Series(dtype=object), "u": pd.Series(dtype="int64"),
-                             "n": pd.Series(dtype="int64")})
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -151,7 +150,7 @@ def forecast_inputs(con: duckdb.DuckDBPyConnection, grouping: Grouping, outcome:
                  for i in range(len(periods))]
     history, entries = by_period[0]
     upcoming = (expected_release_counts(con, grouping, selection, as_of, until)
-                if until is not None else _NO_RELEASES)
+                if until is not None else empty_counts("u"))
     return ForecastInputs(history, entries, upcoming, tuple(by_period[1:])), types
 
 
@@ -207,18 +206,10 @@ class ForecastAnalysis:
         column when the total of all groups (which the pooled forecast publishes) would
         give the hidden one away by subtraction.
         """
-        hidden = {}
-        for column in ("at_risk", "upcoming_releases"):
-            values = dict(zip(self.groups["group"], self.groups[column].astype(int),
-                              strict=True))
-            if len(values) > 1:
-                values["__total__"] = sum(values.values())
-                relations = [("__total__", [g for g in values if g != "__total__"])]
-                hidden[column] = linked_suppression(values, relations, policy,
-                                                    known=["__total__"])
-            else:
-                hidden[column] = {g for g, n in values.items() if policy.hides(n)}
-        return hidden
+        return {column: parts_to_hide(dict(zip(self.groups["group"],
+                                               self.groups[column].astype(int),
+                                               strict=True)), policy)
+                for column in ("at_risk", "upcoming_releases")}
 
     def withheld_groups(self, policy: DisclosurePolicy) -> set[str]:
         """Groups of fewer than ``k`` people in all: their forecast is not shown."""

@@ -1,11 +1,13 @@
-"""What a forecast needs from the database, counted inside DuckDB.
+"""What a forecast needs from the database, as small counted tables.
 
-A forecast as of a date (:mod:`analysis.planning.forecast`) reads three small tables,
-each one row per group and day rather than one row per person:
+A forecast as of a date (:mod:`analysis.planning.forecast`) reads three tables, each
+one row per group and day rather than one row per person:
 
-* :func:`history_counts` — the releases up to the as-of date, their follow-up cut at
-  that date (nothing after it is used to fit), counted by group, day since release and
-  *forecast cause*, with the people still at risk on the as-of date marked;
+* :func:`history_counts` (:func:`period_counts` for several periods at once) — the
+  releases up to the as-of date, their follow-up cut at that date (nothing after it is
+  used to fit), counted by group, day since release and *forecast cause*, with the
+  people still at risk on the as-of date marked. DuckDB builds the episodes (four small
+  integers each); the cutting and counting of every period is array work in numpy;
 * :func:`expected_release_counts` — the upcoming releases of table ``expected_releases``
   after the as-of date, by group and day after it;
 * :func:`later_release_counts` — the releases actually made after the as-of date, which
@@ -55,29 +57,6 @@ FORECAST_FIELDS: tuple[str, ...] = (
     "release_region", "facility", "sex", "age_band", "offense_category", "release_type",
 )
 EXPECTED_TABLE = "expected_releases"
-
-#: Days from release to the as-of date of the period the row is counted for (the
-#: episodes are crossed with the periods' table ``fc``). ``end_date`` is where follow-up
-#: *would* end; an episode ends ``time`` days after release, at its event if it has one.
-_SINCE = "date_diff('day', release_date, fc_as_of)"
-_ENTRY = "greatest(0, date_diff('day', release_date, fc_from))"
-_HISTORY_SELECT = f"""period, {{key}} AS {GROUP_KEY},
-    CAST(least(time, {_SINCE}) AS BIGINT) AS t,
-    CASE WHEN time > {_SINCE} THEN 0
-         WHEN cause = 1 THEN 1
-         WHEN cause = 2 OR end_reason IN ('next_release', 'reincarceration') THEN 2
-         ELSE 0 END AS c,
-    (time > {_SINCE} OR (time = {_SINCE} AND cause = 0
-                         AND end_reason = 'follow_up_end')) AS at_risk,
-    CAST(CASE WHEN cause = 1 AND time > {_SINCE} THEN time - {_SINCE} END AS BIGINT)
-        AS event_after,
-    count(*) AS n"""
-#: A release counts for a period when made by its as-of date and, with a window, when
-#: its (cut) follow-up reaches into the window.
-_KEPT = f"release_date <= fc_as_of AND ({_ENTRY} = 0 OR least(time, {_SINCE}) > {_ENTRY})"
-#: "No window": a start before any release.
-_NO_WINDOW = dt.date(1, 1, 1)
-
 
 def check_forecast_grouping(grouping: Grouping) -> None:
     """Refuse a breakdown that upcoming releases cannot have (a programme, a covariate).
@@ -214,7 +193,9 @@ class _Episodes:
     follow_up_end: np.ndarray
 
     def cut(self, as_of: dt.date, window_from: dt.date | None) -> tuple[dict, dict]:
-        """The exits and entries of one period, as in :data:`_HISTORY_SELECT`."""
+        """The exits and entries of one period, by the rules of the module's docstring
+        (and of :func:`history_counts`; ``tests/planning/test_forecast.py`` checks them
+        against the same rules written in pandas)."""
         since = np.int32((as_of - _EPOCH).days) - self.release
         start = (window_from - _EPOCH).days if window_from is not None else None
         entry = (np.zeros_like(since) if start is None
@@ -325,7 +306,7 @@ def expected_release_counts(con: duckdb.DuckDBPyConnection, grouping: Grouping,
     """
     check_forecast_grouping(grouping)
     if not has_expected_releases(con):
-        return _empty("u")
+        return empty_counts("u")
     undated = replace(selection, release_from=None, release_to=None, release_years=())
     where, params = undated.where()
     age = follow_up.age_sql("e")
@@ -350,7 +331,8 @@ GROUP BY ALL"""
     return _typed(table, ("u", "n"))
 
 
-def _empty(column: str) -> pd.DataFrame:
+def empty_counts(column: str) -> pd.DataFrame:
+    """No rows of ``group, COLUMN, n`` (e.g. no upcoming releases: ``column="u"``)."""
     return pd.DataFrame({"group": pd.Series(dtype=object), column: pd.Series(dtype="int64"),
                          "n": pd.Series(dtype="int64")})
 

@@ -20,7 +20,6 @@ Runs a tornado server (tornado comes with Streamlit) on its own event loop in a 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from typing import Any
 
@@ -29,6 +28,8 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders
 from tornado.web import Application, RequestHandler
 from tornado.websocket import WebSocketClientConnection, WebSocketHandler, websocket_connect
+
+from benchmarks.ports import free_port
 
 #: Hop-by-hop headers (RFC 9110 section 7.6.1): they describe one connection, never forwarded.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate",
@@ -41,11 +42,6 @@ STREAM_PATH = "/_stcore/stream"
 #: The Data page's import form sends whole files (the dashboard accepts 200 MB).
 MAX_BODY = 256 * 1024 * 1024
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class AuthProxy:
@@ -78,7 +74,7 @@ class AuthProxy:
         self.upstream = upstream.rstrip("/")
         self.user, self.secret = user, secret
         self.user_header, self.secret_header = user_header, secret_header
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: HTTPServer | None = None

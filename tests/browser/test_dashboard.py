@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from benchmarks.ports import free_port
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.conftest import DEMO_RELEASES
 from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
@@ -60,11 +60,6 @@ TABLE = '[data-testid="stDataFrame"]'
 PAGES = (("", CHART), ("recidivism", CHART), ("subgroups", CHART), ("programs", CHART),
          ("impact", CHART), ("planning", CHART), ("data", TABLE))
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 #: Loaded into the server process (``sitecustomize``): records every attempt to resolve
@@ -108,7 +103,7 @@ def serve(command: Callable[[int], list[str]], db: Path, workdir: Path, *, cwd: 
 
     The server process records every outside host it tries to reach (``NETWORK_GUARD``).
     """
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     outside = workdir / "outside-hosts.log"
     outside.write_text("")
