@@ -195,6 +195,17 @@ def shows_message_and_no_number(page) -> str:
     return main
 
 
+def drawn_tables_and_charts(page) -> None:
+    """Wait until the page's first table and chart are drawn. Streamlit loads the code
+    that draws them only when first needed, so on a busy machine their places can stand
+    empty well after the run has ended (that is what ``settle`` waits for)."""
+    page.locator(f'{MAIN} [data-testid="stDataFrame"] table[role="grid"] td').first.wait_for(
+        state="attached", timeout=120_000)
+    page.locator(f'{MAIN} [data-testid="stPlotlyChart"] svg').first.wait_for(
+        state="attached", timeout=120_000)
+    page.wait_for_function(STILL, timeout=120_000, polling=250)
+
+
 def check_donor_sees_only_their_programmes(chromium, base: str, db: Path, *,
                                            password: str | None) -> None:
     """The donor's visit through the menu: their pages, their names, no other's."""
@@ -203,6 +214,7 @@ def check_donor_sees_only_their_programmes(chromium, base: str, db: Path, *,
         open_page(page, base + "/", password=password)
         assert menu(page) == ["Programmes", "Impact"]
         assert page.locator('[data-testid="stHeading"] h1').first.inner_text() == "Programmes"
+        drawn_tables_and_charts(page)
         texts = "\n".join(shown_texts(page))
         assert {"Drug-dependence treatment (therapeutic community)",
                 "Community drug treatment (alternative to custody)"} <= {
