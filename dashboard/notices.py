@@ -23,6 +23,12 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis.views.filters import MIN_CELL_CEILING, MIN_CELL_FLOOR, Rejection
+from analysis.views.planning_scenario import (
+    MAX_CUSTODY_COST,
+    MAX_CUSTODY_DAYS,
+    MAX_PARTICIPANTS,
+    MAX_YEARS,
+)
 from dashboard.i18n import t
 from dashboard.safe_text import md_literal
 
@@ -105,11 +111,36 @@ def _page_markdown(field: str, value: str, used: str) -> str:
     if field == "by":
         return t("The breakdown “{value}” is not available: {used} is shown.", value=value,
                  used=used)
+    if field in _SCENARIO_FIELDS:
+        return _scenario_markdown(field, value, used)
     if field == "method":
         return t("The estimate “{value}” is not available: {used} is shown.", value=value,
                  used=used)
     return t("The link's value “{value}” for “{field}” is not used.", value=value,
              field=_shown(field))
+
+
+_SCENARIO_FIELDS = ("participants", "years", "cost_per_day", "custody_days")
+
+
+def _scenario_markdown(field: str, value: str, used: str) -> str:
+    """The Planning page's scale-up inputs: what the link asks, what is expected, and
+    what is used instead (the default, or an empty input and what that means)."""
+    if field == "participants":
+        return t("The link asks for “{value}” more participants per year, not a whole "
+                 "number from 1 to {highest}: {used} is used.", value=value,
+                 highest=MAX_PARTICIPANTS, used=used)
+    if field == "years":
+        return t("The link asks for a scenario over “{value}” years, not a whole number "
+                 "from 1 to {highest}: {used} is used.", value=value, highest=MAX_YEARS,
+                 used=used)
+    if field == "cost_per_day":
+        return t("The link's custody cost per day “{value}” is not an amount from 0 to "
+                 "{highest}: the cost is left empty, so no money figures are shown.",
+                 value=value, highest=int(MAX_CUSTODY_COST))
+    return t("The link's mean days in custody after a return “{value}” is not a number "
+             "from 1 to {highest}: it is left empty, so the time observed in the records is "
+             "used.", value=value, highest=int(MAX_CUSTODY_DAYS))
 
 
 def notice_markdown(rejections: Sequence[Rejection]) -> str:

@@ -4,33 +4,16 @@ matters after release, and what scaling a programme up would change."""
 import streamlit as st
 
 from analysis.planning.scenario_notes import NOTES
-from analysis.views.filters import Rejection
-from analysis.views.planning import (
-    BREAKDOWNS,
-    DEFAULT_BREAKDOWN,
-    planning_forecast,
-    planning_hazard,
-)
+from analysis.views.planning import planning_forecast, planning_hazard
 from analysis.views.planning_figures import (
     calibration_figure,
     forecast_figure,
     hazard_figure,
     scenario_figure,
 )
-from analysis.views.planning_scenario import (
-    MAX_CUSTODY_COST,
-    MAX_CUSTODY_DAYS,
-    MAX_PARTICIPANTS,
-    MAX_YEARS,
-    SCENARIO_KEYS,
-    ScenarioChoice,
-    parse_scenario_query,
-    planning_scenario,
-    scenario_programmes,
-)
+from analysis.views.planning_scenario import planning_scenario, scenario_programmes
 from analysis.views.planning_words import (
     backtest_rows,
-    breakdown_name,
     forecast_formats,
     forecast_rows,
     hazard_formats,
@@ -42,16 +25,14 @@ from analysis.views.planning_words import (
     scenario_warning,
     share_texts,
 )
-from dashboard import cache, notices
+from dashboard import cache
 from dashboard.i18n import current_language, t, translator
+from dashboard.planning_inputs import breakdown_choice, scenario_choice
 from dashboard.safe_text import md_literal
 from dashboard.widgets import show_figure, show_table
 
 filters = st.session_state["filters"]
 language = current_language()
-#: The breakdown's URL value ("all": none), and the scenario inputs' widget keys.
-NO_BREAKDOWN = "all"
-INPUT_KEYS = {key: f"plan_{key}" for key in SCENARIO_KEYS}
 
 st.title(t("Planning"))
 st.caption(t("For planners: how many people will reoffend or return to custody in the next "
@@ -59,20 +40,7 @@ st.caption(t("For planners: how many people will reoffend or return to custody i
              "and what scaling a programme up would change. Each number is defined in the "
              "user guide, docs/planning.md."))
 
-# The breakdown and the scenario's inputs travel in the URL, so a shared link opens them.
-if "plan_by" not in st.session_state:
-    wanted = st.query_params.get("by", DEFAULT_BREAKDOWN)
-    asked = "" if wanted == NO_BREAKDOWN else wanted
-    st.session_state["plan_by"] = asked if asked in BREAKDOWNS else DEFAULT_BREAKDOWN
-    if asked not in BREAKDOWNS:
-        notices.report([Rejection("by", wanted, breakdown_name(DEFAULT_BREAKDOWN, language))])
-# Labels are looked up now, in this run's language: Streamlit may call format_func later.
-by_labels = {b: breakdown_name(b, language) if b else t("No breakdown") for b in BREAKDOWNS}
-by = st.selectbox(t("Break down by"), BREAKDOWNS, key="plan_by", format_func=by_labels.get)
-if by == DEFAULT_BREAKDOWN:
-    st.query_params.pop("by", None)
-elif st.query_params.get("by") != (by or NO_BREAKDOWN):
-    st.query_params["by"] = by or NO_BREAKDOWN
+by = breakdown_choice()
 
 forecast = cache.run_view(planning_forecast, filters, by=by)
 first = forecast.reoffending
@@ -138,47 +106,8 @@ programmes = cache.run_view(scenario_programmes, filters)
 if programmes.empty:
     st.info(t("There is no programme to scale up here."))
     st.stop()
-codes = list(programmes["program_id"])
 names = {row.program_id: f"{row.program_id} — {row.name}" for row in programmes.itertuples()}
-if INPUT_KEYS["program"] not in st.session_state:
-    opened, rejected = parse_scenario_query(st.query_params.to_dict(), codes)
-    for key in SCENARIO_KEYS:
-        st.session_state[INPUT_KEYS[key]] = getattr(opened, key)
-    field_labels = {"participants": t("More participants per year"), "years": t("Years"),
-                    "cost_per_day": t("Custody cost per day"),
-                    "custody_days": t("Mean days in custody after a return")}
-    notices.report(Rejection(field_labels.get(r.field, r.field), r.value,
-                             names.get(str(r.used), r.used)) for r in rejected)
-with st.form("planning-scenario"):
-    left, middle, right = st.columns([3, 1, 1])
-    program = left.selectbox(t("Programme"), codes, key=INPUT_KEYS["program"],
-                             format_func=lambda code: names.get(code, code))
-    participants = middle.number_input(t("More participants per year"), min_value=1,
-                                       max_value=MAX_PARTICIPANTS, step=10,
-                                       key=INPUT_KEYS["participants"])
-    years = right.number_input(t("Years"), min_value=1, max_value=MAX_YEARS, step=1,
-                               key=INPUT_KEYS["years"])
-    cost_column, days_column, _ = st.columns([1, 1, 1])
-    cost = cost_column.number_input(
-        t("Custody cost per day"), min_value=0.0, max_value=MAX_CUSTODY_COST, value=None,
-        step=10.0, key=INPUT_KEYS["cost_per_day"],
-        help=t("What a day in custody costs, in the programme's currency. Empty: no money "
-               "figures."))
-    days = days_column.number_input(
-        t("Mean days in custody after a return"), min_value=1.0, max_value=MAX_CUSTODY_DAYS,
-        value=None, step=30.0, key=INPUT_KEYS["custody_days"],
-        help=t("Optional. Empty: the time observed in the records."))
-    st.form_submit_button(t("Compute"))
-choice = ScenarioChoice(program, int(participants), int(years),
-                        None if cost is None else float(cost),
-                        None if days is None else float(days))
-wanted = choice.to_query(default_program=codes[0])
-for key in SCENARIO_KEYS:
-    if key in wanted:
-        if st.query_params.get(key) != wanted[key]:
-            st.query_params[key] = wanted[key]
-    else:
-        st.query_params.pop(key, None)
+choice = scenario_choice(names)
 
 scenario = cache.run_view(planning_scenario, filters, program=choice.program,
                           participants=choice.participants, years=choice.years,

@@ -100,6 +100,18 @@ def test_a_bad_link_value_is_named_in_one_notice_and_the_page_still_shows():
     assert len(frames(at)) >= 4
 
 
+def test_a_bad_scenario_value_in_the_link_is_named_with_what_is_used_instead():
+    at = open_page("planning", {"years": "0", "cost_per_day": "-5",
+                                "custody_days": "soon"}, timeout=180)
+    (notice,) = _notices(at)
+    assert "“0” years, not a whole number from 1 to 30: 5 is used" in notice
+    assert "“-5” is not an amount from 0 to 1000000: the cost is left empty" in notice
+    assert "“soon” is not a number from 1 to 36500" in notice
+    assert "time observed in the records is used" in notice
+    assert at.number_input(key="plan_years").value == 5
+    assert at.number_input(key="plan_cost_per_day").value is None
+
+
 def test_a_large_k_hides_small_counts():
     at = open_page("planning", {"k": "100", "by": "facility"}, timeout=180)
     forecast, backtest, hazard = frames(at)[:3]
