@@ -51,7 +51,7 @@ def breakdown_choice() -> str:
         st.query_params.pop("by", None)
     elif st.query_params.get("by") != (by or NO_BREAKDOWN):
         st.query_params["by"] = by or NO_BREAKDOWN
-    return by
+    return by or ""
 
 
 def scenario_choice(names: dict[str, str]) -> ScenarioChoice:
