@@ -24,6 +24,7 @@ import numpy as np
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import resolve_programmes
 from analysis.impact.evaluation import ImpactResult
+from analysis.survival.episodes.values import recorded_event_types
 from analysis.survival.kaplan_meier import KaplanMeier
 from analysis.survival.restricted_mean import restricted_mean
 
@@ -319,9 +320,7 @@ def gather_inputs(study: Study, program: str, participants: int, years: int, *,
 
 
 def _returns_effect(study: Study, program: str, impact_options: dict) -> Effect | None:
-    recorded = study.connection.execute(
-        "SELECT count(*) FROM events WHERE event_type = ?", [REINCARCERATION]).fetchone()
-    if recorded is None or recorded[0] == 0:
+    if REINCARCERATION not in recorded_event_types(study.connection):
         return None
     try:
         evaluated = study.with_outcome(REINCARCERATION).impact(program, **impact_options)

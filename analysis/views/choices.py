@@ -19,6 +19,7 @@ from analysis.errors import AnalysisError
 from analysis.i18n import N_, translator
 from analysis.store.schema import one_row
 from analysis.survival.episodes import AGE_BANDS, UNKNOWN, episodes_query, quote_ident
+from analysis.survival.episodes.values import recorded_event_types
 from analysis.survival.grouping import resolve_grouping
 from analysis.views.filters import ViewFilters
 from analysis.views.scope import EVERY_PAGE, allowed_programs, serves
@@ -130,7 +131,7 @@ def filter_choices(con: duckdb.DuckDBPyConnection, filters: ViewFilters | None =
         con, "SELECT count(*) FROM releases WHERE age_at_release IS NULL AND birth_year IS NULL"
     )[0]
     bands = tuple(band[0] for band in AGE_BANDS) + ((UNKNOWN,) if no_age else ())
-    present = {r[0] for r in con.execute("SELECT DISTINCT event_type FROM events").fetchall()}
+    present = recorded_event_types(con)
     return FilterChoices(
         first_release=first,
         last_release=last,

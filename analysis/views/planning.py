@@ -43,6 +43,7 @@ from analysis.impact.wording import SECONDARY_LABEL
 from analysis.planning.forecast import ForecastAnalysis
 from analysis.planning.hazard import MonthlyHazardAnalysis
 from analysis.study import Study
+from analysis.survival.episodes.values import recorded_event_types
 from analysis.views.estimates import view_study
 from analysis.views.filters import ViewFilters
 from analysis.views.scope import serves
@@ -180,12 +181,6 @@ def outcome_forecast(forecast: ForecastAnalysis, outcome: str,
                            backtest_as_of, backtest, covered, shown)
 
 
-def _has_returns(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT count(*) FROM events WHERE event_type = ?",
-                      [RETURNS_EVENT]).fetchone()
-    return bool(row and row[0])
-
-
 def _checked_breakdown(by: str) -> str:
     if by not in BREAKDOWNS:
         raise AnalysisError(f"the planning breakdown must be one of "
@@ -220,7 +215,7 @@ def planning_forecast(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
 
     reoffending = forecast(study, "reoffending")
     returns = None
-    if _has_returns(con):
+    if RETURNS_EVENT in recorded_event_types(con):
         try:
             returns = forecast(study.with_outcome(RETURNS_EVENT), "returns")
         except AnalysisError:  # too few returns in the selection to fit a curve

@@ -93,10 +93,23 @@ class Outcome:
         """The event types actually used: the chosen ones, or every type in ``events``."""
         if self.event_types is not None:
             return self.event_types
-        present = {
-            row[0] for row in con.execute("SELECT DISTINCT event_type FROM events").fetchall()
-        }
+        present = recorded_event_types(con)
         return tuple(t for t in EVENT_TYPES if t in present)
+
+
+def recorded_event_types(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The event types that at least one recorded event has.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE events AS SELECT 'rearrest' AS event_type")
+    >>> sorted(recorded_event_types(con))
+    ['rearrest']
+    """
+    return frozenset(
+        row[0] for row in con.execute("SELECT DISTINCT event_type FROM events").fetchall())
 
 
 @dataclass(frozen=True)
