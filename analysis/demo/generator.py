@@ -29,10 +29,15 @@ from analysis.contract import (
     SEX_CODES,
 )
 from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
+from analysis.demo.schemas import (
+    EVENT_SCHEMA,
+    EXPECTED_SCHEMA,
+    PARTICIPATION_SCHEMA,
+    RELEASE_SCHEMA,
+)
 from analysis.demo.simulate import Chunk, simulate_chunk
 from analysis.demo.truth import write_truth
 from analysis.demo.upcoming import (
-    EXPECTED_SCHEMA,
     new_people,
     new_people_count,
     returning_people,
@@ -49,47 +54,6 @@ _RELEASES_PER_PERSON = 1.1
 #: Third word of the random streams of expected_releases.csv (after the seed and the
 #: chunk): streams of their own, so that the other files do not depend on it.
 _RETURNING_STREAM, _NEW_PEOPLE_STREAM = 1, 2
-
-RELEASE_SCHEMA = pa.schema(
-    [
-        ("release_id", pa.string()),
-        ("person_id", pa.string()),
-        ("release_date", pa.date32()),
-        ("facility", pa.string()),
-        ("follow_up_end", pa.date32()),
-        ("release_region", pa.string()),
-        ("sex", pa.string()),
-        ("birth_year", pa.int32()),
-        ("age_at_release", pa.float64()),
-        ("offense_category", pa.string()),
-        ("sentence_months", pa.float64()),
-        ("prior_convictions", pa.int32()),
-        ("release_type", pa.string()),
-        ("follow_up_end_reason", pa.string()),
-        ("education_level", pa.string()),
-        ("employment_before", pa.string()),
-    ]
-)
-PARTICIPATION_SCHEMA = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("program_id", pa.string()),
-        ("start_date", pa.date32()),
-        ("end_date", pa.date32()),
-        ("status", pa.string()),
-        ("hours", pa.float64()),
-        ("release_id", pa.string()),
-    ]
-)
-EVENT_SCHEMA = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("event_date", pa.date32()),
-        ("event_type", pa.string()),
-        ("offense_category", pa.string()),
-    ]
-)
-
 
 @dataclass(frozen=True)
 class DemoSummary:

@@ -24,6 +24,7 @@ from pyarrow import csv as pa_csv
 from analysis.constants import DAYS_PER_YEAR
 from analysis.contract import SEX_CODES
 from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
+from analysis.demo.schemas import EXPECTED_SCHEMA
 from analysis.demo.simulate import (
     CONDITIONAL,
     END_OF_SENTENCE,
@@ -40,25 +41,6 @@ from analysis.demo.simulate import (
 HORIZON_DAYS = 365
 #: New people expected out in those 12 months, as a share of a year's first releases.
 NEW_PEOPLE_SHARE_OF_A_YEAR = 0.5
-
-EXPECTED_SCHEMA = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("expected_release_date", pa.date32()),
-        ("facility", pa.string()),
-        ("release_region", pa.string()),
-        ("sex", pa.string()),
-        ("birth_year", pa.int32()),
-        ("age_at_release", pa.float64()),
-        ("offense_category", pa.string()),
-        ("sentence_months", pa.float64()),
-        ("prior_convictions", pa.int32()),
-        ("release_type", pa.string()),
-        ("education_level", pa.string()),
-        ("employment_before", pa.string()),
-    ]
-)
-
 
 def new_people_count(model: DemoModel, persons: int) -> int:
     """New people expected out: :data:`NEW_PEOPLE_SHARE_OF_A_YEAR` of the first releases
