@@ -410,6 +410,12 @@ class Study:
                                         window_years=window_years, cached=cached)
         groups, table, hazard_level = predict(inputs, horizons, pooled=grouping.spec is None,
                                               level=level, seed=seed)
+        total = None
+        if grouping.spec is not None:
+            # everyone together from the same counts: the forecast without a breakdown
+            everyone, pooled_table, _ = predict(inputs, horizons, pooled=True, level=level,
+                                                seed=seed)
+            total = everyone.merge(pooled_table, on="group")
         tested = None
         past = backtest_as_of(self.connection, as_of, chosen) if backtest else None
         if past is not None:
@@ -418,7 +424,7 @@ class Study:
                                       cached=self._episodes_source(), level=level,
                                       window_years=window_years, seed=seed)
         return ForecastAnalysis(as_of, types, chosen, grouping, groups, table, level, tested,
-                                hazard_level)
+                                hazard_level, total)
 
     def logrank(self, by: str | Grouping, *, p: float = 0.0, q: float = 0.0,
                 min_group_size: int = DEFAULT_MIN_CELL) -> LogRankResult:

@@ -69,7 +69,9 @@ def forecast_command(db, as_of, months, by, events, backtest, min_cell,
     at risk. Curves from the last three years, their level from the last twelve months
     (see docs/planning.md). JSON shape: {"disclosure": {...}, "as_of", "event_types",
     "by", "level", "groups": [{"group", "at_risk", "upcoming_releases", "pooled_curve",
-    "horizons": [{"months", "expected", "lower", "upper"}]}], "backtest": [{"group",
+    "horizons": [{"months", "expected", "lower", "upper"}]}], "total": {"at_risk",
+    "upcoming_releases", "horizons"} | null (everyone together, with a breakdown),
+    "backtest": [{"group",
     "months", "predicted", "lower", "upper", "observed"}] | null, "backtest_as_of",
     "backtest_coverage"}. Counts of 1 to k-1 people, and numbers that would reveal one,
     are null.
@@ -102,6 +104,13 @@ def _expected(tr: Translator, value: float | None) -> str:
     return "-" if value is None else tr.number(round(value))
 
 
+def _print_horizons(tr: Translator, headers: tuple[str, ...], horizons: list[dict]) -> None:
+    click.echo(f"  {headers[0]:>7} {headers[1]:>10} {headers[2]:>15}")
+    for line in horizons:
+        click.echo(f"  {line['months']:>7} {_expected(tr, line['expected']):>10} "
+                   f"{_interval(tr, line['lower'], line['upper']):>15}")
+
+
 def _print_forecast(tr: Translator, shown: dict, policy: DisclosurePolicy) -> None:
     what = _events_text(tr, shown["event_types"])
     click.echo(tr("Expected people with a first {events} after {as_of} (90% prediction "
@@ -117,10 +126,16 @@ def _print_forecast(tr: Translator, shown: dict, policy: DisclosurePolicy) -> No
                              at_risk=count_text(tr, group["at_risk"], policy.label),
                              upcoming=count_text(tr, group["upcoming_releases"],
                                                  policy.label)))
-        click.echo(f"  {headers[0]:>7} {headers[1]:>10} {headers[2]:>15}")
-        for line in group["horizons"]:
-            click.echo(f"  {line['months']:>7} {_expected(tr, line['expected']):>10} "
-                       f"{_interval(tr, line['lower'], line['upper']):>15}")
+        _print_horizons(tr, headers, group["horizons"])
+    total = shown.get("total")
+    if total is not None:
+        click.echo("\n" + tr("Everyone together: {at_risk} at risk, {upcoming} upcoming "
+                             "releases (its interval is not the sum of the groups' "
+                             "intervals)",
+                             at_risk=count_text(tr, total["at_risk"], policy.label),
+                             upcoming=count_text(tr, total["upcoming_releases"],
+                                                 policy.label)))
+        _print_horizons(tr, headers, total["horizons"])
     if shown["backtest"] is None:
         return
     click.echo("\n" + tr("Backtest: the same forecast made on {as_of}, beside what happened. "

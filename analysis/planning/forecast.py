@@ -182,6 +182,10 @@ class ForecastAnalysis:
     hazard_level : Level or None
         The level the curves were set to (the last twelve months against the window)
         and its yearly drift.
+    total : DataFrame or None
+        With a breakdown, everyone together (columns of :attr:`summary`, group
+        ``all``): the forecast without the breakdown, made from the same counts. Its
+        interval is not the sum of the groups' intervals (they do not add up).
     """
 
     as_of: dt.date
@@ -193,6 +197,7 @@ class ForecastAnalysis:
     level: float = DEFAULT_LEVEL
     backtest: BacktestAnalysis | None = None
     hazard_level: Level | None = None
+    total: pd.DataFrame | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -249,6 +254,9 @@ class ForecastAnalysis:
             backtest_part = self.backtest.as_dict(policy)
             hidden_total += backtest_part.pop("hidden_values")
             backtest = backtest_part
+        total = self._total_dict(policy)
+        if total is not None and total["horizons"][0]["expected"] is None:
+            hidden_total += 3 * len(total["horizons"])
         return {
             "disclosure": disclosure_block(policy.k, unsafe=unsafe, hidden=hidden_total),
             "as_of": self.as_of.isoformat(),
@@ -256,7 +264,27 @@ class ForecastAnalysis:
             "by": self.grouping.spec,
             "level": self.level,
             "groups": groups,
+            "total": total,
             "backtest": None if backtest is None else backtest["rows"],
             "backtest_as_of": None if backtest is None else backtest["as_of"],
             "backtest_coverage": None if backtest is None else backtest["coverage"],
+        }
+
+    def _total_dict(self, policy: DisclosurePolicy) -> dict | None:
+        """The ``total`` of the JSON: everyone's counts (published: the groups' hidden
+        counts are chosen so that they cannot be worked out from them) and forecast,
+        withheld for fewer than ``k`` people in all."""
+        if self.total is None or self.total.empty:
+            return None
+        first = self.total.iloc[0]
+        at_risk, upcoming = int(first["at_risk"]), int(first["upcoming_releases"])
+        shown = not 0 < at_risk + upcoming < policy.k
+        return {
+            "at_risk": at_risk if shown else None,
+            "upcoming_releases": upcoming if shown else None,
+            "horizons": [{"months": int(line.months),
+                          "expected": round(float(line.expected), 1) if shown else None,
+                          "lower": int(line.lower) if shown else None,
+                          "upper": int(line.upper) if shown else None}
+                         for line in self.total.itertuples(index=False)],
         }

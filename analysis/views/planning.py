@@ -31,7 +31,7 @@ Disclosure control
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -71,6 +71,9 @@ class OutcomeForecast:
     ``upcoming_releases`` are counts, or ``"<k"`` / ``"hidden"``. ``backtest``:
     :data:`BACKTEST_COLUMNS` (``observed`` a count or a label, ``covered`` None where
     it is hidden); ``covered_cells`` of ``shown_cells`` held the observed count.
+    ``total``: with a breakdown, everyone together (:data:`FORECAST_COLUMNS`, group
+    ``None``; empty without a breakdown, with only one group, or when fewer than ``k``
+    people in all).
     """
 
     outcome: str  # "reoffending" | "returns"
@@ -83,6 +86,8 @@ class OutcomeForecast:
     backtest: pd.DataFrame
     covered_cells: int
     shown_cells: int
+    total: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(FORECAST_COLUMNS)))
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,27 @@ def outcome_forecast(forecast: ForecastAnalysis, outcome: str,
             list(BACKTEST_COLUMNS)].reset_index(drop=True)
     return OutcomeForecast(outcome, tuple(forecast.event_types), forecast.as_of,
                            float(forecast.level), rows, tuple(sorted(withheld)),
-                           backtest_as_of, backtest, covered, shown)
+                           backtest_as_of, backtest, covered, shown,
+                           _total_rows(forecast, policy))
+
+
+def _total_rows(forecast: ForecastAnalysis, policy: DisclosurePolicy) -> pd.DataFrame:
+    """Everyone together, as :func:`outcome_forecast`'s rows (group ``None``); none
+    without a breakdown or for fewer than ``k`` people in all. Its counts are shown: the
+    groups' hidden counts are chosen so that they cannot be worked out from them."""
+    total = forecast.total
+    if total is None or total.empty or len(forecast.groups) < 2:  # one group: itself
+        return pd.DataFrame(columns=list(FORECAST_COLUMNS))
+    people = int(total["at_risk"].iloc[0]) + int(total["upcoming_releases"].iloc[0])
+    if 0 < people < policy.k:
+        return pd.DataFrame(columns=list(FORECAST_COLUMNS))
+    return pd.DataFrame({
+        "group": [None] * len(total), "months": total["months"].astype("int64"),
+        "at_risk": total["at_risk"].astype("int64"),
+        "upcoming_releases": total["upcoming_releases"].astype("int64"),
+        "expected": total["expected"].astype(float).round(1),
+        "lower": total["lower"].astype("int64"), "upper": total["upper"].astype("int64"),
+    })[list(FORECAST_COLUMNS)].reset_index(drop=True)
 
 
 def _checked_breakdown(by: str) -> str:

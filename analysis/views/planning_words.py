@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.i18n import N_, translator
 from analysis.impact.wording import SECONDARY_LABEL
-from analysis.views.planning import PlanningForecast, PlanningHazard
+from analysis.views.planning import OutcomeForecast, PlanningForecast, PlanningHazard
 from analysis.views.planning_scenario import PlanningScenario
 from analysis.views.terms import value_label
 
@@ -63,13 +63,13 @@ def _cell(value: object, language: str) -> object:
 def forecast_rows(result: PlanningForecast, language: str = "en") -> pd.DataFrame:
     """The forecast as one table: per group and horizon, the people at risk now and the
     upcoming releases, then the expected first reoffences and returns to custody with
-    their 90% prediction limits."""
+    their 90% prediction limits. With a breakdown, everyone together comes first."""
     tr = translator(language)
-    first = result.reoffending.rows
+    first = _with_total(result.reoffending)
     longest = int(first["months"].max()) if len(first) else 12
     table = pd.DataFrame({
-        breakdown_name(result.by, language): [group_label(result.by, g, language)
-                                              for g in first["group"]],
+        breakdown_name(result.by, language): [
+            group_label("" if g is None else result.by, g, language) for g in first["group"]],
         tr("Months ahead"): first["months"].astype("int64"),
         tr("At risk now (released, no reoffence yet)"): [
             _cell(v, language) for v in first["at_risk"]],
@@ -80,13 +80,25 @@ def forecast_rows(result: PlanningForecast, language: str = "en") -> pd.DataFram
         tr("First reoffences, upper 90% limit"): first["upper"],
     })
     if result.returns is not None:
-        returns = result.returns.rows.set_index(["group", "months"])
+        returns = _with_total(result.returns)
         keys = list(zip(first["group"], first["months"], strict=True))
         for header, column in ((tr("Expected returns to custody"), "expected"),
                                (tr("Returns to custody, lower 90% limit"), "lower"),
                                (tr("Returns to custody, upper 90% limit"), "upper")):
-            table[header] = [returns[column].get(key) for key in keys]
+            # keyed by (group, months) in a dict: the total's group is None, which a
+            # pandas index would not find again
+            values = dict(zip(zip(returns["group"], returns["months"], strict=True),
+                              returns[column], strict=True))
+            table[header] = [values.get(key) for key in keys]
     return table
+
+
+def _with_total(outcome: OutcomeForecast) -> pd.DataFrame:
+    """The outcome's rows, everyone together first (group ``None``) when there is a
+    breakdown."""
+    if outcome.total.empty:
+        return outcome.rows
+    return pd.concat([outcome.total, outcome.rows], ignore_index=True)
 
 
 def forecast_formats(language: str = "en") -> dict[str, str]:

@@ -46,7 +46,8 @@ def test_the_page_shows_forecast_backtest_hazard_and_scenario_in_the_language(la
     assert [t.value for t in at.title] == [words.get(TITLE, TITLE)]
     assert len(at.get("plotly_chart")) == 4  # forecast, backtest, hazard, scenario
     forecast, backtest, hazard, scenario = frames(at)[:4]
-    assert len(forecast) == 3 * 8 and len(backtest) > 0 and len(hazard) > 0
+    # everyone together, then the eight regions, at three horizons
+    assert len(forecast) == 3 * (1 + 8) and len(backtest) > 0 and len(hazard) > 0
     assert len(scenario) == 5  # years of the default scenario
     subheaders = [s.value for s in at.subheader]
     assert subheaders[:3] == [words.get(s, s) for s in (
@@ -79,7 +80,8 @@ def test_the_inputs_come_from_the_link_and_stay_in_it():
     for key, value in link.items():
         assert at.query_params[key] in (value, [value]), key
     forecast, *_ = frames(at)
-    assert set(forecast["Sex"]) == {"female", "male"}
+    assert set(forecast["Sex"][3:]) == {"female", "male"}
+    assert list(forecast["Sex"][:3]) == ["all releases"] * 3
     assert len(frames(at)[3]) == 3  # three years
     # a change is written to the link
     at.number_input(key="plan_participants").set_value(300)
@@ -128,7 +130,8 @@ def test_groups_too_small_for_a_forecast_are_named_not_shown():
     at = open_page("planning", {"k": "1000", "by": "facility"}, timeout=180)
     assert any("No forecast for groups of fewer than 1000 people" in as_read(i.value)
                and "Northgate Prison" in as_read(i.value) for i in at.info)
-    assert frames(at)[0].empty
+    # only everyone together, at three horizons: no facility has 1,000 people
+    assert list(frames(at)[0]["Facility"]) == ["all releases"] * 3
 
 
 def test_a_scenario_whose_effect_is_not_significant_says_it_may_change_nothing(demo_db):

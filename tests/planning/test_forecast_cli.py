@@ -27,7 +27,7 @@ def by_region(demo_db):
 
 def test_json_contract(by_region):
     assert set(by_region) == {"disclosure", "as_of", "event_types", "by", "level", "groups",
-                              "backtest", "backtest_as_of", "backtest_coverage"}
+                              "total", "backtest", "backtest_as_of", "backtest_coverage"}
     assert by_region["event_types"] == ["reincarceration"] and by_region["level"] == 0.9
     assert by_region["as_of"] == "2025-06-30"  # the demo's last day
     for group in by_region["groups"]:
@@ -39,6 +39,29 @@ def test_json_contract(by_region):
             if line["expected"] is not None:
                 assert line["lower"] <= line["upper"]
     assert any(g["upcoming_releases"] for g in by_region["groups"]), "the demo has them"
+
+
+def test_with_a_breakdown_everyone_together_is_the_forecast_without_it(demo_db, by_region):
+    result = run("--db", str(demo_db), "--events", "reincarceration", "--json")
+    assert result.exit_code == 0, result.output
+    (everyone,) = json.loads(result.output)["groups"]
+    total = by_region["total"]
+    assert {k: everyone[k] for k in total} == total
+    counts = [g["at_risk"] for g in by_region["groups"]]
+    assert None not in counts, "the demo's regions are large"
+    assert total["at_risk"] == sum(counts)
+    twelve = [h for g in by_region["groups"] for h in g["horizons"] if h["months"] == 12]
+    # the groups' expected numbers add up to everyone's (within rounding), their
+    # intervals do not: everyone's is narrower than the sum of the groups'
+    if all(h["expected"] is not None for h in twelve):
+        (mine,) = [h for h in total["horizons"] if h["months"] == 12]
+        assert sum(h["expected"] for h in twelve) == pytest.approx(mine["expected"], rel=0.02)
+        assert mine["upper"] - mine["lower"] < sum(h["upper"] - h["lower"] for h in twelve)
+
+
+def test_without_a_breakdown_there_is_no_separate_total(demo_db):
+    result = run("--db", str(demo_db), "--months", "3", "--json")
+    assert json.loads(result.output)["total"] is None
 
 
 def test_the_backtest_is_made_a_year_earlier_and_says_how_often_it_was_right(by_region):

@@ -101,6 +101,22 @@ def test_a_count_that_the_total_would_give_away_is_hidden_too():
     assert by_group.loc["South", "at_risk"] == "hidden"
 
 
+def test_everyone_together_is_shown_first_and_withheld_for_fewer_than_k_people():
+    forecast = hand_made_forecast()
+    total = pd.DataFrame({"group": "all", "at_risk": 657, "upcoming_releases": 120,
+                          "pooled_curve": False, "months": [3, 12], "days": [90, 360],
+                          "expected": [18.1, 72.5], "expected_released": [18.1, 72.5],
+                          "expected_upcoming": 0.0, "lower": [12, 60], "upper": [25, 86]})
+    shown = outcome_forecast(dataclasses.replace(forecast, total=total), "reoffending",
+                             DisclosurePolicy(k=10))
+    assert shown.total["group"].isna().all() and shown.total["at_risk"].tolist() == [657] * 2
+    assert shown.total["expected"].tolist() == [18.1, 72.5]
+    small = total.assign(at_risk=5, upcoming_releases=0)
+    assert outcome_forecast(dataclasses.replace(forecast, total=small), "reoffending",
+                            DisclosurePolicy(k=10)).total.empty
+    assert outcome_forecast(forecast, "reoffending", DisclosurePolicy(k=10)).total.empty
+
+
 def test_a_hidden_observed_count_hides_whether_it_was_covered():
     forecast = hand_made_forecast()
     policy = DisclosurePolicy(k=10)
@@ -149,7 +165,11 @@ def test_the_tables_have_words_for_headers_in_every_language(demo_con):
     assert "Expected returns to custody" in english.columns
     assert "Retours en détention attendus" in french.columns
     assert not set(english.columns) & {*FORECAST_COLUMNS, *BACKTEST_COLUMNS}
-    assert set(english["Sex"]) == {"female", "male"}  # codes in words
+    assert set(english["Sex"][3:]) == {"female", "male"}  # codes in words
+    # everyone together first, then the groups
+    assert list(english["Sex"][:3]) == ["all releases"] * 3
+    assert list(french["Sexe"][:3]) == ["toutes les libérations"] * 3
+    assert english["Months ahead"][:3].tolist() == [3, 6, 12]
     assert set(backtest_rows(result, "ru")["Внутри интервала"].dropna()) <= {"да", "нет"}
     # numbers stay numbers for the downloads
     assert english["Expected first reoffences"].dtype == float
