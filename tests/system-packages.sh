@@ -2,7 +2,8 @@
 # What the test suite needs from the operating system, checked before `make test` runs.
 #
 # - R with the survival and MatchIt packages: the reference tests re-derive the
-#   golden values with R, so agreement is checked, not assumed.
+#   golden values with R, so agreement is checked, not assumed; haven, with which R
+#   reads the Stata files of `desist export` (tests/export/test_export_refit.py).
 # - Debian's Chromium: the real-browser tests drive it through Playwright
 #   (nothing is downloaded at run time).
 # - Fonts that cover Arabic and Cyrillic, so screenshots and PDFs show the text.
@@ -20,8 +21,9 @@ missing() {
   if command -v Rscript >/dev/null 2>&1; then
     Rscript -e 'library(survival)' >/dev/null 2>&1 || need+=(r-cran-survival)
     Rscript -e 'library(MatchIt)' >/dev/null 2>&1 || need+=(r-cran-matchit)
+    Rscript -e 'library(haven)' >/dev/null 2>&1 || need+=(r-cran-haven)
   else
-    need+=(r-cran-survival r-cran-matchit)
+    need+=(r-cran-survival r-cran-matchit r-cran-haven)
   fi
   [ -x "${DESIST_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
@@ -47,7 +49,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "make test needs these Debian packages, and this machine has no apt-get: $need_line" >&2
-  echo "(R with survival and MatchIt, Chromium, poppler-utils, and fonts covering Arabic and Cyrillic)." >&2
+  echo "(R with survival, MatchIt and haven, Chromium, poppler-utils, and fonts covering Arabic and Cyrillic)." >&2
   exit 1
 fi
 

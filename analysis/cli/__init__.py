@@ -33,6 +33,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "demo": LazyCommand("analysis.cli.demo_commands",
                         "Generate a fictional country's records and import them into "
                         "the database."),
+    "export": LazyCommand("analysis.cli.export_commands",
+                          "Write the rows km or cox fit (Parquet, CSV, Stata) with a data "
+                          "dictionary."),
     "forecast": LazyCommand("analysis.cli.forecast_commands",
                             "Expected people with a first reoffence in the next months, "
                             "with 90% intervals."),
