@@ -3,7 +3,8 @@
 ``PHReg`` (statsmodels 0.15) fits the coefficients. Its traps are neutralised here:
 
 * it defaults to Breslow ties — :class:`CoxModel` defaults to Efron, like R;
-* it silently ignores case weights — weights are refused with a clear error;
+* it silently ignores case weights — weighted fits (R ``coxph(weights=)``) always use
+  the own Newton solver of :mod:`analysis.survival.cox_riskset`;
 * it keeps a row at risk at its own entry time (R: at risk on ``(entry, stop]``) —
   entry times are nudged up by one ulp (``numpy.nextafter``) so that a row entering
   exactly at an event time is not in that risk set;
@@ -133,6 +134,8 @@ class CoxFit:
     _rs: cox_riskset.RiskSetData = field(repr=False)
     _sums: cox_riskset.RiskSums = field(repr=False)
     _km_rows: tuple = field(repr=False)
+    #: column of the case weights (R ``coxph(weights=)``); None: unweighted
+    weights: str | None = None
 
     @property
     def se_type(self) -> str:
@@ -308,15 +311,19 @@ class CoxModel:
         entry_col : str, optional
             Entry (start) time: left truncation or counting-process rows.
         weights_col : str, optional
-            Refused: PHReg silently ignores case weights.
+            Case weights (e.g. IPTW or Fine–Gray censoring weights), as R
+            ``coxph(weights=)``: finite and > 0 (R refuses others too). A weighted fit
+            always uses the Newton solver (PHReg ignores weights); ``se_model`` is then
+            R's ``naive.var`` (inverse weighted information) and ``se_robust`` the
+            sandwich of the weighted score residuals.
         cluster_col : str, optional
             Cluster of the robust SEs (default ``person_id`` when present, else each
             row is its own cluster).
         """
-        if weights_col is not None:
+        if weights_col is not None and self.solver == "phreg":
             raise AnalysisError(
-                "case weights are not supported: statsmodels PHReg silently ignores them, "
-                "so a weighted Cox model would be wrong; fit without weights"
+                "solver='phreg' cannot fit case weights (statsmodels PHReg silently "
+                "ignores them): use solver='newton' or 'auto'"
             )
         covariates = [covariates] if isinstance(covariates, str) else list(covariates)
         strata_cols = [] if strata is None else ([strata] if isinstance(strata, str)
@@ -331,8 +338,8 @@ class CoxModel:
         robust = bool(self.robust) or (self.robust is None and cluster_col is not None)
 
         needed = [duration_col, event_col, *covariates, *strata_cols]
-        needed += [c for c in (entry_col, cluster_col if cluster_required else None)
-                   if c is not None]
+        needed += [c for c in (entry_col, cluster_col if cluster_required else None,
+                               weights_col) if c is not None]
         missing_cols = [c for c in dict.fromkeys(needed) if c not in df.columns]
         if missing_cols:
             raise AnalysisError(
@@ -346,6 +353,8 @@ class CoxModel:
         if not covariates:
             raise AnalysisError("give at least one covariate")
 
+        if weights_col is not None:
+            _check_weights(df[weights_col], weights_col)
         data = df[list(dict.fromkeys(needed))]
         complete = data.notna().all(axis=1)
         n_missing = int((~complete).sum())
@@ -386,11 +395,15 @@ class CoxModel:
         else:
             strata_codes, strata_names = None, np.array(["all"])
 
-        rs = cox_riskset.build(xc, stop, event, entry, strata_codes, self.ties)
+        weights = (None if weights_col is None
+                   else pd.to_numeric(data[weights_col]).astype(float).to_numpy())
+        rs = cox_riskset.build(xc, stop, event, entry, strata_codes, self.ties, weights)
         keep = rs.kept
 
         solver = self.solver
-        if solver == "auto":
+        if weights is not None:
+            solver = "newton"
+        elif solver == "auto":
             solver = "phreg" if keep.sum() <= PHREG_MAX_ROWS else "newton"
         if solver == "phreg":
             beta = _fit_phreg(xc[keep], stop[keep], event[keep],
@@ -407,7 +420,7 @@ class CoxModel:
                 sub_rs = cox_riskset.build(xc[sub], stop[sub], event[sub],
                                            None if entry is None else entry[sub],
                                            None if strata_codes is None else strata_codes[sub],
-                                           self.ties)
+                                           self.ties, None if weights is None else weights[sub])
                 try:
                     start = cox_riskset.newton(sub_rs, tol=1e-6, step_tol=1e-3)[0]
                 except AnalysisError:
@@ -443,7 +456,7 @@ class CoxModel:
             alpha=self.alpha, loglik=sums.loglik, loglik_null=null, n=len(data),
             events=int(event.sum()), n_missing=n_missing, ties=self.ties, solver=solver,
             strata=tuple(strata_cols), baseline=baseline, _rs=rs, _sums=sums,
-            _km_rows=(stop, event, entry),
+            _km_rows=(stop, event, entry), weights=weights_col,
         )
         return self
 
@@ -454,6 +467,10 @@ class CoxModel:
         Returns a DataFrame with columns ``term, chi2, df, p``.
         """
         fit = self.fitted()
+        if fit.weights is not None:
+            raise AnalysisError(
+                f"the proportional-hazards test is not available for a model weighted by "
+                f"'{fit.weights}' (not checked against R cox.zph with weights)")
         stop, event, entry = fit._km_rows
         return cox_diagnostics.ph_test(fit._rs, fit._sums, fit.design.term_columns,
                                        stop=stop, event=event, entry=entry,
@@ -498,6 +515,9 @@ def _robust_cov(rs, sums, naive_cov, clusters) -> np.ndarray:
     factor.
     """
     residuals = cox_riskset.score_residuals(rs, sums)
+    if rs.weights is not None:
+        # R residuals.coxph(type="dfbeta", weighted=TRUE): weighted score residuals
+        residuals = residuals * rs.weights[:, None]
     if clusters is not None:
         groups = pd.factorize(clusters)[0]
         unknown = groups < 0
@@ -516,6 +536,18 @@ def _robust_cov(rs, sums, naive_cov, clusters) -> np.ndarray:
     meat = cox_riskset.gram(residuals)
     sandwich = naive_cov @ meat @ naive_cov
     return (sandwich + sandwich.T) / 2
+
+
+def _check_weights(values: pd.Series, column: str) -> None:
+    """Refuse case weights R ``coxph`` refuses: missing, non-numeric, infinite or <= 0."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+    bad = ~np.isfinite(numbers) | ~(numbers > 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise AnalysisError(
+            f"weights column '{column}' must hold finite numbers > 0 (as R coxph): "
+            f"{int(bad.sum())} row(s) do not, the first at position {first} "
+            f"(value {values.iloc[first]!r})")
 
 
 def _make_design(data, covariates, categorical, reference) -> Design:

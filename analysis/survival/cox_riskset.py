@@ -9,6 +9,11 @@ millions of rows; :func:`newton` fits large models without PHReg.
 
 Risk sets follow R's counting-process convention: a row with ``(entry, stop]`` is at
 risk at event time ``t`` when ``entry < t <= stop`` and it is in the same stratum.
+
+Case weights ``w`` follow R ``agfit4.c`` / ``coxfit6.c``: risk-set and death-set sums
+are of ``w exp(x beta)``, a death adds ``w x`` to the score and ``w x beta`` to the log
+likelihood, and each of the ``d`` Efron slots of a tied event time counts with the
+mean weight of its ``d`` deaths (Breslow: their total weight).
 """
 
 from __future__ import annotations
@@ -124,7 +129,11 @@ class RiskSetData:
     changes: sparse.csc_array  # (2T + 1, n) see the class notes; values set per call
     change_row: np.ndarray  # (nnz,) row of x behind each stored value
     change_sign: np.ndarray  # (nnz,) +1 / -1
-    d1: np.ndarray  # (T, p) death-set sums of x (does not depend on beta)
+    d1: np.ndarray  # (T, p) death-set sums of w x (does not depend on beta)
+    #: (n,) case weights of the kept rows; None: every weight is 1
+    weights: np.ndarray | None = None
+    #: (T,) mean case weight of the deaths at each event time (1 without weights)
+    mean_death_weight: np.ndarray | None = None
 
     @property
     def n_times(self) -> int:
@@ -164,11 +173,13 @@ def _changes(lo, hi, event, row_time, n_times):
     return matrix, rows, sign
 
 
-def build(x, stop, event, entry=None, strata=None, ties="efron") -> RiskSetData:
+def build(x, stop, event, entry=None, strata=None, ties="efron",
+          weights=None) -> RiskSetData:
     """Index rows against the distinct event times of their stratum.
 
     Rows at risk at no event time are dropped (they carry no information, and PHReg's
     robust SEs are wrong with them); ``kept`` marks the input rows that remain.
+    ``weights`` (positive, finite: checked by the caller) are case weights.
     """
     n = len(stop)
     stop = np.asarray(stop, dtype=float)
@@ -206,19 +217,25 @@ def build(x, stop, event, entry=None, strata=None, ties="efron") -> RiskSetData:
         pair_frac = np.zeros(len(pair_time))
     kept = lo < hi  # rows at risk at no event time carry no information
     x = np.asarray(x, dtype=float)
+    w = None if weights is None else np.asarray(weights, dtype=float)
     if not kept.all():
         x, lo, hi, event, row_time = x[kept], lo[kept], hi[kept], event[kept], row_time[kept]
+        w = None if w is None else w[kept]
     x = np.ascontiguousarray(x)
     changes, change_row, change_sign = _changes(lo, hi, event, row_time, T)
+    mean_death_weight = np.ones(T)
+    if w is not None:
+        death_weight = np.bincount(row_time[event], weights=w[event], minlength=T)
+        mean_death_weight = death_weight / np.maximum(deaths, 1)
     rs = RiskSetData(
         x=x, lo=lo, hi=hi, event=event, row_time=row_time, times=times,
         time_stratum=np.concatenate(all_strata) if all_strata else np.zeros(0),
         deaths=deaths, pair_time=pair_time, pair_frac=pair_frac, kept=kept,
         changes=changes, change_row=change_row, change_sign=change_sign,
-        d1=np.zeros((T, x.shape[1])),
+        d1=np.zeros((T, x.shape[1])), weights=w, mean_death_weight=mean_death_weight,
     )
-    # death-set sums of x: the death part of one product with unit weights
-    d1 = rs.per_time(np.ones(len(x)))[3]
+    # death-set sums of w x: the death part of one product with the case weights
+    d1 = rs.per_time(np.ones(len(x)) if w is None else w)[3]
     return dataclasses.replace(rs, d1=d1)
 
 
@@ -230,10 +247,13 @@ class RiskSums:
     rows down-weighted by ``f = k/d``: ``denom_k = s0 - f dr`` and
     ``xbar_k = (s1 - f d1r) / denom_k``. Everything needed downstream is a sum over
     ``k`` of ``f^m / denom_k^q``, so the per-death-slot arrays never materialise.
+    With case weights every slot's term also carries the mean weight of its time's
+    deaths (R ``agfit4.c``), so ``a`` ... ``cc`` include it.
     """
 
     rs: RiskSetData
     risk: np.ndarray  # (n,) exp(x beta)
+    weighted_risk: np.ndarray  # (n,) w exp(x beta) (``risk`` without case weights)
     loglik: float
     score: np.ndarray  # (p,)
     s1: np.ndarray  # (T, p) risk-set sums of r x
@@ -270,7 +290,7 @@ class RiskSums:
         times it is at risk, less ``w_t b_t`` at its own death — one weighted product
         over the rows instead of a ``p x p`` matrix per event time.
         """
-        rs, r = self.rs, self.risk
+        rs, r = self.rs, self.weighted_risk
         reach = np.concatenate([[0.0], np.cumsum(w * self.a)])
         row_w = r * (reach[rs.hi] - reach[rs.lo])
         dying = rs.event
@@ -294,20 +314,30 @@ def risk_sums(rs: RiskSetData, beta: np.ndarray) -> RiskSums:
     T = rs.n_times
     eta = rows_dot(rs.x, beta)
     r = np.exp(eta)
-    s0, s1, dr, d1r = rs.per_time(r)
+    wr = r if rs.weights is None else r * rs.weights
+    s0, s1, dr, d1r = rs.per_time(wr)
     j, f = rs.pair_time, rs.pair_frac
     denom = s0[j] - f * dr[j]
     inv = 1.0 / denom
-    inv2 = inv * inv
+    if rs.weights is None:
+        slot_weight, death_term = 1.0, eta[rs.event].sum()
+    else:
+        # R agfit4.c: every Efron slot of a time counts with its deaths' mean weight
+        assert rs.mean_death_weight is not None
+        slot_weight = rs.mean_death_weight[j]
+        death_term = (rs.weights * eta)[rs.event].sum()
+    inv_w = slot_weight * inv
+    inv2 = inv_w * inv
 
     def per_time(weights):
         return np.bincount(j, weights=weights, minlength=T)
 
     sums = RiskSums(
-        rs=rs, risk=r, loglik=float(eta[rs.event].sum() - np.log(denom).sum()),
+        rs=rs, risk=r, weighted_risk=wr,
+        loglik=float(death_term - (slot_weight * np.log(denom)).sum()),
         score=np.zeros(0), s1=s1, d1r=d1r, d1=rs.d1,
-        a=per_time(inv), b=per_time(f * inv), aa=per_time(inv2), bb=per_time(f * inv2),
-        cc=per_time(f * f * inv2),
+        a=per_time(inv_w), b=per_time(f * inv_w), aa=per_time(inv2),
+        bb=per_time(f * inv2), cc=per_time(f * f * inv2),
     )
     score = rs.d1.sum(axis=0) - sums.xbar_sum(np.ones(T))
     return dataclasses.replace(sums, score=score)
@@ -319,6 +349,8 @@ def null_loglik(rs: RiskSetData) -> float:
     Every risk score is 1, so the risk sets are head counts and the Efron denominators
     ``n_t - f d_t``: no pass over the covariates (a full :func:`risk_sums` costs one).
     """
+    if rs.weights is not None:
+        return risk_sums(rs, np.zeros(rs.x.shape[1])).loglik
     T = rs.n_times
     at_risk = np.cumsum(np.bincount(rs.lo, minlength=T + 1)
                         - np.bincount(rs.hi, minlength=T + 1))[:T]
@@ -383,6 +415,8 @@ def score_residuals(rs: RiskSetData, sums: RiskSums) -> np.ndarray:
     """Per-row score residuals, as R ``residuals(fit, type="score")``.
 
     With Efron ties a dying row is in the k-th tied risk set with weight ``1 - k/d``.
+    Residuals are per row and not multiplied by the case weights (R ``type="score"``
+    with ``weighted=FALSE``); the robust variance multiplies them (R ``dfbeta``).
     Computed in blocks of rows so the temporaries stay in cache.
     """
     x, r = rs.x, sums.risk
@@ -393,7 +427,9 @@ def score_residuals(rs: RiskSetData, sums: RiskSums) -> np.ndarray:
     # a dying row's own event time: the (1 - k/d)-weighted terms replace the full ones
     dh = (sums.a - sums.b) - h
     dm = sums.xbar_over_denom(own=True) - m
-    xbar_mean = sums.xbar_sum() / np.maximum(rs.deaths, 1)[:, None]
+    # the mean over the Efron slots of xbar_k (the sums carry the mean death weight)
+    slots = rs.deaths * (1.0 if rs.mean_death_weight is None else rs.mean_death_weight)
+    xbar_mean = sums.xbar_sum() / np.where(rs.deaths > 0, slots, 1.0)[:, None]
     out = np.empty((n, p))
     step = BLOCK_ROWS
     for a in range(0, n, step):

@@ -27,14 +27,19 @@ def test_phreg_defaults_to_breslow_coxmodel_to_efron():
     assert rel_err(model.params, list(golden["coef"].values())) < 1e-6
 
 
-def test_phreg_silently_ignores_weights_so_coxmodel_refuses_them():
+def test_phreg_silently_ignores_weights_so_weighted_fits_use_newton():
     df = _data("trunc")
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(df))
     unweighted = _raw(df, "stop", "event", ["x1", "x2"]).fit().params
     weighted = _raw(df, "stop", "event", ["x1", "x2"], weights=w).fit().params
     np.testing.assert_allclose(weighted, unweighted)  # the trap: no error, no effect
-    with pytest.raises(AnalysisError, match="weights"):
-        CoxModel().fit(df.assign(w=w), "stop", "event", ["x1", "x2"], weights_col="w")
+    with pytest.raises(AnalysisError, match="PHReg"):
+        CoxModel(solver="phreg").fit(df.assign(w=w), "stop", "event", ["x1", "x2"],
+                                     weights_col="w")
+    model = CoxModel().fit(df.assign(w=w), "stop", "event", ["x1", "x2"], weights_col="w")
+    assert model.result_.solver == "newton"
+    plain = CoxModel().fit(df, "stop", "event", ["x1", "x2"])
+    assert np.abs(model.params.to_numpy() - plain.params.to_numpy()).max() > 1e-3
 
 
 @pytest.mark.parametrize("case", ["heart", "trunc"])
