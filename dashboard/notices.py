@@ -111,6 +111,9 @@ def _page_markdown(field: str, value: str, used: str) -> str:
     if field == "by":
         return t("The breakdown “{value}” is not available: {used} is shown.", value=value,
                  used=used)
+    if field == "covariates":
+        return t("The link's covariate “{value}” is not in the data, so the comparison "
+                 "does not adjust for it.", value=value)
     if field in _SCENARIO_FIELDS:
         return _scenario_markdown(field, value, used)
     if field == "method":

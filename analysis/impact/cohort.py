@@ -41,6 +41,13 @@ DEFAULT_COVARIATES: tuple[str, ...] = (
     "release_year",
 )
 CATEGORICAL_COVARIATES: tuple[str, ...] = ("sex", "offense_category", "facility", "release_year")
+#: Smallest share of known (non-empty) values, among the releases compared, for an extra
+#: covariate of the dataset (a column of the ``covariates`` table) to join the default
+#: adjustment set. Below it the covariate is mostly a missing-value indicator: adjusting
+#: for it says more about how the records were kept than about the people.
+MIN_KNOWN_SHARE = 0.8
+#: Why a requested covariate is not in the adjustment (:class:`LeftOut`).
+LEFT_OUT_REASONS = ("empty", "few_known", "constant", "redundant")
 DEFAULT_LANDMARK_DAYS = 90
 #: Columns of an attrition table (words by :func:`analysis.impact.wording.attrition_table`).
 ATTRITION_COLUMNS = ("step", "participants", "comparison", "removed")
@@ -57,6 +64,27 @@ class Programmes:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A requested covariate the adjustment does not use, and why.
+
+    ``reason`` is one of :data:`LEFT_OUT_REASONS`: ``empty`` (no known value among the
+    releases compared), ``few_known`` (an extra covariate of the default set known for
+    less than :data:`MIN_KNOWN_SHARE` of them), ``constant`` (a single value), or
+    ``redundant`` (every indicator it makes is a linear combination of the other
+    covariates, e.g. a women's prison beside sex). ``known_share`` is the share of the
+    releases compared whose value is known.
+    """
+
+    covariate: str
+    reason: str
+    known_share: float
+
+    def as_dict(self) -> dict:
+        return {"covariate": self.covariate, "reason": self.reason,
+                "known_share": self.known_share}
+
+
+@dataclass(frozen=True)
 class Cohort:
     """Analysis frame: one row per compared release, with ``treated``, ``time``, ``event``."""
 
@@ -68,6 +96,12 @@ class Cohort:
     #: comparison, removed (the count the step's note quotes, or None)
     attrition: pd.DataFrame
     notes: tuple[Reason, ...]
+    #: Covariates requested but not usable here (empty, constant, few known values).
+    left_out: tuple[LeftOut, ...] = ()
+    #: Share of known values of each requested covariate among the releases compared.
+    known_shares: dict[str, float] | None = None
+    #: The usable covariates that enter as indicators (text, or of kind categorical).
+    categorical: tuple[str, ...] = CATEGORICAL_COVARIATES
 
 
 def resolve_programmes(
@@ -115,19 +149,31 @@ def resolve_programmes(
 
 
 def _usable_covariates(
-    episodes: pd.DataFrame, wanted: tuple[str, ...]
-) -> tuple[tuple[str, ...], list[Reason]]:
+    episodes: pd.DataFrame, wanted: tuple[str, ...], optional: frozenset[str] = frozenset()
+) -> tuple[tuple[str, ...], list[Reason], list[LeftOut], dict[str, float]]:
+    """The covariates of ``wanted`` that can enter the adjustment, with why the others
+    cannot; ``optional`` ones (extras of the default set) also need
+    :data:`MIN_KNOWN_SHARE` of known values."""
     notes: list[Reason] = []
+    left_out: list[LeftOut] = []
+    shares: dict[str, float] = {}
     usable = []
     for name in wanted:
         column = episodes[name]
+        share = float(column.notna().mean()) if len(column) else 0.0
+        shares[name] = share
         if column.isna().all():
             notes.append(Reason(COVARIATE_EMPTY, {"name": name}))
+            left_out.append(LeftOut(name, "empty", share))
+        elif name in optional and share < MIN_KNOWN_SHARE:
+            # said by the adjustment block (Adjustment.describe), not as a note
+            left_out.append(LeftOut(name, "few_known", share))
         elif column.nunique(dropna=True) <= 1 and not column.isna().any():
             notes.append(Reason(COVARIATE_CONSTANT, {"name": name}))
+            left_out.append(LeftOut(name, "constant", share))
         else:
             usable.append(name)
-    return tuple(usable), notes
+    return tuple(usable), notes, left_out, shares
 
 
 #: The dtype of text columns (``astype(str)``).
@@ -156,8 +202,21 @@ def build_cohort(
     covariates: tuple[str, ...] = DEFAULT_COVARIATES,
     landmark_days: int = DEFAULT_LANDMARK_DAYS,
     variant: Participation = "any",
+    optional: tuple[str, ...] = (),
+    extras: tuple[str, ...] = (),
+    categorical: tuple[str, ...] = CATEGORICAL_COVARIATES,
 ) -> Cohort:
-    """Participants and available comparison releases, with attrition counts."""
+    """Participants and available comparison releases, with attrition counts.
+
+    ``covariates`` are the adjustment set asked for; those also in ``optional`` (the
+    extras the default set adds) are kept only when known for at least
+    :data:`MIN_KNOWN_SHARE` of the releases compared. A numeric covariate must be known
+    for a release to be eligible, except the dataset's ``extras`` (the ``covariates``
+    table's columns): an unknown value of theirs enters the models as a missing-value
+    indicator (numeric) or the level ``unknown`` (categorical), so that adding an
+    extra covariate never shrinks the sample compared. ``categorical`` names the
+    covariates that enter as indicators.
+    """
     wanted = tuple(dict.fromkeys((*covariates, "facility", "release_date", "release_year")))
     episodes = build_episodes(
         con, outcome, selection, columns=[c for c in wanted if c != "release_date"]
@@ -211,9 +270,10 @@ def build_cohort(
     )
     rows = np.flatnonzero(kept)
     present = [c for c in covariates if c in frame]
-    usable, covariate_notes = _usable_covariates(frame[present].take(rows), tuple(present))
+    usable, covariate_notes, left_out, shares = _usable_covariates(
+        frame[present].take(rows), tuple(present), frozenset(optional))
     notes.extend(covariate_notes)
-    numeric = [c for c in usable if c not in CATEGORICAL_COVARIATES]
+    numeric = [c for c in usable if c not in categorical and c not in extras]
     complete = (
         frame[numeric].take(rows).notna().all(axis=1).to_numpy()
         if numeric
@@ -226,11 +286,13 @@ def build_cohort(
     )
     frame = frame.take(rows).reset_index(drop=True)
     for name in usable:
-        if name in CATEGORICAL_COVARIATES:
+        if name in categorical:
             frame[name] = _as_text(frame[name])
     attrition = attrition_frame(steps)
     return Cohort(
-        frame, programmes, usable, landmark_days if post_release else None, attrition, tuple(notes)
+        frame, programmes, usable, landmark_days if post_release else None, attrition,
+        tuple(notes), tuple(left_out), shares,
+        tuple(c for c in usable if c in categorical),
     )
 
 

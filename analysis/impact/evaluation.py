@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -36,12 +37,16 @@ import pandas as pd
 from scipy.stats import norm
 
 from analysis.constants import DEFAULT_HORIZONS
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ModelNotConvergedError
+from analysis.impact.adjustment import (
+    Adjustment,
+    CovariateRequest,
+    adjustment_of,
+    resolve_covariates,
+)
 from analysis.impact.balance import att_weights, balance_table
 from analysis.impact.cohort import (
     ATTRITION_COLUMNS,
-    CATEGORICAL_COVARIATES,
-    DEFAULT_COVARIATES,
     DEFAULT_LANDMARK_DAYS,
     Cohort,
     attrition_frame,
@@ -50,7 +55,7 @@ from analysis.impact.cohort import (
     resolve_programmes,
 )
 from analysis.impact.cost import CostEffectiveness, cost_effectiveness
-from analysis.impact.matching import DEFAULT_CALIPER_SD, match_nearest
+from analysis.impact.matching import DEFAULT_CALIPER_SD, MATCH_ORDERS, MatchOrder, match_nearest
 from analysis.impact.propensity import PropensityScore
 from analysis.impact.rules import Reason, Verdict, judge
 from analysis.impact.wording import (
@@ -154,6 +159,8 @@ class ImpactResult:
     #: Counts hidden by disclosure control, by name in ``counts`` -> their label ("<10");
     #: set by :func:`analysis.impact.publication.for_publication`.
     hidden_labels: dict[str, str] = field(default_factory=dict)
+    #: Which covariates were adjusted for, and which were left out and why.
+    adjustment: Adjustment | None = None
 
     @property
     def significant(self) -> bool:
@@ -227,6 +234,7 @@ class ImpactResult:
             "reportable": self.reportable,
             "rules": self.reasons(),
             "balance": self.balance[["covariate", "smd_before", "smd_after"]].to_dict("records"),
+            "adjustment": self.adjustment.as_dict() if self.adjustment else None,
             "cost": self.cost.as_dict() if self.cost else None,
             "summary_text": self.summary_text,
             "notes": self.note_texts(),
@@ -252,8 +260,15 @@ class ImpactEvaluation:
         Which releases take part in the evaluation, participants and comparison alike
         (default ``None``: every release). :meth:`fit` refuses a selection with no
         releases, or with no participant of the programme.
-    covariates : tuple of str, optional
-        Baseline covariates for the propensity score and the adjusted Cox model.
+    covariates : sequence of str, optional
+        Baseline covariates for the propensity score, the balance table and the
+        adjusted Cox model. Default ``None``: the default set, the standard fields
+        (:data:`~analysis.impact.cohort.DEFAULT_COVARIATES`) plus every extra covariate
+        of the dataset known for at least
+        :data:`~analysis.impact.cohort.MIN_KNOWN_SHARE` of the releases compared
+        (:mod:`analysis.impact.adjustment`). :meth:`fit` refuses a name the database
+        does not have, listing those it has. The result's ``adjustment`` says which
+        were used and which were left out, and why.
     landmark_days : int, optional
         Landmark for post-release programmes, in days since release (default 90):
         only releases still followed and free of reoffending after that day are
@@ -271,6 +286,10 @@ class ImpactEvaluation:
         Seed of the random order in which participants are matched (greedy matching
         without replacement): the same seed gives the same pairs. Used by
         ``method="match"`` only; default 20240601.
+    match_order : {"random", "largest", "smallest", "data"}, optional
+        Order in which participants choose their comparison person: ``"random"``
+        (seeded, the default) or as R MatchIt's ``m.order`` of the same name
+        (``"largest"`` is MatchIt's default; :func:`~analysis.impact.matching.match_nearest`).
 
     Examples
     --------
@@ -293,11 +312,12 @@ class ImpactEvaluation:
         method: str = "match",
         outcome: Outcome | None = None,
         selection: Selection | None = None,
-        covariates: tuple[str, ...] = DEFAULT_COVARIATES,
+        covariates: Sequence[str] | None = None,
         landmark_days: int = DEFAULT_LANDMARK_DAYS,
         caliper_sd: float = DEFAULT_CALIPER_SD,
         variant: Participation = "any",
         seed: int = 20240601,
+        match_order: MatchOrder = "random",
     ):
         if method not in METHODS:
             raise AnalysisError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -308,11 +328,15 @@ class ImpactEvaluation:
         self.method = method
         self.outcome = outcome or Outcome()
         self.selection = selection
-        self.covariates = tuple(covariates)
+        self.covariates = None if covariates is None else tuple(covariates)
         self.landmark_days = int(landmark_days)
         self.caliper_sd = caliper_sd
         self.variant = variant
         self.seed = seed
+        if match_order not in MATCH_ORDERS:
+            raise AnalysisError(f"match_order must be one of {', '.join(MATCH_ORDERS)}, "
+                                f"not {match_order!r}")
+        self.match_order = match_order
 
     def fit(self, con: duckdb.DuckDBPyConnection) -> ImpactResult:
         """Run the evaluation with this evaluation's method."""
@@ -324,17 +348,21 @@ class ImpactEvaluation:
         ``prepare(con).result("match")`` and ``.result("iptw")`` give what ``fit`` gives
         with each method, building the cohort and fitting the propensity model once.
         """
+        request = resolve_covariates(con, self.covariates)
         programmes = resolve_programmes(con, self.program, self.project)
         cohort = build_cohort(
             con,
             programmes,
             outcome=self.outcome,
             selection=self.selection,
-            covariates=self.covariates,
+            covariates=request.requested,
             landmark_days=self.landmark_days,
             variant=self.variant,
+            optional=request.optional,
+            extras=request.extras,
+            categorical=request.categorical,
         )
-        return PreparedEvaluation(con, cohort, self)
+        return PreparedEvaluation(con, cohort, self, request)
 
 
 class PreparedEvaluation:
@@ -356,18 +384,23 @@ class PreparedEvaluation:
         The evaluation's settings (its ``method`` is only the default of :meth:`result`).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, cohort: Cohort, spec: ImpactEvaluation):
+    def __init__(self, con: duckdb.DuckDBPyConnection, cohort: Cohort, spec: ImpactEvaluation,
+                 request: CovariateRequest | None = None):
         frame = cohort.frame
         treated = frame["treated"].to_numpy(dtype=bool)
         if treated.all() or not treated.any():
             raise AnalysisError(f"{cohort.programmes.label}: no comparison releases are available")
-        categorical = [c for c in cohort.covariates if c in CATEGORICAL_COVARIATES]
+        categorical = list(cohort.categorical)
         self.con, self.cohort, self.spec = con, cohort, spec
         self.treated = treated
         self.categorical = categorical
         self.propensity = PropensityScore(list(cohort.covariates), categorical).fit(
             frame, "treated"
         )
+        request = request or CovariateRequest(cohort.covariates, False, (), (),
+                                              tuple(categorical), cohort.covariates)
+        self.adjustment, self.adjustment_notes = adjustment_of(
+            request, cohort, self.propensity.full_design_, self.propensity.dropped_columns_)
         self.days = frame["time"].to_numpy()  # as stored, for the Cox models
         self.event_codes = frame["event"].to_numpy()
         self.time = self.days.astype(float)
@@ -412,7 +445,8 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     cohort, spec, ps = prepared.cohort, prepared.spec, prepared.propensity
     frame, treated = cohort.frame, prepared.treated
     if method == "match":
-        matches = match_nearest(ps.logit_, treated, caliper_sd=spec.caliper_sd, seed=spec.seed)
+        matches = match_nearest(ps.logit_, treated, caliper_sd=spec.caliper_sd, seed=spec.seed,
+                                order=spec.match_order)
         if len(matches) == 0:
             raise AnalysisError("no participant has a comparison person within the caliper")
         weights = np.zeros(len(frame))
@@ -447,10 +481,19 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     else:
         # Weighting compares every eligible release: the propensity model's own design.
         adjustment, clusters = ps.design_, ("person_id", prepared.person)
-    hazard_ratio = _hazard_ratio(prepared, rows, adjustment, *clusters)
+    verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, difference.p)
+    try:
+        hazard_ratio = _hazard_ratio(prepared, rows, adjustment, *clusters)
+    except ModelNotConvergedError:
+        if verdict.reportable:
+            raise
+        # A result too small to report (its hazard ratio is never shown) may have more
+        # adjustment columns than its few pairs can estimate: its hazard ratio is then
+        # the one of taking part alone, and the evaluation still says why it is not
+        # reported instead of failing.
+        hazard_ratio = _hazard_ratio(prepared, rows, adjustment.iloc[:, :0], *clusters)
     event_types = prepared.event_types
     frequency = _frequency(prepared.window_events[rows], group, analysed_weights)
-    verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, difference.p)
     text = impact_sentence(
         participant_rate=part.rate,
         comparison_rate=comp.rate,
@@ -475,7 +518,7 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     }
     cost = _cost(cohort, part, frequency, difference, verdict)
     naive = prepared.naive
-    notes = list(cohort.notes)
+    notes = [*cohort.notes, *prepared.adjustment_notes]
     if balance["imbalanced_after"].any():
         notes.append(Reason(IMBALANCED, {"covariates": tuple(
             balance.loc[balance["imbalanced_after"], "covariate"])}))
@@ -503,6 +546,7 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
         summary_text=text,
         cost=cost,
         notes=tuple(notes),
+        adjustment=prepared.adjustment,
     )
 
 

@@ -1,7 +1,8 @@
 """Nearest-neighbour matching on the logit of the propensity score, with a caliper.
 
 One comparison person per participant, without replacement, greedy in a
-seeded random order of participants; a participant with no unused comparison
+seeded random order of participants (or, as R MatchIt's ``m.order``, from the largest
+score down, the smallest up, or in data order); a participant with no unused comparison
 person within the caliper stays unmatched. The caliper defaults to 0.2 standard
 deviations of the logit score (Austin, 2011, *Pharmaceutical Statistics* 10:150).
 """
@@ -10,10 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 DEFAULT_CALIPER_SD = 0.2
+#: The order in which participants choose their comparison person: a seeded random
+#: order (the default), or as R MatchIt's ``m.order`` of the same name.
+MatchOrder = Literal["random", "largest", "smallest", "data"]
+MATCH_ORDERS: tuple[str, ...] = ("random", "largest", "smallest", "data")
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,15 @@ def match_nearest(
     *,
     caliper_sd: float = DEFAULT_CALIPER_SD,
     seed: int = 20240601,
+    order: MatchOrder = "random",
 ) -> Matches:
     """Greedy 1:1 nearest-neighbour matching without replacement within a caliper.
+
+    ``order`` is the order in which participants choose: ``"random"`` (seeded by
+    ``seed``), ``"largest"`` (highest score first, R MatchIt's default ``m.order``),
+    ``"smallest"`` or ``"data"`` (as given); ties keep data order, as R's ``order()``.
+    The caliper is ``caliper_sd`` standard deviations of the score over everyone given
+    (MatchIt's ``std.caliper = TRUE`` on its ``distance``, pooled over both groups).
 
     Runs in O(n log n): comparison scores are sorted once and used slots are
     skipped with two union-find structures (next free to the left/right).
@@ -61,15 +74,15 @@ def match_nearest(
     treated = np.asarray(treated, dtype=bool)
     caliper = caliper_sd * float(np.std(score, ddof=1)) if len(score) > 1 else 0.0
     controls = np.flatnonzero(~treated)
-    order = np.argsort(score[controls], kind="stable")
-    sorted_controls = controls[order]
+    by_score = np.argsort(score[controls], kind="stable")
+    sorted_controls = controls[by_score]
     sorted_scores = score[sorted_controls]
     n = len(sorted_controls)
     # The loop is inherently sequential (each match uses up a comparison person), so it
     # runs on Python lists, whose item access is several times faster than numpy's;
     # the arithmetic is the same IEEE double arithmetic. Insertion points are found for
     # every participant at once beforehand: they do not depend on earlier matches.
-    participants = np.random.default_rng(seed).permutation(np.flatnonzero(treated))
+    participants = _participant_order(score, treated, order, seed)
     positions = np.searchsorted(sorted_scores, score[participants]).tolist()
     participant_scores = score[participants].tolist()
     control_scores = sorted_scores.tolist()
@@ -97,3 +110,18 @@ def match_nearest(
         caliper=caliper,
         unmatched_treated=int(treated.sum()) - len(pairs_t),
     )
+
+
+def _participant_order(score: np.ndarray, treated: np.ndarray, order: str, seed: int
+                       ) -> np.ndarray:
+    """Positions of the participants in the order they choose their comparison person."""
+    members = np.flatnonzero(treated)
+    if order == "random":
+        return np.random.default_rng(seed).permutation(members)
+    if order == "largest":
+        return members[np.argsort(-score[members], kind="stable")]
+    if order == "smallest":
+        return members[np.argsort(score[members], kind="stable")]
+    if order == "data":
+        return members
+    raise ValueError(f"order must be one of {', '.join(MATCH_ORDERS)}, not {order!r}")

@@ -35,8 +35,10 @@ from analysis.impact.wording import (
 #: The method, for a reader who will not open docs/impact.md.
 METHOD_NOTES = (
     N_("Participants are compared with people released from the same facilities in the same "
-       "period who did not take part. A propensity score (logistic regression on age, sex, "
-       "prior convictions, offense, sentence length, facility and release year) describes how "
+       "period who did not take part. A propensity score (logistic regression on recorded "
+       "characteristics: by default age, sex, prior convictions, offense, sentence length, "
+       "facility, release year and every further covariate of the dataset known for at "
+       "least 80% of the people compared) describes how "
        "likely each person was to take part; each participant is matched to the "
        "non-participant with the closest score, within 0.2 standard deviations of its logit "
        "(primary method). Inverse-probability weighting is the sensitivity method."),
@@ -255,7 +257,9 @@ def build_report_html(result: ImpactResult, *, policy: DisclosurePolicy | None =
         figures=(balance_plot(balance, language=language),
                  overlap_plot(result.overlap, language=language)),
     ))
-    sections.append(Section(tr("Method"), paragraphs=method_notes(tr)))
+    # Which covariates this evaluation adjusted for, and which it left out and why.
+    adjustment = tuple(result.adjustment.describe(language)) if result.adjustment else ()
+    sections.append(Section(tr("Method"), paragraphs=(*method_notes(tr), *adjustment)))
     subtitle = report_subtitle(tr, result.event_types, result.horizon_days, result.method)
     return render_html(tr("Impact of {programme}", programme=result.program), sections,
                        subtitle=subtitle, language=language,

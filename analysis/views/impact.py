@@ -40,6 +40,7 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.i18n import translator
+from analysis.impact.adjustment import Adjustment, resolve_covariates
 from analysis.impact.cost import CostEffectiveness, cost_statement
 from analysis.impact.evaluation import ImpactEvaluation, ImpactResult, PreparedEvaluation
 from analysis.impact.power import DetectableEffect, minimum_detectable_effect
@@ -297,6 +298,8 @@ class ImpactView:
     comparison_rate: float | None
     participants_with_outcomes: int | None  # None when hidden (disclosure control)
     error: str | None = None
+    #: Which covariates were adjusted for, and which were left out and why.
+    adjustment: Adjustment | None = None
 
     @property
     def ok(self) -> bool:
@@ -355,13 +358,30 @@ def _empty(label: str, horizon: int, error: str) -> ImpactView:
                       error)
 
 
-def _prepare(con, filters: ViewFilters, subject: Subject,
-             horizon_days: int) -> PreparedEvaluation:
-    """The cohort and propensity score both methods start from (built once per page)."""
+def _prepare(con, filters: ViewFilters, subject: Subject, horizon_days: int,
+             covariates: tuple[str, ...] | None = None) -> PreparedEvaluation:
+    """The cohort and propensity score both methods start from (built once per page);
+    ``covariates`` ``None`` is the default adjustment set."""
     return ImpactEvaluation(
         **subject.arguments(), horizon_days=horizon_days,
-        outcome=filters.outcome, selection=filters.selection,
+        outcome=filters.outcome, selection=filters.selection, covariates=covariates,
     ).prepare(con)
+
+
+@serves("impact")
+def impact_covariates(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> tuple[str, ...]:
+    """Every covariate an evaluation may adjust for (the Impact page's choice): the
+    release fields, the derived ones and the dataset's extra covariates, by name.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from analysis.store.schema import migrate
+    >>> con = duckdb.connect(); _ = migrate(con)
+    >>> "prior_convictions" in impact_covariates(con, ViewFilters())
+    True
+    """
+    return resolve_covariates(con).available
 
 
 def _subject(kind: str, value: str) -> Subject:
@@ -372,7 +392,8 @@ def _subject(kind: str, value: str) -> Subject:
 
 @serves("impact")
 def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
-           value: str, horizon_days: int = 365) -> ImpactView:
+           value: str, horizon_days: int = 365,
+           covariates: tuple[str, ...] | None = None) -> ImpactView:
     """The primary (matched) impact evaluation of a programme, project or funder.
 
     Parameters
@@ -383,10 +404,12 @@ def impact(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = 
     horizon_days
         Follow-up horizon of the headline rate: one of
         :data:`~analysis.constants.DEFAULT_HORIZONS`.
+    covariates
+        The adjustment set (``None``: the default set; an unknown name is the error).
     """
     subject = _subject(kind, value)
     try:
-        prepared = _prepare(con, filters, subject, horizon_days)
+        prepared = _prepare(con, filters, subject, horizon_days, covariates)
     except AnalysisError as exc:
         return _empty(subject.label, horizon_days, str(exc))
     return _matched_view(_method_result(prepared, "match"), subject, filters, horizon_days)
@@ -429,6 +452,7 @@ def _matched_view(result: ImpactResult | AnalysisError, subject: Subject, filter
         comparison_rate=result.comparison.rate if reportable else None,
         participants_with_outcomes=None if ("participants", "with_outcome") in hidden
         else result.counts["participants_with_outcomes"],
+        adjustment=result.adjustment,
     )
 
 
@@ -446,15 +470,15 @@ class Sensitivity:
 
 @serves("impact")
 def impact_sensitivity(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
-                       kind: str = "program", value: str,
-                       horizon_days: int = 365) -> Sensitivity:
+                       kind: str = "program", value: str, horizon_days: int = 365,
+                       covariates: tuple[str, ...] | None = None) -> Sensitivity:
     """The same evaluation with inverse-probability weighting (the sensitivity method).
 
     The Impact page gets it with the matched result from :func:`impact_page`.
     """
     subject = _subject(kind, value)
     try:
-        prepared = _prepare(con, filters, subject, horizon_days)
+        prepared = _prepare(con, filters, subject, horizon_days, covariates)
     except AnalysisError as exc:
         return Sensitivity(None, False, pd.DataFrame(), str(exc))
     return _weighted_view(_method_result(prepared, "iptw"), filters)
@@ -479,7 +503,8 @@ class ImpactPage:
 
 @serves("impact")
 def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: str = "program",
-                value: str, horizon_days: int = 365) -> ImpactPage:
+                value: str, horizon_days: int = 365,
+                covariates: tuple[str, ...] | None = None) -> ImpactPage:
     """:func:`impact` and :func:`impact_sensitivity` together, as the Impact page shows them.
 
     Both methods start from the same cohort and propensity model, the slow part on a
@@ -490,7 +515,7 @@ def impact_page(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *, kind: s
     """
     subject = _subject(kind, value)
     try:
-        prepared = _prepare(con, filters, subject, horizon_days)
+        prepared = _prepare(con, filters, subject, horizon_days, covariates)
     except AnalysisError as exc:
         return ImpactPage(_empty(subject.label, horizon_days, str(exc)),
                           Sensitivity(None, False, pd.DataFrame(), str(exc)))
@@ -507,7 +532,7 @@ def _report_context(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Rep
 @serves("impact")
 def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                   kind: str = "program", value: str, horizon_days: int = 365,
-                  language: str = "en") -> str:
+                  language: str = "en", covariates: tuple[str, ...] | None = None) -> str:
     """The offline HTML report of the matched evaluation (curves cut at ``k`` at risk).
 
     Built on demand (the page's download button calls it when clicked), in ``language``
@@ -516,7 +541,8 @@ def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     same way as the page (:func:`analysis.impact.publication.for_publication`), and
     names the sidebar's selection and the data's date under its title.
     """
-    result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
+    result = _prepare(con, filters, _subject(kind, value), horizon_days,
+                      covariates).result("match")
     return build_report_html(result, policy=filters.policy, language=language,
                              context=_report_context(con, filters))
 
@@ -524,14 +550,16 @@ def impact_report(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
 @serves("impact")
 def impact_report_pdf(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
                       kind: str = "program", value: str, horizon_days: int = 365,
-                      language: str = "en") -> bytes:
+                      language: str = "en",
+                      covariates: tuple[str, ...] | None = None) -> bytes:
     """:func:`impact_report` as an A4 PDF (static charts, numbered pages, each with the
     selection and the data's date): :func:`analysis.impact.report.build_report_pdf`.
 
     Raises :class:`analysis.pdf_report.PdfUnavailable` when Playwright or Chromium is
     missing (the message says what to install).
     """
-    result = _prepare(con, filters, _subject(kind, value), horizon_days).result("match")
+    result = _prepare(con, filters, _subject(kind, value), horizon_days,
+                      covariates).result("match")
     return build_report_pdf(result, policy=filters.policy, language=language,
                             context=_report_context(con, filters))
 

@@ -14,6 +14,7 @@ from analysis.views.impact import (
     cost_text,
     default_subject,
     headline_text,
+    impact_covariates,
     impact_page,
     impact_report,
     impact_report_pdf,
@@ -32,6 +33,7 @@ from analysis.views.portfolio import (
 )
 from dashboard import auth, cache, notices
 from dashboard.i18n import current_language, t
+from dashboard.impact_covariates import draw_covariate_choice, requested_covariates
 from dashboard.safe_text import md_literal
 from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
 
@@ -77,11 +79,18 @@ horizons = {d: horizon_option(d) for d in DEFAULT_HORIZONS}
 horizon = right.selectbox(t("Horizon"), tuple(horizons), key="impact-horizon",
                           format_func=horizons.get)
 choice = {"kind": subject.kind, "value": subject.value, "horizon_days": horizon}
+# The adjustment set (dashboard/impact_covariates.py): its place is kept here, above the
+# results; it is drawn once the evaluation has said what the default set is.
+covariate_slot = st.container()
+covariate_names = cache.run_view(impact_covariates, filters)
+evaluated_subject = (subject.kind, subject.value, horizon)
+adjusted = requested_covariates(covariate_names, evaluated_subject)
 # One view computes the matched and the weighted results: they share the cohort and the
 # propensity model, most of the work on a large database. It holds numbers and codes
 # (one stored result for every language); the words are written here.
-evaluated = cache.run_view(impact_page, filters, **choice)
+evaluated = cache.run_view(impact_page, filters, **choice, **adjusted)
 result = evaluated.primary
+draw_covariate_choice(covariate_slot, covariate_names, evaluated_subject, result, adjusted)
 
 # A project or funder: each of its programmes on its own too (computed when asked: one
 # evaluation per programme), before the pooled result, which may not exist.
@@ -172,20 +181,25 @@ with columns[1]:
     show_figure(overlap_plot(result.overlap, language=language), key="impact-overlap")
 st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
              k=filters.min_cell))
+if result.adjustment is not None:  # covariate names are data: shown as text
+    for line in result.adjustment.describe(language):
+        st.caption(md_literal(line))
 show_table(balance.round(3), key="impact-balance-table")
 
 report_name = f"impact-{subject.value}-{horizon}d-{language}".replace(" ", "-")
 html_column, pdf_column = st.columns(2)
 html_column.download_button(
     t("Download the offline report (HTML)"),
-    data=auth.deferred(cache.later(impact_report, filters, **choice, language=language),
+    data=auth.deferred(cache.later(impact_report, filters, **choice, **adjusted,
+                                   language=language),
                        "report", subject=choice, format="html", language=language),
     file_name=f"{report_name}.html",
     mime="text/html", key="impact-report", icon=":material/download:", on_click="ignore",
 )
 pdf_column.download_button(  # the same report, A4 with static charts, for a board meeting
     t("Download the report (PDF)"),
-    data=auth.deferred(cache.later(impact_report_pdf, filters, **choice, language=language),
+    data=auth.deferred(cache.later(impact_report_pdf, filters, **choice, **adjusted,
+                                   language=language),
                        "report", subject=choice, format="pdf", language=language),
     file_name=f"{report_name}.pdf", mime="application/pdf", key="impact-report-pdf",
     icon=":material/picture_as_pdf:", on_click="ignore",

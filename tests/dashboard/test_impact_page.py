@@ -102,3 +102,28 @@ def test_one_stored_impact_page_serves_every_language(monkeypatch):
     assert len(headlines["ar"]) == len(headlines["en"]) == 1
     assert headlines["ar"] != headlines["en"]
     assert not re.search(r"[A-Za-z]{4,}", headlines["ar"][0].replace("VOC", ""))
+
+
+def test_the_adjustment_set_opens_on_the_default_and_a_choice_travels_in_the_link():
+    at = open_page("impact", {"program": "VOC-METAL"}, timeout=120)
+    chosen = at.multiselect(key="impact-covariates")
+    # the default set: the standard fields and the demo's own covariates
+    assert {"age_at_release", "sex", "education_level", "employment_before"} <= set(
+        chosen.value)
+    assert "covariates" not in at.query_params
+    at = chosen.set_value(["age_at_release", "sex"]).run()
+    assert not at.exception
+    assert at.query_params["covariates"] in ("age_at_release,sex", ["age_at_release,sex"])
+    balance = next(f for f in frames(at) if "SMD before" in f.columns)
+    # balance covers exactly what is adjusted for
+    assert all(c == "age at release" or c.startswith("sex") for c in balance["Covariate"])
+    assert "age at release" in set(balance["Covariate"])
+    assert any("Adjusted for" in as_read(c.value) for c in at.caption)
+
+
+def test_a_covariate_in_the_link_that_is_not_in_the_data_is_named_and_left_out():
+    at = open_page("impact", {"program": "VOC-METAL",
+                              "covariates": "age_at_release,shoe_size"}, timeout=120)
+    assert at.multiselect(key="impact-covariates").value == ["age_at_release"]
+    notices = [as_read(m.value) for m in at.warning] + [as_read(m.value) for m in at.info]
+    assert any("shoe_size" in n and "does not adjust for it" in n for n in notices), notices

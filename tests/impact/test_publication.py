@@ -115,7 +115,9 @@ def test_impact_unsafe_analyst_output_is_labelled(demo_db):
     payload = json.loads(result.stdout)
     assert payload["disclosure"]["unsafe_analyst_output"] is True
     assert payload["disclosure"]["suppressed"] is False
-    assert payload["attrition"][-1]["participants"] == 673
+    # the default adjustment set (standard fields and the demo's education_level and
+    # employment_before) matches 671 of WORK-BRAND's participants
+    assert payload["attrition"][-1]["participants"] == 671
     assert "unsafe analyst output" in result.stderr
 
 

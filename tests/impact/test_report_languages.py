@@ -79,7 +79,9 @@ def demo(demo_db):
     try:
         result = ImpactEvaluation(program="VOC-METAL", outcome=Outcome.named("rearrest")).fit(con)
         data = sorted({str(value) for table, column in DATA_TEXT for (value,) in con.execute(
-            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()})
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()}
+            # the names of the dataset's own covariates (the report lists those used)
+            | {name for (name,) in con.execute("SELECT name FROM covariates").fetchall()})
     finally:
         con.close()
     return result, data

@@ -35,7 +35,10 @@ from tests.views.disclosure_audit import Audit, as_count, as_share
 
 #: Languages whose words of a result are compared with the English ones (one per script).
 OTHER_LANGUAGES = ("ru", "ar")
-_NUMBER = re.compile(r"(?<![\w.,<])(\d+)(?![\w.,])")
+# A thousands separator (a no-break space in French and Russian: "2 765") is part of
+# the number: "2 765 EUR" is 2765, not 2 and 765.
+_NUMBER = re.compile(
+    r"(?<![\w.,<])(?<!\d[\u00a0\u202f])(\d+(?:[\u00a0\u202f]\d{3})*)(?![\w.,])")
 
 SEED = 20261201
 COMBINATIONS = 16  # per k; most select few releases, so each takes well under a second
@@ -93,7 +96,9 @@ def _check_words(audit: Audit, texts_of) -> None:
     _check_text(audit, english)
 
     def small(texts) -> set[int]:
-        return {int(n) for text in texts for n in _NUMBER.findall(str(text))
+        return {int(n) for text in texts for n in (
+                    m.replace("\u00a0", "").replace("\u202f", "")
+                    for m in _NUMBER.findall(str(text)))
                 if 0 < int(n) < audit.k}
 
     for language in OTHER_LANGUAGES:
