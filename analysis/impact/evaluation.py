@@ -483,7 +483,8 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
         adjustment, clusters = ps.design_, ("person_id", prepared.person)
     verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, difference.p)
     try:
-        hazard_ratio = _hazard_ratio(prepared, rows, adjustment, *clusters)
+        hazard_ratio = (_hazard_ratio(prepared, rows, adjustment, *clusters)
+                        if method == "match" else _marginal_hazard_ratio(prepared, weights))
     except ModelNotConvergedError:
         if verdict.reportable:
             raise
@@ -643,6 +644,27 @@ def _hazard_ratio(
         model_frame, "time", "event", ["programme", *(name for name, _ in adjust)],
         cluster_col=cluster,
     )
+    return HazardRatio.of_term(model, "programme")
+
+
+def _marginal_hazard_ratio(prepared: PreparedEvaluation, weights: np.ndarray) -> HazardRatio:
+    """The weighted marginal hazard ratio of taking part (Austin 2016): a Cox model of
+    taking part alone, each release weighted by its ATT weight, with robust SEs
+    clustered by person (R ``coxph(Surv(time, event) ~ programme, weights = w,
+    cluster = person_id)``). The weights, not covariates, do the adjusting; a release
+    whose weight is 0 (a propensity score of 0) counts for nothing and is left out, as
+    R refuses weights that are not positive."""
+    kept = np.flatnonzero(weights > 0)
+    model_frame = pd.DataFrame({
+        "time": prepared.days[kept],
+        "event": prepared.event_codes[kept],
+        "person_id": prepared.person[kept],
+        "programme": prepared.treated[kept].astype(int),
+        "weight": weights[kept],
+    })
+    model = CoxModel(ties="efron", robust=True).fit(
+        model_frame, "time", "event", ["programme"], weights_col="weight",
+        cluster_col="person_id")
     return HazardRatio.of_term(model, "programme")
 
 

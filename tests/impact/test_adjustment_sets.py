@@ -158,3 +158,21 @@ def test_an_empty_request_is_refused_by_name_not_ignored(rossi_db):
             ImpactEvaluation(program="FIN-AID", covariates=["Age"]).prepare(con)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("name", ["standard", "default"])
+def test_iptw_reports_the_weighted_marginal_hazard_ratio_of_r(rossi_db, name):
+    # R: coxph(Surv(week, arrest) ~ fin, weights = ATT weight, cluster = id), in
+    # tests/reference/matchit_reference.R; weeks here are days (x 7): the same model.
+    con = connect_readonly(rossi_db)
+    try:
+        covariates = DEFAULT_COVARIATES if name == "standard" else None
+        result = ImpactEvaluation(program="FIN-AID", horizon_days=364, method="iptw",
+                                  covariates=covariates).fit(con)
+    finally:
+        con.close()
+    golden = GOLDEN_IPTW[name]
+    hr = result.hazard_ratio
+    assert hr.estimate == pytest.approx(golden["hr"], rel=1e-4)
+    assert hr.se_robust == pytest.approx(golden["se_robust"], rel=1e-4)
+    assert hr.se_model == pytest.approx(golden["se_model"], rel=1e-4)

@@ -282,7 +282,8 @@ def test_cli_sub_analyses_follow_the_same_rules(demo_db):
 def test_the_hazard_ratio_adjusts_for_every_column_of_the_propensity_model(
     demo_con, monkeypatch, program
 ):
-    """Matched and weighted Cox models use the propensity design, reference levels included.
+    """The matched Cox model uses the propensity design, reference levels included; the
+    weighted one is marginal: taking part alone, with the ATT weights.
 
     (Indicators remade in the matched sample once picked another reference level when two
     levels tied there, which silently dropped a level from the adjustment.) Only columns
@@ -306,7 +307,15 @@ def test_the_hazard_ratio_adjusts_for_every_column_of_the_propensity_model(
     monkeypatch.setattr(evaluation.CoxModel, "fit", fit)
     prepared = ImpactEvaluation(program=program, outcome=REARREST).prepare(demo_con)
     propensity_design = prepared.propensity.design_
-    for method in ("match", "iptw"):
+    fitted = []
+    monkeypatch.setattr(evaluation.CoxModel, "fit", lambda self, frame, *args, **options: (
+        fitted.append((list(args[2]), options)), fit(self, frame, *args, **options))[1])
+    prepared.result("iptw")
+    assert not calls  # no covariate-adjusted model for the weighted method
+    ((covariates, options),) = [f for f in fitted if "weights_col" in f[1]]
+    assert covariates == ["programme"]
+    assert options["weights_col"] == "weight" and options["cluster_col"] == "person_id"
+    for method in ("match",):
         calls.clear()
         prepared.result(method)
         (call,) = calls
