@@ -25,7 +25,7 @@ from pathlib import Path
 from analysis.errors import UnsafeOutputPathError
 
 # The database's own files, as the rejects file's check lists them (one list for both).
-from analysis.ingest.rejects import _database_files, _same_file
+from analysis.ingest.rejects import database_files, same_file
 
 #: Owner-only: the rows are individual-level records.
 EXPORT_FILE_MODE = 0o600
@@ -69,8 +69,8 @@ def check_output_path(out: str | os.PathLike[str], *, db: Path, key: Path,
     path = Path(out)
     resolved = _absolute(path)
     shown = str(path) if Path(os.path.abspath(path)) == resolved else f"{path} (= {resolved})"
-    for protected, what in _database_files(db, key).items():
-        if resolved == protected or _same_file(resolved, protected):
+    for protected, what in database_files(db, key).items():
+        if resolved == protected or same_file(resolved, protected):
             raise UnsafeOutputPathError(
                 f"{option} {shown} is {what}; the export would destroy it. Choose another "
                 "file (--force does not allow this)")

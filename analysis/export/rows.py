@@ -15,12 +15,10 @@
   follow-up are left out too: they are at risk at no event time, so the partial
   likelihood does not see them, and R's ``Surv(start, stop)`` refuses ``(0, 0]``.
 
-``fit_study_cox`` does not return its frame, so the few lines between
-``add_exposures`` and the fit (the complete-case filter, the check that each programme
-has exposed and unexposed rows, the choice of categorical covariates) are repeated in
-:func:`counting_process_rows`, in the same order. tests/export/test_export_rows.py fits
-:class:`CoxModel` on the exported rows and checks that it gives ``desist cox``'s
-coefficients, so the two cannot drift apart unnoticed.
+Both come from :func:`~analysis.survival.cox_study.cox_frame`, the rows
+``fit_study_cox`` fits, so the export cannot drift from the model;
+tests/export/test_export_rows.py also refits :class:`CoxModel` on the exported rows and
+checks that it gives ``desist cox``'s coefficients.
 """
 
 from __future__ import annotations
@@ -33,17 +31,16 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.cox_study import CATEGORICAL_FIELDS, available_covariates
+from analysis.survival.cox_study import CATEGORICAL_FIELDS, available_covariates, cox_frame
 from analysis.survival.episodes import (
     EPISODE_COLUMNS,
     Outcome,
     Selection,
-    build_episodes,
     episodes_query,
     fetch_sorted,
     quote_ident,
 )
-from analysis.survival.exposures import Exposure, Participation, add_exposures
+from analysis.survival.exposures import Exposure, Participation
 from analysis.survival.grouping import program_sql, resolve_grouping
 
 Kind = Literal["episodes", "counting-process"]
@@ -229,31 +226,12 @@ def counting_process_rows(
     (['person_id', 'release_id', 'release_date', 'start', 'stop', 'event', 'age_at_release', 'sex'], {'sex': 'M'})
     >>> con.close()
     """
-    covariates, programs = _unique(covariates), _unique(programs)
-    if not covariates and not programs:
-        raise AnalysisError("give at least one covariate or programme")
-    wanted = covariates + ([strata] if strata else [])
-    known = _check_covariates(con, wanted)
-    outcome = outcome or Outcome()
-    episodes = build_episodes(con, outcome, selection, columns=wanted)
-    if episodes.empty:
-        raise AnalysisError("the database has no releases" if selection is None
-                            or selection.is_empty else "no releases match the selection")
-    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
-    frame = data.frame
-    # from here to the fit, as fit_study_cox does (see the module notes)
+    rows = cox_frame(con, covariates, programs, exposure=exposure,
+                     participation=participation, strata=strata, outcome=outcome,
+                     selection=selection)
+    covariates, programs, frame, data = rows.covariates, rows.programs, rows.frame, rows.data
+    outcome, known, n_missing = rows.outcome, rows.known, rows.n_missing
     used = [*covariates, *programs, *([strata] if strata else [])]
-    complete = frame[used].notna().all(axis=1).to_numpy()
-    n_missing = 0
-    if not complete.all():
-        n_missing = int(frame.loc[~complete, "release_id"].nunique())
-        frame = frame[complete]
-    for program in programs:
-        if frame[program].nunique() < 2:
-            raise AnalysisError(
-                f"program {program!r}: no release in the analysis is "
-                f"{'exposed' if frame[program].max() == 0 else 'unexposed'} to it, so its "
-                "effect cannot be estimated")
     categorical = [c for c in covariates if known[c] == "categorical"
                    or c in CATEGORICAL_FIELDS or not _is_numeric(frame[c])]
     references = {c: reference_level(frame[c]) for c in categorical}

@@ -51,7 +51,7 @@ def _absolute(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.path.abspath(path)))
 
 
-def _database_files(db: Path, key: Path) -> dict[Path, str]:
+def database_files(db: Path, key: Path) -> dict[Path, str]:
     """The files that belong to the database and must never be replaced, by description."""
     files: dict[Path, str] = {}
     for folder_of_db in {Path(os.path.abspath(db)), _absolute(db)}:
@@ -118,8 +118,8 @@ def check_rejects_path(
     resolved = _absolute(path)
     shown = str(path) if Path(os.path.abspath(path)) == resolved else f"{path} (= {resolved})"
     db_path = Path(db)
-    for protected, what in _database_files(db_path, Path(key)).items():
-        if resolved == protected or _same_file(resolved, protected):
+    for protected, what in database_files(db_path, Path(key)).items():
+        if resolved == protected or same_file(resolved, protected):
             raise UnsafeOutputPathError(
                 f"--rejects {shown} is {what}; the rejected rows would destroy it. Choose "
                 "another file for them (--force does not allow this)"
@@ -153,7 +153,7 @@ def check_rejects_path(
     return path
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     """Whether both exist and are the same file (a hard link, say)."""
     try:
         return os.path.samefile(a, b)

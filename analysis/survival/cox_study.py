@@ -30,7 +30,7 @@ import pandas as pd
 from analysis.errors import AnalysisError
 from analysis.survival.cox import SE_TYPES, CoxFit, CoxModel, Solver, Ties
 from analysis.survival.episodes import Outcome, Selection, build_episodes, release_columns
-from analysis.survival.exposures import Exposure, Participation, add_exposures
+from analysis.survival.exposures import Exposure, ExposureData, Participation, add_exposures
 
 #: Release columns that are bookkeeping, never covariates.
 NOT_COVARIATES = ("release_id", "person_id", "release_date", "follow_up_end", "batch_id")
@@ -123,6 +123,72 @@ def available_covariates(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class CoxFrame:
+    """The rows a study Cox model fits (:func:`cox_frame`): complete cases of the
+    covariates, programmes and stratum, with the programme exposures; ``n_missing``
+    releases were left out for a missing value."""
+
+    frame: pd.DataFrame
+    data: ExposureData
+    covariates: list[str]
+    programs: list[str]
+    categorical: list[str]
+    known: dict[str, str]
+    outcome: Outcome
+    n_missing: int
+
+
+def cox_frame(con: duckdb.DuckDBPyConnection, covariates=(), programs=(), *,
+              exposure: Exposure = "current", participation: Participation = "any",
+              strata: str | None = None, outcome: Outcome | None = None,
+              selection: Selection | None = None) -> CoxFrame:
+    """The rows :func:`fit_study_cox` fits, before the fit: one place, so that
+    ``desist export counting-process`` writes exactly them. Options as there.
+
+    Raises
+    ------
+    AnalysisError
+        Nothing to fit, an unknown covariate, no release selected, or a programme
+        that every (or no) release in the analysis is exposed to.
+    """
+    covariates = list(dict.fromkeys(covariates))
+    programs = list(dict.fromkeys(programs))
+    if not covariates and not programs:
+        raise AnalysisError("give at least one covariate or programme")
+    known = available_covariates(con)
+    wanted = covariates + ([strata] if strata else [])
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AnalysisError(
+            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
+        )
+    outcome = outcome or Outcome()
+    episodes = build_episodes(con, outcome, selection, columns=wanted)
+    if episodes.empty:
+        raise AnalysisError("the database has no releases" if selection is None
+                            or selection.is_empty else "no releases match the selection")
+    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
+    frame = data.frame
+    used = [*covariates, *programs, *([strata] if strata else [])]
+    complete = frame[used].notna().all(axis=1).to_numpy()
+    n_missing = 0
+    if not complete.all():
+        n_missing = int(frame.loc[~complete, "release_id"].nunique())
+        frame = frame[complete]
+    for program in programs:
+        if frame[program].nunique() < 2:
+            raise AnalysisError(
+                f"program {program!r}: no release in the analysis is "
+                f"{'exposed' if frame[program].max() == 0 else 'unexposed'} to it, so its "
+                "effect cannot be estimated"
+            )
+    categorical = [c for c in covariates if known[c] == "categorical"
+                   or c in CATEGORICAL_FIELDS]
+    return CoxFrame(frame, data, covariates, programs, categorical, known, outcome,
+                    n_missing)
+
+
 def fit_study_cox(
     con: duckdb.DuckDBPyConnection,
     covariates,
@@ -170,40 +236,11 @@ def fit_study_cox(
     """
     if se not in SE_CHOICES:
         raise AnalysisError(f"se must be one of {', '.join(SE_CHOICES)}, not {se!r}")
-    covariates = list(dict.fromkeys(covariates))
-    programs = list(dict.fromkeys(programs))
-    if not covariates and not programs:
-        raise AnalysisError("give at least one covariate or programme")
-    known = available_covariates(con)
-    wanted = covariates + ([strata] if strata else [])
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise AnalysisError(
-            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
-        )
-    outcome = outcome or Outcome()
-    episodes = build_episodes(con, outcome, selection,
-                              columns=[c for c in wanted if c in known])
-    if episodes.empty:
-        raise AnalysisError("the database has no releases" if selection is None
-                            or selection.is_empty else "no releases match the selection")
-    data = add_exposures(con, episodes, programs, exposure=exposure, variant=participation)
-    frame = data.frame
-    used = [*covariates, *programs, *([strata] if strata else [])]
-    complete = frame[used].notna().all(axis=1).to_numpy()
-    missing_releases = 0
-    if not complete.all():
-        missing_releases = frame.loc[~complete, "release_id"].nunique()
-        frame = frame[complete]
-    for program in programs:
-        if frame[program].nunique() < 2:
-            raise AnalysisError(
-                f"program {program!r}: no release in the analysis is "
-                f"{'exposed' if frame[program].max() == 0 else 'unexposed'} to it, so its "
-                "effect cannot be estimated"
-            )
-    categorical = [c for c in covariates if known[c] == "categorical"
-                   or c in CATEGORICAL_FIELDS]
+    rows = cox_frame(con, covariates, programs, exposure=exposure,
+                     participation=participation, strata=strata, outcome=outcome,
+                     selection=selection)
+    covariates, programs, frame, data = rows.covariates, rows.programs, rows.frame, rows.data
+    categorical, outcome = rows.categorical, rows.outcome
     model = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
         frame, data.duration_col, data.event_col, covariates + programs,
         categorical=categorical, reference=reference, strata=strata,
@@ -213,7 +250,7 @@ def fit_study_cox(
         model=model,
         ph_test=model.ph_test(),
         n_releases=int(frame["release_id"].nunique()),
-        n_missing=int(missing_releases),
+        n_missing=rows.n_missing,
         outcome=outcome,
         time_varying_programs=data.time_varying_programs,
         baseline_programs=data.baseline_programs,
