@@ -22,35 +22,7 @@ suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", args[grep("^--file=", args)])
 here <- dirname(normalizePath(script))
-trailing <- commandArgs(trailingOnly = TRUE)
-out_dir <- if (length(trailing) >= 1) trailing[1] else file.path(here, "golden")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
-data_dir <- file.path(here, "data")
-
-num <- function(x) {
-  ifelse(is.na(x), "null", trimws(formatC(x, digits = 15, format = "g")))
-}
-json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    inner <- vapply(names(x), function(k) paste0('"', k, '": ', json(x[[k]])), "")
-    return(paste0("{", paste(inner, collapse = ", "), "}"))
-  }
-  if (is.character(x)) {
-    items <- paste0('"', x, '"')
-  } else {
-    items <- num(as.numeric(x))
-  }
-  if (length(x) == 1 && is.null(attr(x, "as_array"))) return(items)
-  paste0("[", paste(items, collapse = ", "), "]")
-}
-arr <- function(x) structure(x, as_array = TRUE)
-
-named <- function(v) {
-  out <- as.list(unname(v))
-  names(out) <- names(v)
-  out
-}
+source(file.path(here, "golden_json.R"))  # out_dir, data_dir, json(), arr(), named()
 
 describe <- function(fit, zph = NULL, newdata = NULL, times = NULL) {
   res <- list(
