@@ -15,9 +15,10 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.impact.cohort import MIN_KNOWN_SHARE
+from analysis.impact.wording import covariate_words
 from analysis.views.filters import Rejection
 from dashboard import notices
-from dashboard.i18n import t, translator
+from dashboard.i18n import current_language, t, translator
 
 #: The multiselect's key, and where the default set of each subject is remembered.
 CHOICE_KEY = "impact-covariates"
@@ -51,8 +52,11 @@ def draw_covariate_choice(slot, names: list[str], subject: tuple, result,
     # Not drawn before an evaluation has said what the default set is: an empty choice
     # would mean "adjust for nothing".
     if CHOICE_KEY in st.session_state or default_set is not None:
+        language = current_language()
+        # the standard fields in words; the dataset's own covariates by their names
+        words = {name: covariate_words(name, language) for name in names}
         slot.multiselect(
-            t("Adjusted for"), names, key=CHOICE_KEY,
+            t("Adjusted for"), names, key=CHOICE_KEY, format_func=words.get,
             default=None if CHOICE_KEY in st.session_state else default_set,
             help=t("The characteristics the comparison adjusts for (propensity score, "
                    "balance and Cox model). By default: the standard fields and every "

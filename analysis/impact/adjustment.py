@@ -168,9 +168,11 @@ class Adjustment:
         few = {item.covariate for item in self.left_out if item.reason == "few_known"}
         return tuple(name for name in self.requested if name not in few)
 
-    def describe(self, language: str = "en") -> list[str]:
+    def describe(self, language: str = "en", *, worded: bool | None = None) -> list[str]:
         """What was adjusted for and what was left out, in ``language``: one line for the
-        covariates used, one per covariate left out.
+        covariates used, one per covariate left out. ``worded``: the standard fields in
+        words ("age at release"), not as the columns' names that ``--covariates`` takes
+        (default: in words in every language but English, as the JSON's text).
 
         Examples
         --------
@@ -181,8 +183,10 @@ class Adjustment:
         """
         tr = translator(language)
         # English names the columns themselves (as the JSON does); other languages word them.
-        name = (lambda term: term) if language == "en" else (
-            lambda term: covariate_words(term, language))
+        if worded is None:
+            worded = language != "en"
+        name = (lambda term: covariate_words(term, language)) if worded else (
+            lambda term: term)
         comma = "، " if tr.right_to_left else ", "
         used = comma.join(name(term) for term in self.used) or tr("no covariate")
         lines = [tr("Adjusted for: {covariates} (the default set)", covariates=used)

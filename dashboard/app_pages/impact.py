@@ -182,7 +182,7 @@ with columns[1]:
 st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
              k=filters.min_cell))
 if result.adjustment is not None:  # covariate names are data: shown as text
-    for line in result.adjustment.describe(language):
+    for line in result.adjustment.describe(language, worded=True):
         st.caption(md_literal(line))
 show_table(balance.round(3), key="impact-balance-table")
 

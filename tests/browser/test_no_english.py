@@ -111,6 +111,9 @@ def data_values(db: Path) -> set[str]:
             values.update(v for (v,) in con.execute(
                 f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL '
                 "LIMIT 500").fetchall())
+        # the dataset's own covariates are named by the dataset: their names are data
+        # too (the Impact page lists those the comparison adjusts for)
+        values.update(name for (name,) in con.execute("SELECT name FROM covariates").fetchall())
     return {v for v in values if isinstance(v, str) and v.strip()}
 
 
