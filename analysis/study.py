@@ -482,7 +482,8 @@ class Study:
             exposure: Exposure = "current", participation: Participation = "any",
             strata: str | None = None, ties: Ties = "efron",
             se: Literal["robust", "model"] = DEFAULT_SE,
-            reference: dict[str, str] | None = None, solver: Solver = "auto") -> CoxAnalysis:
+            reference: dict[str, str] | None = None, solver: Solver = "auto",
+            model: Literal["cox", "finegray"] = "cox") -> CoxAnalysis:
         """A Cox model of time to the outcome, programmes as baseline or time-varying
         exposures (see :func:`~analysis.survival.cox_study.fit_study_cox`).
 
@@ -504,6 +505,10 @@ class Study:
         reference : dict, optional
             Reference level per categorical covariate.
         solver : {"auto", "phreg", "newton"}
+        model : {"cox", "finegray"}
+            ``cox``: cause-specific hazard ratios; ``finegray``: subdistribution hazard
+            ratios of the Fine–Gray model, death, deportation and emigration competing
+            (one row per release: no time-varying programmes, no strata).
 
         Returns
         -------
@@ -512,7 +517,7 @@ class Study:
         fitted = fit_study_cox(self.connection, list(covariates), programs=list(programs),
                                exposure=exposure, participation=participation, strata=strata,
                                outcome=self.outcome, selection=self.selection, ties=ties,
-                               reference=reference, solver=solver, se=se)
+                               reference=reference, solver=solver, se=se, model=model)
         return CoxAnalysis(fitted, self.selection)
 
     def impact(self, program: str | None = None, project: str | None = None, *,

@@ -35,6 +35,11 @@ def _print_report(tr: Translator, cox: CoxAnalysis, policy: DisclosurePolicy) ->
     click.echo(tr("Cox model of time to {outcome} (ties: {ties}); releases: {n}, events: "
                   "{events}, log-likelihood {loglik}", outcome=_outcome_words(tr, cox.outcome.event_types), ties=fit.ties,
                   n=counts["n"], events=counts["events"], loglik=tr.number(fit.loglik, digits=3)))
+    if cox.fit.kind == "finegray":
+        click.echo(tr("Fine–Gray model: the hazard ratios are subdistribution hazard ratios "
+                      "(SHR). An SHR below 1 means fewer people reoffend by any time, with "
+                      "death, deportation and emigration counted as what they are, not as "
+                      "censoring."))
     if cox.n_missing:
         click.echo(tr("releases left out for missing covariate values: {count}",
                       count=counts["n_missing"]))
@@ -56,6 +61,8 @@ def _print_report(tr: Translator, cox: CoxAnalysis, policy: DisclosurePolicy) ->
                    f"{tr.number(row.se_robust, digits=4):>9}")
     click.echo(tr("(se_type: {se_type} — {meaning}; se_model and se_robust are standard "
                   "errors of the log HR)", se_type=fit.se_type, meaning=tr(SE_WORDS[fit.se_type])))
+    if cox.fit.kind == "finegray":  # no checked proportional-hazards test for it
+        return
     click.echo("\n" + tr("Proportional-hazards test (Schoenfeld residuals, KM time scale)"))
     click.echo(f"{term:<{w}} {'chi2':>8} {df:>4} {p:>8}")
     for row in cox.ph_test.itertuples():
@@ -95,12 +102,17 @@ def _p(tr: Translator, p: float) -> str:
               "JSON 'se': robust (sandwich, clustered by person, because people have "
               "several releases; R coxph(cluster = person_id)) or model (inverse "
               "information; R coxph). Both are always reported as se_model and se_robust.")
+@click.option("--model", type=click.Choice(["cox", "finegray"]), default="cox",
+              show_default=True, help="cox: cause-specific hazard ratios; finegray: "
+              "subdistribution hazard ratios (Fine–Gray; death, deportation and emigration "
+              "compete; R finegray + coxph(weights = fgwt, cluster = person_id)); one row "
+              "per release, so no post-release programmes and no --strata.")
 @min_cell_option()
 @lang_option
 @json_option
 @handle_errors
 def cox_command(db, covariates, programs, exposure, participation, strata, events, ties, se,
-                min_cell, unsafe_analyst_output, lang, as_json):
+                model, min_cell, unsafe_analyst_output, lang, as_json):
     """Adjusted hazard ratios of reoffending (Cox model) with a PH test.
 
     In-prison programmes are baseline indicators; post-release and community
@@ -114,7 +126,8 @@ def cox_command(db, covariates, programs, exposure, participation, strata, event
     policy = DisclosurePolicy(k=k)
     with open_cli_study(db, events) as study:
         cox = study.cox(_names(covariates), _names(programs), exposure=exposure,
-                        participation=participation, strata=strata, ties=ties, se=se)
+                        participation=participation, strata=strata, ties=ties, se=se,
+                        model=model)
     if as_json:
         emit_json(cox.as_dict(policy, unsafe=unsafe_analyst_output))
     else:

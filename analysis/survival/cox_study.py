@@ -27,10 +27,12 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from analysis.contract import COMPETING_END_REASONS
 from analysis.errors import AnalysisError
 from analysis.survival.cox import SE_TYPES, CoxFit, CoxModel, Solver, Ties
 from analysis.survival.episodes import Outcome, Selection, build_episodes, release_columns
 from analysis.survival.exposures import Exposure, ExposureData, Participation, add_exposures
+from analysis.survival.fine_gray import FineGrayModel
 
 #: Release columns that are bookkeeping, never covariates.
 NOT_COVARIATES = ("release_id", "person_id", "release_date", "follow_up_end", "batch_id")
@@ -42,6 +44,9 @@ SE_CHOICES = SE_TYPES
 DEFAULT_SE: Literal["robust", "model"] = "robust"
 #: What the robust standard errors are clustered by.
 CLUSTER = "person_id"
+#: ``desist cox --model``: cause-specific (Cox) or subdistribution (Fine–Gray) hazards.
+MODELS = ("cox", "finegray")
+Model = Literal["cox", "finegray"]
 
 @dataclass(frozen=True)
 class StudyCox:
@@ -55,6 +60,8 @@ class StudyCox:
     time_varying_programs: tuple[str, ...]
     baseline_programs: tuple[str, ...]
     dropped_zero_time: int
+    #: ``"cox"`` (cause-specific hazard ratios) or ``"finegray"`` (subdistribution ones).
+    kind: str = "cox"
 
     @property
     def result(self) -> CoxFit:
@@ -79,9 +86,13 @@ class StudyCox:
             "ties": self.result.ties,
             "loglik": self.model.loglik,
             "se_type": self.se_type,
-            "se_robust_cluster": self.result.cluster,
+            # the Fine–Gray rows carry the person as their "id"
+            "se_robust_cluster": CLUSTER if self.kind == "finegray" else self.result.cluster,
             "terms": self.model.summary.to_dict("records"),
             "ph_test": self.ph_test.to_dict("records"),
+            "model": self.kind,
+            "competing_reasons": list(COMPETING_END_REASONS) if self.kind == "finegray"
+            else [],
         }
 
 
@@ -203,6 +214,7 @@ def fit_study_cox(
     reference: dict[str, str] | None = None,
     solver: Solver = "auto",
     se: Literal["robust", "model"] = DEFAULT_SE,
+    model: Model = "cox",
 ) -> StudyCox:
     """Fit a Cox model of time to the outcome after release.
 
@@ -241,19 +253,58 @@ def fit_study_cox(
                      selection=selection)
     covariates, programs, frame, data = rows.covariates, rows.programs, rows.frame, rows.data
     categorical, outcome = rows.categorical, rows.outcome
-    model = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
+    if model == "finegray":
+        return _fit_fine_gray(rows, ties=ties, reference=reference, strata=strata)
+    if model != "cox":
+        raise AnalysisError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    fitted = CoxModel(ties=ties, solver=solver, robust=se == "robust").fit(
         frame, data.duration_col, data.event_col, covariates + programs,
         categorical=categorical, reference=reference, strata=strata,
         entry_col=data.entry_col, cluster_col=CLUSTER,
     )
     return StudyCox(
-        model=model,
-        ph_test=model.ph_test(),
+        model=fitted,
+        ph_test=fitted.ph_test(),
         n_releases=int(frame["release_id"].nunique()),
         n_missing=rows.n_missing,
         outcome=outcome,
         time_varying_programs=data.time_varying_programs,
         baseline_programs=data.baseline_programs,
         dropped_zero_time=data.dropped_zero_time,
+    )
+
+
+def _fit_fine_gray(rows: CoxFrame, *, ties: Ties, reference: dict[str, str] | None,
+                   strata: str | None) -> StudyCox:
+    """The Fine–Gray model of the same rows: subdistribution hazard ratios, with death,
+    deportation and emigration (episode cause 2) as competing ends, robust SEs by person
+    (R ``finegray`` + ``coxph(weights = fgwt, cluster = person_id)``)."""
+    data, frame = rows.data, rows.frame
+    if data.entry_col is not None or strata:
+        raise AnalysisError(
+            "the Fine–Gray model takes one row per release: no time-varying (post-release "
+            "or community) programmes and no strata; use --model cox for those")
+    # a release with no day of follow-up is at risk at no time (the Cox model leaves it
+    # out too); the Fine–Gray rows need a positive time
+    followed = frame[data.duration_col] > 0
+    dropped = int((~followed).sum())
+    frame = frame[followed]
+    fine_gray = FineGrayModel(ties=ties).fit(
+        frame, data.duration_col, "cause", rows.covariates + rows.programs, event=1,
+        competing=[2], cluster_col=CLUSTER, categorical=rows.categorical,
+        reference=reference)
+    fitted = fine_gray.cox_
+    assert fitted is not None  # fit() sets it or raises
+    return StudyCox(
+        model=fitted,
+        # Schoenfeld residuals of the weighted rows are not a checked Fine–Gray test
+        ph_test=pd.DataFrame(columns=["term", "chi2", "df", "p"]),
+        n_releases=int(frame["release_id"].nunique()),
+        n_missing=rows.n_missing,
+        outcome=rows.outcome,
+        time_varying_programs=data.time_varying_programs,
+        baseline_programs=data.baseline_programs,
+        dropped_zero_time=data.dropped_zero_time + dropped,
+        kind="finegray",
     )
 

@@ -89,7 +89,8 @@ def test_json_payload(db):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert list(out) == ["disclosure", "n", "events", "ties", "loglik", "se_type",
-                         "se_robust_cluster", "terms", "ph_test"]
+                         "se_robust_cluster", "terms", "ph_test", "model",
+                         "competing_reasons"]
     assert (out["se_type"], out["se_robust_cluster"]) == ("robust", "person_id")
     assert out["n"] == 1200 and out["ties"] == "efron"
     terms = {t["term"]: t for t in out["terms"]}
