@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
-from analysis.survival.cox_study import CATEGORICAL_FIELDS, available_covariates, cox_frame
+from analysis.survival.cox_study import CATEGORICAL_FIELDS, checked_covariates, cox_frame
 from analysis.survival.episodes import (
     EPISODE_COLUMNS,
     Outcome,
@@ -105,15 +105,6 @@ def _unique(names) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def _check_covariates(con: duckdb.DuckDBPyConnection, wanted: list[str]) -> dict[str, str]:
-    known = available_covariates(con)
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise AnalysisError(
-            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}")
-    return known
-
-
 def episode_rows(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
                  selection: Selection | None = None, *, by: str | None = None,
                  covariates=(), programs=()) -> ExportRows:
@@ -157,7 +148,7 @@ def episode_rows(con: duckdb.DuckDBPyConnection, outcome: Outcome | None = None,
     outcome = outcome or Outcome()
     selection = selection or Selection()
     covariates, programs = _unique(covariates), _unique(programs)
-    _check_covariates(con, covariates)
+    checked_covariates(con, covariates)
     types = outcome.resolve(con)
     projection = [quote_ident(c) for c in EPISODE_COLUMNS]
     projection += [quote_ident(c) for c in covariates if c not in EPISODE_COLUMNS]

@@ -150,6 +150,18 @@ class CoxFrame:
     n_missing: int
 
 
+def checked_covariates(con: duckdb.DuckDBPyConnection, wanted) -> dict[str, str]:
+    """:func:`available_covariates`, once every name of ``wanted`` is checked to be one
+    of them (else an error listing the available ones)."""
+    known = available_covariates(con)
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AnalysisError(
+            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
+        )
+    return known
+
+
 def cox_frame(con: duckdb.DuckDBPyConnection, covariates=(), programs=(), *,
               exposure: Exposure = "current", participation: Participation = "any",
               strata: str | None = None, outcome: Outcome | None = None,
@@ -167,13 +179,8 @@ def cox_frame(con: duckdb.DuckDBPyConnection, covariates=(), programs=(), *,
     programs = list(dict.fromkeys(programs))
     if not covariates and not programs:
         raise AnalysisError("give at least one covariate or programme")
-    known = available_covariates(con)
     wanted = covariates + ([strata] if strata else [])
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise AnalysisError(
-            f"unknown covariate(s) {unknown}; available: {', '.join(sorted(known))}"
-        )
+    known = checked_covariates(con, wanted)
     outcome = outcome or Outcome()
     episodes = build_episodes(con, outcome, selection, columns=wanted)
     if episodes.empty:
