@@ -18,6 +18,7 @@ from analysis.errors import AnalysisError
 from analysis.survival.cox import CoxModel
 from analysis.survival.fine_gray import FineGrayModel, finegray_rows
 from tests.reference import run_r_script
+from tests.survival.test_cox_reference import rel_err
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 RTOL = 1e-4  # promised agreement; measured ~1e-11 or better
@@ -35,11 +36,6 @@ def _data(name: str) -> pd.DataFrame:
 
 def _golden(case: str) -> dict:
     return json.loads((REF / "golden" / f"fine_gray_{case}.json").read_text())
-
-
-def rel_err(actual, expected) -> float:
-    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
-    return float(np.max(np.abs(actual - expected) / np.abs(expected)))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
