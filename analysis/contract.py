@@ -6,8 +6,10 @@ and the database schema all read them from here.
 
 A *dataset* is a folder holding one file per table, named after the table
 (``releases.csv``, ``programs.parquet``, ``events.xlsx`` ...). Only ``releases`` is
-mandatory; ``expected_releases`` (releases planned after the data's cutoff) is the one
-table whose dates may lie in the future.
+mandatory; ``expected_releases`` (releases planned after the data's cutoff) and the
+services directory (``providers``, ``services``: dates a service opens or closes) may
+hold dates in the future. Besides the tables, a dataset may hold the country's own
+region outlines (:data:`BOUNDARIES_FILE`), used only to draw a map.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Literal
 
 from analysis.errors import DesistError
 
-ColumnKind = Literal["text", "date", "integer", "number", "code"]
+#: ``list``: several values in one cell, separated by :data:`LIST_SEPARATOR` (the regions
+#: a service covers, the languages it speaks); stored as a DuckDB ``VARCHAR[]``.
+ColumnKind = Literal["text", "date", "integer", "number", "code", "list"]
 
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 
@@ -52,6 +56,31 @@ PROGRAM_CATEGORIES: tuple[str, ...] = (
 PROGRAM_SETTINGS: tuple[str, ...] = ("in_prison", "post_release", "community")
 PARTICIPATION_STATUSES: tuple[str, ...] = ("completed", "dropped_out", "ongoing", "other")
 
+# The services directory (issue 18): who can help after release, and where.
+PROVIDER_KINDS: tuple[str, ...] = ("government", "ngo", "international", "private")
+#: What a service offers; the needs named by ministries, NGOs and international bodies
+#: that map post-release services (drug treatment, HIV/TB/hepatitis care, social and
+#: economic reintegration).
+SERVICE_TYPES: tuple[str, ...] = (
+    "drug_treatment", "opioid_substitution", "hiv", "tuberculosis", "hepatitis",
+    "mental_health", "housing", "employment", "vocational_training", "education", "legal_aid",
+    "family_support", "identity_documents", "financial_aid", "psychosocial_support",
+    "disengagement",
+)
+SEX_SERVED: tuple[str, ...] = ("women", "men", "both")
+REFERRAL_STATUSES: tuple[str, ...] = ("referred", "attended", "completed", "declined",
+                                      "not_available")
+#: A referral whose person reached the service (exposure, follow-through "attended").
+REACHED_STATUSES: tuple[str, ...] = ("attended", "completed")
+#: The region word meaning every region (a national service); written alone in a cell.
+ALL_REGIONS = "all"
+#: Separator of the values of a list cell: ``"Capital;North Coast"``. Not a comma, which
+#: separates the cells of a CSV file.
+LIST_SEPARATOR = ";"
+#: The optional file of region outlines (GeoJSON, lon/lat). Not a table: it is not in
+#: :data:`TABLE_ORDER`, and it is stored in ``region_boundaries``.
+BOUNDARIES_FILE = "regions.geojson"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -68,9 +97,20 @@ class Column:
     default: str | None = None
     #: Dates after today are accepted (a planned release); otherwise they are refused.
     future_allowed: bool = False
+    #: A list of regions: each value must be a ``release_region`` of releases or
+    #: expected_releases (this import or the database), or the cell is :data:`ALL_REGIONS`.
+    of_regions: bool = False
 
     def expected(self) -> str:
         """Plain-language description of an acceptable value, used in error messages."""
+        if self.kind == "list":
+            if self.of_regions:
+                return (f"release_region values separated by '{LIST_SEPARATOR}', "
+                        f"or the single word '{ALL_REGIONS}'")
+            if self.codes:
+                return (f"values separated by '{LIST_SEPARATOR}', each one of "
+                        + ", ".join(self.codes))
+            return f"values separated by '{LIST_SEPARATOR}'"
         if self.kind == "date":
             return "a date written YYYY-MM-DD"
         if self.kind == "code":
@@ -99,10 +139,30 @@ class Table:
     #: Column names refused in this table's files, each with the reason (a name that
     #: belongs to another table and would otherwise become a misleading covariate).
     refused_columns: dict[str, str] = field(default_factory=dict)
+    #: Reason given for any other column whose name reads like a person's name or
+    #: identifier, in a table that is not about people (the staff of ``providers``).
+    identifier_refusal: str = ""
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {c.name: c for c in self.columns})
+
+    def refusal(self, column: str) -> str | None:
+        """Why ``column`` cannot be part of this table, or None.
+
+        Compared after :func:`squash_column_name`, so ``"Contact Person"`` is refused
+        like ``contact_person``.
+
+        >>> PROVIDERS.refusal("Focal point") is not None, PROVIDERS.refusal("website")
+        (True, None)
+        """
+        squashed = squash_column_name(column)
+        for name, reason in self.refused_columns.items():
+            if squash_column_name(name) == squashed:
+                return reason
+        if self.identifier_refusal and looks_like_direct_identifier(column):
+            return self.identifier_refusal
+        return None
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -277,16 +337,100 @@ EXPECTED_RELEASES = Table(
     },
 )
 
+#: Column names that would hold the name of a member of a provider's staff. The
+#: directory is circulated to every actor: it names organisations, never their people.
+_STAFF_NAME_COLUMNS: tuple[str, ...] = (
+    "contact", "contact_person", "contact_name", "contact_full_name", "person",
+    "person_name", "staff", "staff_name", "staff_member", "director", "director_name",
+    "manager", "manager_name", "coordinator", "coordinator_name", "focal_point",
+    "focal_point_name", "responsible", "responsible_person", "responsible_name", "head",
+    "head_name", "officer", "officer_name", "case_worker", "social_worker", "employee",
+    "first_name", "last_name", "full_name", "surname",
+    "responsable", "nom_du_responsable", "personne_de_contact", "directeur", "ime_i_prezime",
+    "kontakt_osoba", "odgovorno_lice", "kontaktnoe_litso", "fio",
+)
+_STAFF_REASON = ("names of staff are not kept: give the organisation's public phone, email, "
+                 "address or website")
+
+PROVIDERS = Table(
+    name="providers",
+    description=(
+        "The organisations that serve people after release: ministries, NGOs, international "
+        "organisations, private bodies. Only their public contact details are kept."
+    ),
+    key=("provider_id",),
+    required_file=False,
+    columns=(
+        _c("provider_id", "text", True, "Unique identifier of the organisation."),
+        _c("name", "text", True, "The organisation's name (never a person's)."),
+        _c("kind", "code", True, "Kind of organisation.", codes=PROVIDER_KINDS),
+        _c("regions", "list", True,
+           f"Regions served, separated by '{LIST_SEPARATOR}', or '{ALL_REGIONS}'.",
+           of_regions=True),
+        _c("phone", "text", False, "The organisation's public phone number."),
+        _c("email", "text", False, "The organisation's public e-mail address."),
+        _c("address", "text", False, "The organisation's public address."),
+        _c("website", "text", False, "The organisation's website."),
+    ),
+    refused_columns=dict.fromkeys(_STAFF_NAME_COLUMNS, _STAFF_REASON),
+    identifier_refusal=_STAFF_REASON,
+)
+
+SERVICES = Table(
+    name="services",
+    description="What a provider offers, where, to whom, in which languages and how many a year.",
+    key=("service_id",),
+    required_file=False,
+    columns=(
+        _c("service_id", "text", True, "Unique identifier of the service."),
+        _c("provider_id", "text", True, "A provider_id of the providers table."),
+        _c("service_type", "code", True, "What the service offers.", codes=SERVICE_TYPES),
+        _c("name", "text", False, "The service's own name, if it has one."),
+        _c("regions", "list", True,
+           f"Regions served, separated by '{LIST_SEPARATOR}', or '{ALL_REGIONS}'.",
+           of_regions=True),
+        _c("sex_served", "code", True, "Who may use it.", codes=SEX_SERVED),
+        _c("languages", "list", False,
+           f"Languages spoken, separated by '{LIST_SEPARATOR}' (codes such as ar, fr, ru, sr, en)."),
+        _c("capacity_per_year", "integer", False, "People it can take in a year.", minimum=0),
+        _c("valid_from", "date", False, "First day the service runs; empty: since before the data.",
+           future_allowed=True),
+        _c("valid_to", "date", False, "Last day the service runs; empty: still open.",
+           future_allowed=True),
+    ),
+)
+
+REFERRALS = Table(
+    name="referrals",
+    description="A person sent to a service after release, and how far they got.",
+    key=("person_id", "service_id", "referral_date"),
+    required_file=False,
+    columns=(
+        _c("person_id", "text", True,
+           "The person's identifier; pseudonymized at import with the key of releases."),
+        _c("service_id", "text", True, "A service_id of the services table."),
+        _c("referral_date", "date", True, "Day of the referral (not before the release)."),
+        _c("status", "code", True, "How far the person got.", codes=REFERRAL_STATUSES),
+        _c("release_id", "text", False, "The release the referral follows, if known."),
+        _c("first_contact_date", "date", False,
+           "First day the person attended (for attended or completed referrals)."),
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (RELEASES, PROGRAMS, PARTICIPATION, EVENTS, EXPECTED_RELEASES)
+    t.name: t for t in (RELEASES, PROGRAMS, PARTICIPATION, EVENTS, EXPECTED_RELEASES,
+                        PROVIDERS, SERVICES, REFERRALS)
 }
 #: Order in which tables are read and checked (later tables refer to earlier ones;
-#: ``expected_releases`` reads the covariate kinds of ``releases``).
+#: ``expected_releases`` reads the covariate kinds of ``releases``; the regions of
+#: ``providers`` and ``services`` are those of releases and expected releases).
 TABLE_ORDER: tuple[str, ...] = (
     "releases", "programs", "participation", "events", "expected_releases",
+    "providers", "services", "referrals",
 )
 #: Tables whose rows describe a person; direct identifiers are refused there.
-PERSON_TABLES: tuple[str, ...] = ("releases", "participation", "events", "expected_releases")
+PERSON_TABLES: tuple[str, ...] = ("releases", "participation", "events", "expected_releases",
+                                  "referrals")
 
 # Column names that look like direct identifiers, in the project's five working
 # languages, in the native script and transliterated. They are compared after
@@ -452,7 +596,12 @@ MAX_XLSX_UNCOMPRESSED_MB = Limit(
 MAX_XLSX_ROWS = Limit("rows of an XLSX sheet", "DESIST_MAX_XLSX_ROWS", 1_048_576, "rows")
 #: Data rows of one CSV or Parquet file (a small Parquet file can hold billions of rows).
 MAX_ROWS = Limit("data rows of one table file", "DESIST_MAX_ROWS", 50_000_000, "rows")
+#: The region boundaries file is parsed whole (the json module), so it has its own,
+#: smaller limit: a country's regions drawn finely enough for a map fit in a few MB.
+MAX_BOUNDARIES_MB = Limit(
+    "size of the region boundaries file", "DESIST_MAX_BOUNDARIES_MB", 100, "MB"
+)
 LIMITS: tuple[Limit, ...] = (
     MAX_COLUMNS, MAX_CELL_CHARACTERS, MAX_FILE_MB, MAX_XLSX_UNCOMPRESSED_MB, MAX_XLSX_ROWS,
-    MAX_ROWS,
+    MAX_ROWS, MAX_BOUNDARIES_MB,
 )

@@ -73,6 +73,8 @@ if TYPE_CHECKING:
     from analysis.planning.hazard import MonthlyHazardAnalysis
     from analysis.planning.scenario import ScenarioAnalysis
     from analysis.results_impact import ImpactAnalysis
+    from analysis.services.coverage import CoverageResult
+    from analysis.services.follow_through import FollowThroughResult
 
 #: What ``outcome=`` may be: an :class:`Outcome`, a name (``"rearrest"``), a
 #: comma-separated list of event types, or ``None`` for every type present.
@@ -594,6 +596,110 @@ class Study:
                                  custody_cost_per_day=custody_cost_per_day,
                                  mean_custody_days=mean_custody_days, draws=draws, seed=seed,
                                  **impact_options)
+
+    def services_coverage(self, *, as_of: dt.date | None = None) -> CoverageResult:
+        """For each release region: releases in the 12 months to ``as_of``, upcoming
+        releases, need proxies, the services offered and the gaps
+        (:func:`~analysis.services.coverage.services_coverage`; ``docs/services.md``).
+
+        Parameters
+        ----------
+        as_of : datetime.date, optional
+            The day described (default: the data's last day).
+
+        Returns
+        -------
+        CoverageResult
+            Frozen; ``summary()`` is a tidy table, ``as_dict(policy)`` the
+            ``desist services coverage --json`` output.
+
+        Examples
+        --------
+        >>> import duckdb
+        >>> from analysis.store.schema import migrate
+        >>> from analysis.survival.follow_up import prepare_for_analysis
+        >>> con = duckdb.connect(); _ = migrate(con)
+        >>> _ = con.execute("INSERT INTO releases (release_id, person_id, release_date,"
+        ...     " facility, follow_up_end, release_region, sex, batch_id) VALUES"
+        ...     " ('r1', 'p1', DATE '2024-03-01', 'A', DATE '2024-12-31', 'North', 'F', 'b')")
+        >>> _ = con.execute("INSERT INTO providers VALUES ('P1', 'Open Door', 'ngo', ['all'],"
+        ...     " NULL, NULL, NULL, NULL, 'b')")
+        >>> _ = con.execute("INSERT INTO services VALUES ('S1', 'P1', 'housing', NULL,"
+        ...     " ['all'], 'men', NULL, 40, NULL, NULL, 'b')")
+        >>> _ = prepare_for_analysis(con)
+        >>> north = Study(con).services_coverage().regions[0]
+        >>> north.releases_12m, north.services[0].capacity
+        (1, 40)
+        >>> [g.reason for g in north.gaps if g.service_type == "housing"]
+        ['none_for_women']
+        """
+        from analysis.services.coverage import services_coverage
+
+        return services_coverage(self.connection, as_of=as_of, selection=self.selection)
+
+    def referral_follow_through(self, by: Sequence[str] = ("service_type", "release_region"),
+                                *, compare: bool = True, exposure: str = "service:any",
+                                **impact_options: Any) -> FollowThroughResult:
+        """Referred -> reached -> completed per group, days from release to first contact,
+        and (``compare``) the reoffending of people who reached a service against those
+        who had not yet at a landmark day (:meth:`impact` of ``exposure``).
+
+        Parameters
+        ----------
+        by : sequence of str
+            ``service_type`` and release fields
+            (:data:`analysis.services.follow_through.BY_FIELDS`).
+        compare : bool
+            Also run the landmark comparison; when it cannot be made, its
+            ``comparison.reason`` says why.
+        exposure : str
+            ``service:any`` or ``service:<service_type>``.
+        **impact_options
+            ``horizon_days``, ``landmark_days``, ``method``...: as for :meth:`impact`.
+
+        Returns
+        -------
+        FollowThroughResult
+            Frozen; ``rows`` per group, ``total``, ``comparison``, ``as_dict(policy)``
+            (the ``desist services referrals --json`` output).
+
+        Examples
+        --------
+        >>> import duckdb
+        >>> from analysis.store.schema import migrate
+        >>> from analysis.survival.follow_up import prepare_for_analysis
+        >>> con = duckdb.connect(); _ = migrate(con)
+        >>> _ = con.execute("INSERT INTO releases (release_id, person_id, release_date,"
+        ...     " facility, follow_up_end, release_region, batch_id) VALUES"
+        ...     " ('r1', 'p1', DATE '2024-03-01', 'A', DATE '2024-12-31', 'North', 'b')")
+        >>> _ = con.execute("INSERT INTO providers VALUES ('P1', 'Open Door', 'ngo', ['all'],"
+        ...     " NULL, NULL, NULL, NULL, 'b')")
+        >>> _ = con.execute("INSERT INTO services VALUES ('S1', 'P1', 'housing', NULL,"
+        ...     " ['all'], 'both', NULL, 40, NULL, NULL, 'b')")
+        >>> _ = con.execute("INSERT INTO referrals VALUES ('p1', 'S1', DATE '2024-03-05',"
+        ...     " 'completed', NULL, DATE '2024-03-12', 'b')")
+        >>> _ = prepare_for_analysis(con)
+        >>> result = Study(con).referral_follow_through(compare=False)
+        >>> result.rows[["service_type", "region", "referred", "completed",
+        ...              "median_days_to_contact"]].to_dict("records")
+        [{'service_type': 'housing', 'region': 'North', 'referred': 1, 'completed': 1, 'median_days_to_contact': 11.0}]
+        """
+        from dataclasses import replace as with_field
+
+        from analysis.services.follow_through import ServiceComparison, referral_follow_through
+        from analysis.survival.service_exposure import contact_days
+
+        result = referral_follow_through(self.connection, by=by, selection=self.selection)
+        if not compare:
+            return result
+        reached, undated = contact_days(self.connection, exposure)
+        try:
+            impact, reason = self.impact(exposure, **impact_options), None
+        except AnalysisError as exc:
+            impact, reason = None, str(exc)
+        return with_field(result, comparison=ServiceComparison(exposure, impact, reason,
+                                                               reached, undated))
+
 
 
 def open_study(db: str | os.PathLike[str] | None = None, *, outcome: OutcomeLike = None,

@@ -119,11 +119,27 @@ def _page_markdown(field: str, value: str, used: str) -> str:
     if field == "method":
         return t("The estimate “{value}” is not available: {used} is shown.", value=value,
                  used=used)
+    if field in _SERVICES_FIELDS:
+        return _services_markdown(field, value, used)
     return t("The link's value “{value}” for “{field}” is not used.", value=value,
              field=_shown(field))
 
 
 _SCENARIO_FIELDS = ("participants", "years", "cost_per_day", "custody_days")
+_SERVICES_FIELDS = ("service_region", "service_type", "as_of")
+
+
+def _services_markdown(field: str, value: str, used: str) -> str:
+    """The Services and coverage page's filters (a region outside the user's regions
+    reads as one that does not exist: asking tells nothing)."""
+    if field == "service_region":
+        return t("The region “{value}” is not among the regions shown: {used} is shown.",
+                 value=value, used=used)
+    if field == "service_type":
+        return t("The service type “{value}” is not in the vocabulary: every service type "
+                 "is shown.", value=value)
+    return t("The link's as-of date “{value}” is not a day of the data (YYYY-MM-DD): the "
+             "data's last day, {used}, is used.", value=value, used=used)
 
 
 def _scenario_markdown(field: str, value: str, used: str) -> str:

@@ -42,7 +42,7 @@ from dashboard.sidebar import language_selector, sidebar_filters  # noqa: E402
 TITLES = {"overview": t("Overview"), "recidivism": t("Recidivism over time"),
           "programs": t("Programmes"), "impact": t("Impact"),
           "subgroups": t("Subgroups and places"), "planning": t("Planning"),
-          "data": t("Data")}
+          "services": t("Services and coverage"), "data": t("Data")}
 
 st.set_page_config(layout="wide", page_title="Desistance")
 # Before anything that reads the data: on a network address without access control,

@@ -31,9 +31,9 @@ from enum import StrEnum
 
 from analysis.constants import DEFAULT_MIN_CELL, MIN_CELL_FLOOR
 
-#: The dashboard's pages, by their URL path (``planning`` once it exists).
+#: The dashboard's pages, by their URL path.
 PAGES: tuple[str, ...] = ("overview", "recidivism", "programs", "impact", "subgroups",
-                          "data", "planning")
+                          "data", "planning", "services")
 
 #: The smallest ``k`` a donor's account may have (a donor's numbers leave the ministry).
 DONOR_MIN_CELL = 10
@@ -47,7 +47,10 @@ class Role(StrEnum):
     - ``planner``: every aggregate page (not the Data page), ``k`` fixed by the
       administrator, optionally limited to regions or facilities;
     - ``donor``: the Programmes and Impact pages for the programmes of their projects or
-      funders only, ``k`` at least :data:`DONOR_MIN_CELL`.
+      funders only, ``k`` at least :data:`DONOR_MIN_CELL`. Not the Services and
+      coverage page: a donor's scope is programmes, and that page describes every
+      region's releases and services, none of which belongs to a project or funder (a
+      donor sees no page by region either: not Subgroups, not Planning).
     """
 
     ADMIN = "admin"

@@ -59,6 +59,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "scenario": LazyCommand("analysis.cli.scenario_commands",
                             "What scaling a programme up would change: reoffences, "
                             "custody and costs."),
+    "services": LazyCommand("analysis.cli.services_commands",
+                            "Post-release services: coverage gaps by region, referral "
+                            "follow-through, the guide."),
     "serve": LazyCommand("analysis.cli.serve_commands",
                          "Serve the dashboard to this machine or, with access control, "
                          "to the network."),

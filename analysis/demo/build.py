@@ -102,7 +102,7 @@ def build_demo(
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> built = build_demo(folder / "demo.duckdb", releases=200, seed=1, out=folder / "csv")
     >>> sorted(p.name for p in built.dataset_dir.iterdir())
-    ['events.csv', 'expected_releases.csv', 'participation.csv', 'programs.csv', 'releases.csv', 'truth.json']
+    ['events.csv', 'expected_releases.csv', 'participation.csv', 'programs.csv', 'providers.csv', 'referrals.csv', 'regions.geojson', 'releases.csv', 'services.csv', 'truth.json']
     >>> build_demo(folder / "demo.duckdb", releases=200)
     Traceback (most recent call last):
     ...

@@ -2,10 +2,12 @@
 
 :class:`DemoGenerator` simulates people in chunks (:func:`simulate_chunk`), keeps
 whole people until exactly the requested number of releases is reached, and appends
-each chunk to ``releases.csv``, ``participation.csv`` and ``events.csv`` at once, so
-memory stays bounded by one chunk whatever the size. ``programs.csv``,
-``expected_releases.csv`` (:mod:`analysis.demo.upcoming`) and ``truth.json`` are
-written at the end.
+each chunk to ``releases.csv``, ``participation.csv``, ``events.csv`` and
+``referrals.csv`` (:mod:`analysis.demo.referrals`) at once, so memory stays bounded by
+one chunk whatever the size. ``programs.csv``, ``expected_releases.csv``
+(:mod:`analysis.demo.upcoming`), the services directory (``providers.csv``,
+``services.csv``: :mod:`analysis.demo.services_files`), ``regions.geojson``
+(:mod:`analysis.demo.regions_map`) and ``truth.json`` are written at the end.
 """
 
 from __future__ import annotations
@@ -22,19 +24,26 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from analysis.contract import (
+    BOUNDARIES_FILE,
     EVENT_TYPES,
     FOLLOW_UP_END_REASONS,
     PARTICIPATION_STATUSES,
     PROGRAMS,
+    PROVIDERS,
+    SERVICES,
     SEX_CODES,
 )
 from analysis.demo.model import EDUCATION_LEVELS, OFFENSES, RELEASE_TYPES, DemoModel
+from analysis.demo.referrals import ReferralDraw
+from analysis.demo.regions_map import write_regions_geojson
 from analysis.demo.schemas import (
     EVENT_SCHEMA,
     EXPECTED_SCHEMA,
     PARTICIPATION_SCHEMA,
+    REFERRAL_SCHEMA,
     RELEASE_SCHEMA,
 )
+from analysis.demo.services_files import Demand, write_providers, write_services
 from analysis.demo.simulate import Chunk, simulate_chunk
 from analysis.demo.truth import write_truth
 from analysis.demo.upcoming import (
@@ -51,9 +60,10 @@ DEFAULT_RELEASES = 50_000
 EXTRA_RELEASE_COLUMNS: tuple[str, ...] = ("education_level", "employment_before")
 #: Releases per person in the default model, used only to size chunks.
 _RELEASES_PER_PERSON = 1.1
-#: Third word of the random streams of expected_releases.csv (after the seed and the
-#: chunk): streams of their own, so that the other files do not depend on it.
-_RETURNING_STREAM, _NEW_PEOPLE_STREAM = 1, 2
+#: Third word of the random streams of expected_releases.csv and referrals.csv (after
+#: the seed and the chunk): streams of their own, so that the other files do not depend
+#: on them.
+_RETURNING_STREAM, _NEW_PEOPLE_STREAM, _REFERRAL_STREAM = 1, 2, 3
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -99,6 +109,13 @@ def _take_people(counts: np.ndarray, wanted: int) -> np.ndarray:
     return take
 
 
+def _file_order(chunk: Chunk, keep: np.ndarray) -> np.ndarray:
+    """The kept releases of ``chunk`` in file order: by person, then release date."""
+    rel = chunk.releases
+    order = np.lexsort((rel["day"], rel["person"]))
+    return order[keep[rel["person"]][order]]
+
+
 class DemoGenerator:
     """Generate the demo country's records in the data-contract format.
 
@@ -130,8 +147,8 @@ class DemoGenerator:
         self.chunk_persons = int(chunk_persons)
 
     def generate(self, out_dir: str | Path, releases: int = DEFAULT_RELEASES) -> DemoSummary:
-        """Write releases, programs, participation, events, expected_releases CSV files
-        and ``truth.json``."""
+        """Write releases, programs, participation, events, expected_releases, providers,
+        services and referrals CSV files, ``regions.geojson`` and ``truth.json``."""
         if releases < 1:
             raise AnalysisError(f"the demo needs at least 1 release (asked for {releases})")
         if self.seed < 0:
@@ -140,15 +157,12 @@ class DemoGenerator:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         width = max(7, len(str(releases)))
-        rows = {"releases": 0, "participation": 0, "events": 0}
+        rows = {"releases": 0, "participation": 0, "events": 0, "referrals": 0}
         persons = 0
-        paths = {
-            "releases": out / "releases.csv",
-            "participation": out / "participation.csv",
-            "events": out / "events.csv",
-        }
         schemas = {"releases": RELEASE_SCHEMA, "participation": PARTICIPATION_SCHEMA,
-                   "events": EVENT_SCHEMA}
+                   "events": EVENT_SCHEMA, "referrals": REFERRAL_SCHEMA}
+        paths = {name: out / f"{name}.csv" for name in schemas}
+        referral_draw, demand = ReferralDraw(self.model), Demand(self.model)
         # Arrow would quote the header; spreadsheets and people read a plain one better.
         # quoting_style "none" makes Arrow refuse any value that would need quotes.
         options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
@@ -166,11 +180,21 @@ class DemoGenerator:
                 rng = np.random.default_rng(np.random.SeedSequence([self.seed, chunk_index]))
                 chunk = simulate_chunk(self.model, rng, size)
                 keep = _take_people(chunk.releases_per_person(), remaining)
-                tables = self._tables(chunk, keep, persons, rows["releases"], width)
+                order = _file_order(chunk, keep)
+                tables = self._tables(chunk, keep, order, persons, rows["releases"], width)
                 held_rng = np.random.default_rng(
                     np.random.SeedSequence([self.seed, chunk_index, _RETURNING_STREAM]))
                 returning.append(returning_people(self.model, chunk, keep,
                                                   np.cumsum(keep) + persons, held_rng, width))
+                # Drawn after the chunk's outcomes, from a stream of their own: the
+                # referrals change nothing in the other files (and have no effect).
+                referral_rng = np.random.default_rng(
+                    np.random.SeedSequence([self.seed, chunk_index, _REFERRAL_STREAM]))
+                written = tables["releases"]
+                tables["referrals"] = referral_draw.chunk_table(
+                    chunk, order, written["person_id"].combine_chunks(),
+                    written["release_id"].combine_chunks(), referral_rng)
+                demand.add(chunk, order)
                 for name, table in tables.items():
                     writers[name].write_table(table)
                     rows[name] += table.num_rows
@@ -187,6 +211,9 @@ class DemoGenerator:
                                new_rng, width)
         rows["expected_releases"] = write_expected_releases(out / "expected_releases.csv",
                                                             [*returning, newcomers])
+        rows["providers"] = write_providers(out / "providers.csv", self.model)
+        rows["services"] = write_services(out / "services.csv", self.model, demand)
+        write_regions_geojson(out / BOUNDARIES_FILE, self.model)
         summary = DemoSummary(
             out_dir=out,
             seed=self.seed,
@@ -194,21 +221,18 @@ class DemoGenerator:
             persons=persons,
             seconds=time.perf_counter() - began,
             files=("releases.csv", "programs.csv", "participation.csv", "events.csv",
-                   "expected_releases.csv", "truth.json"),
+                   "expected_releases.csv", "providers.csv", "services.csv",
+                   "referrals.csv", BOUNDARIES_FILE, "truth.json"),
         )
         write_truth(out / "truth.json", self.model, summary)
         return summary
 
     # ------------------------------------------------------------------ tables
 
-    def _tables(self, chunk: Chunk, keep: np.ndarray, person_base: int, release_base: int,
-                width: int) -> dict[str, pa.Table]:
+    def _tables(self, chunk: Chunk, keep: np.ndarray, order: np.ndarray, person_base: int,
+                release_base: int, width: int) -> dict[str, pa.Table]:
         model = self.model
         rel = chunk.releases
-        kept_row = keep[rel["person"]]
-        # Rows in file order: by person, then release date.
-        order = np.lexsort((rel["day"], rel["person"]))
-        order = order[kept_row[order]]
         person_number = np.cumsum(keep) - 1 + person_base + 1  # 1-based, global
         new_row = np.full(len(rel["person"]), -1, dtype=np.int64)
         new_row[order] = np.arange(len(order))
@@ -296,4 +320,7 @@ WRITTEN_COLUMNS: dict[str, tuple[str, ...]] = {
     "participation": tuple(PARTICIPATION_SCHEMA.names),
     "events": tuple(EVENT_SCHEMA.names),
     "expected_releases": tuple(EXPECTED_SCHEMA.names),
+    "providers": PROVIDERS.column_names,
+    "services": SERVICES.column_names,
+    "referrals": tuple(REFERRAL_SCHEMA.names),
 }

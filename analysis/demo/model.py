@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 
 from analysis.contract import PROGRAM_CATEGORIES, PROGRAM_SETTINGS
+from analysis.demo.services_model import ServicesModel
 from analysis.errors import AnalysisError
 
 OFFENSES: tuple[str, ...] = (
@@ -390,6 +391,11 @@ class DemoModel:
     exits: Exits = field(default_factory=Exits)
     facilities: tuple[Facility, ...] = field(default_factory=default_facilities)
     programs: tuple[Program, ...] = field(default_factory=default_programs)
+    #: The services directory and referrals (analysis/demo/services_model.py).
+    services: ServicesModel = field(default_factory=ServicesModel)
+
+    def __post_init__(self):
+        self.services.check_regions(self.population.regions)
 
     def program(self, program_id: str) -> Program:
         for program in self.programs:

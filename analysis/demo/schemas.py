@@ -56,3 +56,14 @@ EXPECTED_SCHEMA = pa.schema(
     [("person_id", pa.string()), ("expected_release_date", pa.date32()),
      *(RELEASE_SCHEMA.field(name) for name in _KNOWN_BEFORE_RELEASE)]
 )
+#: The demo's referrals (``analysis.demo.referrals``), columns in the contract's order.
+REFERRAL_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("service_id", pa.string()),
+        ("referral_date", pa.date32()),
+        ("status", pa.string()),
+        ("release_id", pa.string()),
+        ("first_contact_date", pa.date32()),
+    ]
+)

@@ -56,6 +56,31 @@ def program_effects(model: DemoModel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def service_effects(model: DemoModel) -> dict[str, Any]:
+    """The true effect of reaching a service of the demo's directory (none), and why.
+
+    Examples
+    --------
+    >>> service_effects(DemoModel())["hr_reached"]
+    1.0
+    """
+    log_hr = model.services.referrals.log_hr_reached
+    return {
+        "service_types": "every service type of services.csv",
+        "log_hr_reached": log_hr,
+        "hr_reached": round(math.exp(log_hr), 10),
+        "exposure": "from first_contact_date of an attended or completed referral",
+        "how": (
+            "referrals are drawn after the re-arrests from a random stream of their own and "
+            "change no re-arrest: reaching a service has no effect. People at lower risk "
+            "(release covariates) decline less and reach and complete services more often, "
+            "and a person must still be in the community to be reached, so naive comparisons "
+            "of reached versus not reached flatter services; an adjusted time-varying "
+            "comparison should find a hazard ratio near 1."
+        ),
+    }
+
+
 def truth_document(model: DemoModel, summary: DemoSummary | None = None) -> dict[str, Any]:
     """The content of ``truth.json`` as a plain dict."""
     doc: dict[str, Any] = {
@@ -80,6 +105,7 @@ def truth_document(model: DemoModel, summary: DemoSummary | None = None) -> dict
             "never the re-arrest hazard."
         ),
         "program_effects": program_effects(model).to_dict(orient="records"),
+        "service_effects": service_effects(model),
         "model": dataclasses.asdict(model),
     }
     if summary is not None:

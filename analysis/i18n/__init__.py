@@ -19,8 +19,8 @@ to English rather than to a code:
 
 Catalogs are JSON files ``analysis/i18n/locales/<lang>/<domain>.json``: ``{msgid:
 translation}``, and for a plural ``{singular msgid: {CLDR category: form}}`` with exactly
-the categories Babel lists for the language. The domains (``dashboard``, ``results``,
-``report``, ``cli``) only split the files by who edits them; a language's domains are
+the categories Babel lists for the language. The domains (``dashboard``, ``views``,
+``results``, ``report``, ``cli``, ``common``, ``guide``) only split the files by who edits them; a language's domains are
 merged, and a text may appear in one of them only. English has no catalog.
 ``tests/test_i18n_catalogs.py`` extracts every literal passed to ``t``, ``tr``, ``N_``
 and ``plural`` in ``analysis/`` and ``dashboard/`` (with Babel's extractor) and requires

@@ -28,7 +28,13 @@ from analysis.errors import AnalysisError
 from analysis.impact.rules import Reason
 from analysis.impact.wording import COVARIATE_CONSTANT, COVARIATE_EMPTY, POST_RELEASE_LANDMARK
 from analysis.survival.episodes import Outcome, Selection, build_episodes
-from analysis.survival.exposures import TIME_VARYING_SETTINGS, Participation, add_exposures
+from analysis.survival.exposures import (
+    TIME_VARYING_SETTINGS,
+    Participation,
+    add_exposures,
+    program_settings,
+)
+from analysis.survival.service_exposure import is_service_exposure, service_type_of
 
 #: Baseline covariates of the propensity model and of the adjusted Cox model.
 DEFAULT_COVARIATES: tuple[str, ...] = (
@@ -107,13 +113,30 @@ class Cohort:
 def resolve_programmes(
     con: duckdb.DuckDBPyConnection, program: str | None = None, project: str | None = None
 ) -> Programmes:
-    """Programme ids for ``program`` or for every programme of ``project`` (or funder)."""
+    """Programme ids for ``program`` or for every programme of ``project`` (or funder).
+
+    ``program`` may also be a service exposure, ``service:<service_type>`` or
+    ``service:any`` (:mod:`analysis.survival.service_exposure`): reaching a post-release
+    service, compared at the landmark day as a post-release programme, with no cost.
+    """
     if (program is None) == (project is None):
         raise AnalysisError("name exactly one of a programme (--program) or a project (--project)")
     catalogue = con.execute(
         "SELECT program_id, name, setting, project, funder, cost_per_participant, currency "
         "FROM programs ORDER BY program_id"
     ).df()
+    if (program is not None and is_service_exposure(program)
+            and program not in set(catalogue["program_id"])):
+        program_settings(con, [program])  # refuses an unknown one, listing the known ones
+        service_type = service_type_of(program)
+        return Programmes(
+            label="service: " + ("any" if service_type is None
+                                 else service_type.replace("_", " ")),
+            ids=(program,),
+            setting="post_release",
+            cost=catalogue.iloc[0:0][["program_id", "name", "cost_per_participant",
+                                      "currency"]].reset_index(drop=True),
+        )
     if program is not None:
         chosen = catalogue[catalogue["program_id"] == program]
         if chosen.empty:

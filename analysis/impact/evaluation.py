@@ -631,6 +631,7 @@ def _hazard_ratio(
             if not among.any() or among.all():
                 continue
         adjust.append((name, column))
+    adjust = _independent_of_earlier(prepared.treated[rows].astype(float), adjust)
     model_frame = pd.DataFrame(
         {
             "time": prepared.days[rows],
@@ -645,6 +646,35 @@ def _hazard_ratio(
         cluster_col=cluster,
     )
     return HazardRatio.of_term(model, "programme")
+
+
+def _independent_of_earlier(programme: np.ndarray,
+                            adjust: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    """The adjustment columns that are not a linear combination of taking part and the
+    columns kept before them, in the compared sample.
+
+    The propensity model's design has no redundant column in the cohort it was fitted
+    on, but a matched sample can make one: when every woman matched came from the one
+    women's prison, that prison's indicator equals ``sex[F]``. Such a column adjusts for
+    nothing the others do not, so it is left out rather than refusing the comparison.
+    The test is the Cox engine's own (:func:`analysis.survival.cox._check_rank`): the
+    correlation matrix of the centred columns must keep its smallest eigenvalue above
+    1e-10 of its largest.
+    """
+    if not adjust:
+        return adjust
+    centred = [programme - programme.mean()]
+    kept: list[tuple[str, np.ndarray]] = []
+    for name, column in adjust:
+        values = np.nan_to_num(column) - np.nanmean(column)
+        trial = np.column_stack([*centred, values])
+        scale = np.sqrt((trial * trial).sum(axis=0))
+        gram = (trial.T @ trial) / np.outer(scale, scale)
+        eig = np.linalg.eigvalsh(gram)
+        if eig.min() > 1e-10 * max(eig.max(), 1e-300):
+            centred.append(values)
+            kept.append((name, column))
+    return kept
 
 
 def _marginal_hazard_ratio(prepared: PreparedEvaluation, weights: np.ndarray) -> HazardRatio:

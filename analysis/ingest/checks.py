@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.contract import Column, Table
+from analysis.contract import ALL_REGIONS, LIST_SEPARATOR, Column, Table
 from analysis.ingest.problems import Problem, ValidationReport
 from analysis.ingest.values import (
     control_character_mask,
@@ -110,7 +110,7 @@ def check_block(
     for column in table.columns:
         if column.name in positions:
             raw = cells[positions[column.name]].astype(str)
-            if column.kind in ("text", "code"):
+            if column.kind in ("text", "code", "list"):
                 raw = check_text(column.name, raw, _is_identifier(column), flag)
         else:
             raw = pd.Series([""] * n, dtype=str)
@@ -133,8 +133,25 @@ def check_block(
 
 
 def _is_identifier(column: Column) -> bool:
-    """Identifiers and codes are matched exactly, so they get the strictest cleaning."""
-    return column.kind == "code" or column.name.endswith("_id")
+    """Identifiers, codes and list items (regions, languages) are matched exactly, so
+    they get the strictest cleaning."""
+    return column.kind in ("code", "list") or column.name.endswith("_id")
+
+
+def split_list(cell: str) -> list[str]:
+    """The values of a list cell: split at :data:`~analysis.contract.LIST_SEPARATOR`,
+    trimmed, empty values dropped and repeats removed (first spelling kept, in order).
+
+    A trailing ``;`` or a doubled ``;;`` is a typing accident, not an empty region.
+
+    Examples
+    --------
+    >>> split_list(" Capital ;North Coast;;Capital; ")
+    ['Capital', 'North Coast']
+    >>> split_list(";")
+    []
+    """
+    return list(dict.fromkeys(v.strip() for v in cell.split(LIST_SEPARATOR) if v.strip()))
 
 
 def check_text(name: str, raw: pd.Series, identifier: bool, flag) -> pd.Series:
@@ -154,6 +171,8 @@ def check_text(name: str, raw: pd.Series, identifier: bool, flag) -> pd.Series:
 
 def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> pd.Series:
     """Check one column's text cells and return them typed (NaN/NaT/None where empty)."""
+    if column.kind == "list":
+        return _check_list(column, raw, flag)
     empty = (raw == "").to_numpy()
     if column.required:
         flag("missing_value", empty, column.name, raw, f"{column.name} is empty", column.expected())
@@ -201,10 +220,47 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
     return raw if bool(present.all()) else raw.where(present)
 
 
+def _check_list(column: Column, raw: pd.Series, flag) -> pd.Series:
+    """Check a list column; return each cell's values as a Python list (None when empty).
+
+    Items of a code list are checked (case-insensitive, stored as the contract spells
+    them); a region list is either :data:`~analysis.contract.ALL_REGIONS` alone (any
+    case, stored as ``['all']``) or region names, checked against the known regions
+    once every table is read (:mod:`analysis.ingest.service_references`).
+    """
+    items = [split_list(cell) for cell in raw.tolist()]
+    empty = np.array([not values for values in items], dtype=bool)
+    if column.required:
+        flag("missing_value", empty, column.name, raw, f"{column.name} is empty", column.expected())
+    bad = np.zeros(len(items), dtype=bool)
+    if column.codes:
+        codes = set(column.codes)
+        items = [[v.lower() for v in values] for values in items]
+        first_bad = pd.Series([next((v for v in values if v not in codes), "")
+                               for values in items], dtype=object)
+        bad = (first_bad != "").to_numpy(dtype=bool)
+        flag("unknown_code", bad, column.name, first_bad, "unknown code in the list",
+             column.expected())
+    if column.of_regions:
+        items = [[ALL_REGIONS] if [v.lower() for v in values] == [ALL_REGIONS] else values
+                 for values in items]
+        mixed = np.array([len(values) > 1 and any(v.lower() == ALL_REGIONS for v in values)
+                          for values in items], dtype=bool)
+        flag("bad_list", mixed, column.name, raw,
+             f"'{ALL_REGIONS}' means every region and cannot be listed with other regions",
+             column.expected())
+        bad |= mixed
+    # Lists of the rows with a problem are not staged: they are never written.
+    cleaned = [None if (not values or wrong) else values
+               for values, wrong in zip(items, bad, strict=True)]
+    return pd.Series(cleaned, index=raw.index, dtype=object)
+
+
 def _check_date_order(typed: dict[str, pd.Series], raw: dict[str, pd.Series], flag) -> None:
     """Checks across the columns of a row (duplicates need the whole table: staging)."""
-    for later, earlier in (("follow_up_end", "release_date"), ("end_date", "start_date")):
-        if later not in typed:
+    for later, earlier in (("follow_up_end", "release_date"), ("end_date", "start_date"),
+                           ("valid_to", "valid_from"), ("first_contact_date", "referral_date")):
+        if later not in typed or earlier not in typed:
             continue
         wrong = (typed[later] < typed[earlier]).to_numpy()
         flag(

@@ -2,7 +2,9 @@
 
 Extra columns of ``releases`` (and of ``expected_releases``) become covariates when their names can be column names
 and are not reserved; in every table that holds people, a column whose name reads like
-a direct identifier (a name, an ID number, a date of birth...) refuses the file.
+a direct identifier (a name, an ID number, a date of birth...) refuses the file. A
+table's ``refused_columns`` (and, in ``providers``, any column that reads like a
+person's name: the staff) are refused with the table's own reason.
 """
 
 from __future__ import annotations
@@ -63,13 +65,14 @@ def check_header(table: Table, file_name: str, header: tuple[str, ...], report: 
     for name, position in seen.items():
         if name in table.by_name:
             continue
-        if name in table.refused_columns:
+        refusal = table.refusal(name)
+        if refusal is not None:
             report.add(
                 Problem(
                     "unknown_column",
                     file_name,
                     f"column '{header[position]}' cannot be part of the {table.name} table: "
-                    + table.refused_columns[name],
+                    + refusal,
                     line=1,
                     column=header[position],
                     expected="remove this column from the file",

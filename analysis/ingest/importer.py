@@ -47,6 +47,7 @@ from analysis.errors import (
     InvalidDatasetError,
     storage_problem,
 )
+from analysis.ingest.boundaries import BOUNDARIES_TABLE, ParsedBoundaries
 from analysis.ingest.problems import ValidationReport
 from analysis.ingest.pseudonymize import (
     Pseudonymizer,
@@ -99,6 +100,9 @@ class TableCounts:
     unchanged: int
     rejected: int
     duplicates_dropped: int = 0
+    #: Rows deleted because the file no longer has them: only the region boundaries,
+    #: which a new file replaces wholly (tables are never deleted from).
+    removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,10 @@ class _Existing:
     releases: frozenset[str] = frozenset()
     covariate_kinds: dict[str, str] = field(default_factory=dict)
     expected_covariate_kinds: dict[str, str] = field(default_factory=dict)
+    providers: frozenset[str] = frozenset()
+    services: dict[str, tuple[dt.date | None, dt.date | None]] = field(default_factory=dict)
+    regions: frozenset[str] = frozenset()
+    database: Path | None = None
 
     def known_ids(self, pseudonymizer: Pseudonymizer | None) -> KnownIds:
         return KnownIds(
@@ -306,6 +314,13 @@ class _Existing:
             covariate_kinds=self.covariate_kinds,
             expected_covariate_kinds=self.expected_covariate_kinds,
             pseudonymize=pseudonymizer.series if pseudonymizer else None,
+            # `desist validate --db`: this import's people get the database's pseudonyms,
+            # so that a person known only to the database is recognised.
+            pseudonymizer=pseudonymizer,
+            providers=self.providers,
+            services=self.services,
+            regions=self.regions,
+            database=self.database,
         )
 
 
@@ -343,6 +358,8 @@ def _read_existing(db: Path) -> _Existing:
         def column(sql: str) -> frozenset[str]:
             return frozenset(r[0] for r in con.execute(sql).fetchall())
 
+        # A database older than migration 006 has no directory yet (the import adds it).
+        directory = version >= _SERVICES_SCHEMA
         return _Existing(
             fingerprint=fingerprint[0] if fingerprint else None,
             persons=column("SELECT DISTINCT person_id FROM releases"),
@@ -350,9 +367,24 @@ def _read_existing(db: Path) -> _Existing:
             releases=column("SELECT release_id FROM releases"),
             covariate_kinds=dict(con.execute("SELECT name, kind FROM covariates").fetchall()),
             expected_covariate_kinds=_extra_column_kinds(con, "expected_releases"),
+            providers=column("SELECT provider_id FROM providers") if directory else frozenset(),
+            services=({sid: (start, end) for sid, start, end in con.execute(
+                "SELECT service_id, valid_from, valid_to FROM services").fetchall()}
+                if directory else {}),
+            regions=column(_STORED_REGIONS if version >= _EXPECTED_SCHEMA else
+                           "SELECT release_region FROM releases WHERE release_region IS NOT NULL"),
+            database=db,
         )
     finally:
         con.close()
+
+
+#: Schema versions that added expected_releases (005) and the services directory (006).
+_EXPECTED_SCHEMA, _SERVICES_SCHEMA = 5, 6
+_STORED_REGIONS = (
+    "SELECT release_region FROM releases WHERE release_region IS NOT NULL UNION "
+    "SELECT release_region FROM expected_releases WHERE release_region IS NOT NULL"
+)
 
 
 def _extra_column_kinds(con, table: str) -> dict[str, str]:
@@ -434,20 +466,7 @@ def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_in
                 rejected=rejected,
                 duplicates_dropped=dropped,
             )
-            con.execute(
-                "INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    batch_id,
-                    name,
-                    table.source.name,
-                    table.source.sha256,
-                    table.rows,
-                    inserted,
-                    updated,
-                    counts[name].unchanged,
-                    rejected,
-                ],
-            )
+            _log_file(con, batch_id, name, table.source.sha256, counts[name])
             # Commit each table on its own: the rows of an open transaction stay in
             # DuckDB's memory until the commit, so one transaction for every table ran
             # out of memory at national scale. Still all or nothing: the copy is swapped
@@ -455,6 +474,10 @@ def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_in
             con.execute("COMMIT")
             con.execute("CHECKPOINT")
             con.execute("BEGIN TRANSACTION")
+        if parsed.boundaries is not None:
+            counts[BOUNDARIES_TABLE] = _replace_boundaries(con, parsed.boundaries, batch_id)
+            _log_file(con, batch_id, BOUNDARIES_TABLE, parsed.boundaries.sha256,
+                      counts[BOUNDARIES_TABLE])
         # Derived per-release facts (neighbouring releases, first events, custody-period
         # programmes) depend on every table: rebuild them before the copy is swapped in.
         refresh_follow_up(con, batch_id)
@@ -516,6 +539,40 @@ def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_in
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return report, parsed, counts, new_covariates, early_events
+
+
+def _log_file(con, batch_id: str, name: str, sha256: str, counts: TableCounts) -> None:
+    """The import_files row of one file: what happened to its rows."""
+    con.execute(
+        "INSERT INTO import_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, name, counts.file, sha256, counts.read, counts.inserted, counts.updated,
+         counts.unchanged, counts.rejected],
+    )
+
+
+def _replace_boundaries(con, boundaries: ParsedBoundaries, batch_id: str) -> TableCounts:
+    """Make ``region_boundaries`` hold exactly the file's regions.
+
+    The file is the whole map: a region left out of it is removed (counted in
+    ``removed``). A region whose geometry is the same keeps its row and batch; a changed
+    one is updated, a new one inserted.
+    """
+    stored = dict(con.execute("SELECT region, geometry FROM region_boundaries").fetchall())
+    incoming = boundaries.geometries
+    new = [r for r in incoming if r not in stored]
+    changed = [r for r in incoming if r in stored and stored[r] != incoming[r]]
+    removed = [r for r in stored if r not in incoming]
+    if removed:
+        con.executemany("DELETE FROM region_boundaries WHERE region = ?", [[r] for r in removed])
+    if changed:
+        con.executemany("UPDATE region_boundaries SET geometry = ?, batch_id = ? WHERE region = ?",
+                        [[incoming[r], batch_id, r] for r in changed])
+    if new:
+        con.executemany("INSERT INTO region_boundaries VALUES (?, ?, ?)",
+                        [[r, incoming[r], batch_id] for r in new])
+    return TableCounts(file=boundaries.name, read=boundaries.features, inserted=len(new),
+                       updated=len(changed), unchanged=len(incoming) - len(new) - len(changed),
+                       rejected=0, removed=len(removed))
 
 
 def _duckdb_config(spill: Path) -> dict[str, str]:

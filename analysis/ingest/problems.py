@@ -36,12 +36,20 @@ PROBLEM_KINDS: dict[str, str] = {
     "over_limit": "file over a documented limit",
     "outside_link": "link to a file outside the dataset folder",
     "control_character": "invisible control character in a cell",
+    "bad_list": "list of values that cannot be used",
+    "unknown_region": "region that no release goes to",
+    "unknown_provider": "provider_id not in providers",
+    "unknown_service": "service_id not in services",
+    "before_release": "referral dated before the release",
+    "bad_boundaries": "region boundaries file is not usable GeoJSON",
 }
 
 #: Kinds of warnings: worth a look, but the data are imported as they are.
 WARNING_KINDS: dict[str, str] = {
     "mixed_scripts": "identifier mixes letters of several alphabets",
     "look_alike_ids": "identifiers that look the same but differ",
+    "outside_service_dates": "referral outside the service's valid dates",
+    "region_without_releases": "region boundary for a region no release goes to",
 }
 
 

@@ -173,7 +173,7 @@ def open_table_file(table: str, path: Path, *, arrow: bool = True) -> TableStrea
     from analysis.ingest import typed_files  # it reads this module's limits and helpers
 
     suffix = path.suffix.lower()
-    outside = _link_outside_folder(path)
+    outside = link_outside_folder(path)
     if outside is not None:
         return outside
     try:
@@ -241,7 +241,7 @@ def over_limit(path: Path, limit, found: int, what: str, *, counted_to_limit=Fal
     )
 
 
-def _link_outside_folder(path: Path) -> Problem | None:
+def link_outside_folder(path: Path) -> Problem | None:
     """A symbolic link (or a file under a linked name) that leads out of the dataset folder.
 
     Only files inside the folder are read: a link could otherwise make an import read

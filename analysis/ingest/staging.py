@@ -36,6 +36,7 @@ _SQL_TYPES = {
     "date": "DATE",
     "number": "DOUBLE",
     "integer": "DOUBLE",  # checked whole; cast to INTEGER when written
+    "list": "VARCHAR[]",  # regions, languages: written as lists (migration 006)
 }
 ROW = "_row"
 _PERSON_SLICE_ROWS = 1_000_000

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.contract import MAX_ROWS, MAX_XLSX_ROWS, MAX_XLSX_UNCOMPRESSED_MB
+from analysis.contract import LIST_SEPARATOR, MAX_ROWS, MAX_XLSX_ROWS, MAX_XLSX_UNCOMPRESSED_MB
 from analysis.ingest import readers
 from analysis.ingest.problems import Problem
 
@@ -23,7 +23,11 @@ _MB = 1_000_000
 
 
 def _cell_to_text(value) -> str:
-    """Text for a typed cell of Parquet/XLSX: dates as YYYY-MM-DD, whole floats without '.0'."""
+    """Text for a typed cell of Parquet/XLSX: dates as YYYY-MM-DD, whole floats without '.0',
+    lists as their values separated by ``;``."""
+    if isinstance(value, list | tuple | np.ndarray):
+        # A Parquet list column (regions, languages): the values as a list cell is written.
+        return LIST_SEPARATOR.join(_cell_to_text(v) for v in value)
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return ""
     if isinstance(value, pd.Timestamp | dt.datetime):

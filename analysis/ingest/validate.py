@@ -25,6 +25,13 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.contract import TABLE_ORDER, TABLES, Table
+from analysis.ingest.boundaries import (
+    BOUNDARIES_TABLE,
+    ParsedBoundaries,
+    find_boundaries_file,
+    read_boundaries,
+    warn_regions_without_releases,
+)
 from analysis.ingest.checks import Findings, check_block
 from analysis.ingest.headers import check_header
 from analysis.ingest.problems import Problem, ValidationReport
@@ -35,10 +42,12 @@ from analysis.ingest.readers import (
     TableStream,
     UnreadableFile,
     find_table_files,
+    link_outside_folder,
     open_table_file,
     sha256_of,
 )
 from analysis.ingest.references import check_references
+from analysis.ingest.service_references import check_service_references, known_region_names
 from analysis.ingest.staging import Stage, scratch_connection
 from analysis.ingest.values import look_alike_findings, look_alike_skeleton, scripts_of
 
@@ -63,6 +72,14 @@ class KnownIds:
     expected_covariate_kinds: dict[str, str] = field(default_factory=dict)
     pseudonymize: Callable[[pd.Series], pd.Series] | None = None
     pseudonymizer: Pseudonymizer | None = None
+    #: The services directory already stored: provider ids, service id -> (valid_from,
+    #: valid_to), and the release_region values of releases and expected_releases.
+    providers: frozenset[str] = frozenset()
+    services: dict[str, tuple[dt.date | None, dt.date | None]] = field(default_factory=dict)
+    regions: frozenset[str] = frozenset()
+    #: The database holding these ids: a referral's release dates are read from it
+    #: (attached read-only) for just the people it names, not copied here whole.
+    database: Path | None = None
 
 
 @dataclass
@@ -80,6 +97,16 @@ class ParsedTable:
     exact_duplicates: np.ndarray | None = None
 
 
+class ParsedTables(dict[str, "ParsedTable"]):
+    """The checked tables by name, and the checked region boundaries file (if any).
+
+    The boundaries are not a table (no rows to reject, no staging), so they are kept
+    beside the tables rather than among them.
+    """
+
+    boundaries: ParsedBoundaries | None = None
+
+
 def validate_dataset(
     dataset_dir: str | Path,
     *,
@@ -92,7 +119,8 @@ def validate_dataset(
     ----------
     dataset_dir
         Folder holding ``releases`` and optionally ``programs``, ``participation``,
-        ``events`` and ``expected_releases`` files (CSV, Parquet or XLSX).
+        ``events``, ``expected_releases``, ``providers``, ``services`` and ``referrals``
+        files (CSV, Parquet or XLSX), and the region outlines ``regions.geojson``.
     today
         Dates after this day are refused (default: the computer's date).
     known
@@ -126,7 +154,7 @@ def check_dataset(
     keep_cells: bool = True,
     con: duckdb.DuckDBPyConnection | None = None,
     pseudonymizer: Pseudonymizer | None = None,
-) -> tuple[ValidationReport, dict[str, ParsedTable]]:
+) -> tuple[ValidationReport, ParsedTables]:
     """Like :func:`validate_dataset`, and also return the checked tables for the importer.
 
     The rows are staged in TEMP tables of ``con`` (the importer's temporary copy; by
@@ -145,10 +173,10 @@ def check_dataset(
     report = ValidationReport(dataset=str(folder))
     if not folder.is_dir():
         report.add(Problem("missing_file", str(folder), "this folder does not exist"))
-        return report, {}
+        return report, ParsedTables()
     today_ts = pd.Timestamp(today or dt.date.today())
     files, _ignored = find_table_files(folder)
-    parsed: dict[str, ParsedTable] = {}
+    parsed = ParsedTables()
     unusable: set[str] = set()
     for name in TABLE_ORDER:
         table = TABLES[name]
@@ -183,7 +211,30 @@ def check_dataset(
             parsed[name] = result
             unusable.discard(name)
     check_references(parsed, report, known, unusable, pseudonymizer)
+    check_service_references(parsed, report, known, unusable, pseudonymizer)
+    boundaries_file = find_boundaries_file(folder)
+    if boundaries_file is not None:
+        parsed.boundaries = _check_boundaries(boundaries_file, parsed, report, known, con,
+                                              unusable)
     return report, parsed
+
+
+def _check_boundaries(path: Path, parsed: ParsedTables, report: ValidationReport,
+                      known: KnownIds, con, unusable: set[str]) -> ParsedBoundaries | None:
+    """Check the region outlines; warn about regions no release goes to."""
+    outside = link_outside_folder(path)
+    if outside is not None:
+        report.add(outside)
+        return None
+    boundaries = read_boundaries(path, report)
+    if boundaries is None:
+        return None
+    report.files[BOUNDARIES_TABLE] = path.name
+    report.rows_read[BOUNDARIES_TABLE] = boundaries.features
+    if not ({"releases", "expected_releases"} & unusable):
+        warn_regions_without_releases(boundaries, known_region_names(con, parsed, known),
+                                      report)
+    return boundaries
 
 
 @dataclass

@@ -212,6 +212,8 @@ def programme_cost(con: duckdb.DuckDBPyConnection, program: str) -> ProgrammeCos
     ProgrammeCost(label='VOC (Vocational)', cost_per_participant=500.0, currency='EUR')
     """
     programmes = resolve_programmes(con, program)
+    if programmes.cost.empty:  # a service exposure (service:...) has no cost row
+        return ProgrammeCost(programmes.label, None, None)
     row = programmes.cost.iloc[0]
     cost = row["cost_per_participant"]
     currency = row["currency"]

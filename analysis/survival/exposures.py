@@ -24,6 +24,10 @@
   - A time-varying participation belongs to the release it names, else to the
     person's latest release on or before its start date.
 
+* ``service:<service_type>`` and ``service:any`` (when the database has referrals) are
+  post-release exposures too: reaching a service, from its first contact day, by the
+  same rules (:mod:`analysis.survival.service_exposure`).
+
 Episodes of zero days cannot be represented as ``(0, 0]`` rows; they are dropped from
 time-varying analyses and counted in :attr:`ExposureData.dropped_zero_time`.
 """
@@ -39,6 +43,12 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.survival import follow_up
+from analysis.survival.service_exposure import (
+    check_service_exposures,
+    is_service_exposure,
+    known_service_exposures,
+    service_participation_sql,
+)
 
 BASELINE_SETTINGS = ("in_prison",)
 TIME_VARYING_SETTINGS = ("post_release", "community")
@@ -68,13 +78,21 @@ class ExposureData:
 
 
 def program_settings(con: duckdb.DuckDBPyConnection, program_ids) -> dict[str, str]:
-    """Setting of each requested programme; unknown ids raise :class:`AnalysisError`."""
+    """Setting of each requested programme; unknown ids raise :class:`AnalysisError`.
+
+    An id of :mod:`analysis.survival.service_exposure` (``service:housing``,
+    ``service:any``) that is not a programme id is a ``post_release`` exposure when the
+    database has referrals of that type.
+    """
     known = dict(con.execute("SELECT program_id, setting FROM programs").fetchall())
-    unknown = [p for p in program_ids if p not in known]
+    services = [p for p in program_ids if p not in known and is_service_exposure(p)]
+    unknown = [p for p in program_ids if p not in known and p not in services]
     if unknown:
-        listing = ", ".join(sorted(known)) or "none: the database has no programs"
+        listing = ", ".join([*sorted(known), *known_service_exposures(con)]) or (
+            "none: the database has no programs")
         raise AnalysisError(f"unknown program(s) {unknown}; known programs: {listing}")
-    return {p: known[p] for p in program_ids}
+    settings = {**known, **check_service_exposures(con, services)}
+    return {p: settings[p] for p in program_ids}
 
 
 def add_exposures(
@@ -157,10 +175,15 @@ def add_exposures(
             frame[program] = column
     if not varying:
         return ExposureData(frame, "time", "event", None, tuple(baseline), ())
-    split = _split_episodes(con, frame, varying, exposure)
+    services = [p for p in varying if is_service_exposure(p) and p not in _programme_ids(con)]
+    split = _split_episodes(con, frame, varying, exposure, services)
     dropped = int((frame["time"] <= 0).sum())
     return ExposureData(split, "stop", "event", "start", tuple(baseline), tuple(varying),
                         dropped)
+
+
+def _programme_ids(con) -> set[str]:
+    return {row[0] for row in con.execute("SELECT program_id FROM programs").fetchall()}
 
 
 def _quote(name: str) -> str:
@@ -196,13 +219,15 @@ def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
     return flags
 
 
-def _split_episodes(con, frame, programs, exposure) -> pd.DataFrame:
+def _split_episodes(con, frame, programs, exposure, services=()) -> pd.DataFrame:
     """Counting-process rows: split each episode at every exposure change.
 
     Only releases with a time-varying participation that overlaps their follow-up are
     split in SQL (keyed by row position, not by text id); every other release is one
     unexposed ``(0, time]`` row assembled in numpy — most releases at national scale.
-    Rows come in episode order, then by ``start``.
+    Rows come in episode order, then by ``start``. ``services`` are the service exposure
+    ids among ``programs``: their reached referrals join the participations, shaped as
+    post-release participations without an end (one rule for both).
     """
     _releases_view(con, frame)
     end = "e.time" if exposure == "ever" else (
@@ -228,6 +253,7 @@ def _split_episodes(con, frame, programs, exposure) -> pd.DataFrame:
                        ORDER BY r.release_date DESC, r.release_id DESC LIMIT 1)) AS release_id
             FROM participation pa
             WHERE pa.program_id IN ({", ".join("?" for _ in programs)})
+            UNION ALL {service_participation_sql(services)}
         ),
         iv AS (
             -- exposure intervals (s, en] that overlap the follow-up; others change nothing

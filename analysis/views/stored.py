@@ -41,8 +41,9 @@ from pathlib import Path
 import duckdb
 
 from analysis.errors import AnalysisError
+from analysis.services.follow_through import has_referrals
 from analysis.store.codec import decode, encode
-from analysis.views import impact, planning, programs, scope
+from analysis.views import impact, planning, programs, scope, services
 from analysis.views.filters import ViewFilters
 
 #: A view: ``view(con, filters, **options)`` -> a picklable result.
@@ -144,6 +145,8 @@ def default_requests(con: duckdb.DuckDBPyConnection) -> list[tuple[View, dict]]:
     ]
     # the Planning page's forecasts (two outcomes, each with its backtest) as it opens
     requests.append((planning.planning_forecast, {"by": planning.DEFAULT_BREAKDOWN}))
+    if has_referrals(con):  # the Services page's comparison, of any service
+        requests.append((services.services_comparison, {"service_type": ""}))
     first = impact.default_subject(con, ViewFilters())  # what the Impact page opens on
     if first is not None:
         requests.append((impact.impact_page, {"kind": first.kind, "value": first.value,

@@ -81,6 +81,14 @@ PROBLEM_KIND_WORDS: dict[str, str] = {
     "control_character": N_("invisible control character in a cell"),
     "mixed_scripts": N_("identifier mixes letters of several alphabets"),
     "look_alike_ids": N_("identifiers that look the same but differ"),
+    "bad_list": N_("list of values that cannot be used"),
+    "unknown_region": N_("region that no release goes to"),
+    "unknown_provider": N_("provider_id not in providers"),
+    "unknown_service": N_("service_id not in services"),
+    "before_release": N_("referral dated before the release"),
+    "bad_boundaries": N_("region boundaries file is not usable GeoJSON"),
+    "outside_service_dates": N_("referral outside the service's valid dates"),
+    "region_without_releases": N_("region boundary for a region no release goes to"),
 }
 #: Column code -> the words of its coded values. A value a column's table does not know
 #: is shown as recorded (a category added to the contract later, a typing error).

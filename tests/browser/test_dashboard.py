@@ -58,7 +58,7 @@ CHART = ".js-plotly-plot .main-svg"
 TABLE = '[data-testid="stDataFrame"]'
 #: (url path, what the finished page must show)
 PAGES = (("", CHART), ("recidivism", CHART), ("subgroups", CHART), ("programs", CHART),
-         ("impact", CHART), ("planning", CHART), ("data", TABLE))
+         ("impact", CHART), ("planning", CHART), ("services", CHART), ("data", TABLE))
 
 
 

@@ -43,7 +43,8 @@ from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 LANGUAGES = ("ar", "fr")
 #: (url path, what the finished page shows)
 PAGES = (("", CHART), ("recidivism", CHART), ("programs", CHART), ("impact", CHART),
-         ("subgroups", CHART), ("planning", CHART), ("data", TABLE))
+         ("subgroups", CHART), ("planning", CHART), ("services", CHART),
+         ("data", TABLE))
 #: Streamlit's icons are words drawn in an icon font (``download``, ``restart_alt``),
 #: and its "Skip to main content" link shows only to keyboard users: neither is text a
 #: reader sees, nor ours to translate.

@@ -9,7 +9,7 @@ from tests.conftest import DEMO_RELEASES
 from tests.dashboard.conftest import APP
 from tests.dashboard.pages import as_read
 
-ALL_PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "data")
+ALL_PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "services", "data")
 
 
 def metrics(app) -> dict[str, str]:

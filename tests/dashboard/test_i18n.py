@@ -16,7 +16,7 @@ from dashboard.i18n import catalog, t, tn
 from tests.dashboard.conftest import APP
 from tests.dashboard.pages import as_read
 
-PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "data")
+PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "services", "data")
 
 
 def test_lookup_formats_after_translating_and_falls_back_to_english(monkeypatch):

@@ -16,7 +16,7 @@ from dashboard.notices import LONGEST_VALUE, notice_markdown, rejection_markdown
 from dashboard.safe_text import md_literal
 from tests.dashboard.pages import as_read, frames, open_page
 
-PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "data")
+PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "services", "data")
 EMPTY_TITLE = {"en": "No releases match the selection",
                "fr": "Aucune libération ne correspond à la sélection"}
 

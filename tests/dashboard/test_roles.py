@@ -22,7 +22,7 @@ from analysis.access.identity import start_session
 from tests.dashboard.conftest import APP
 from tests.dashboard.pages import as_read
 
-PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "data")
+PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "services", "data")
 #: The pages each role may open (docs/access.md).
 OPENS = {
     "admin": set(PAGES),

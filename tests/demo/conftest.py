@@ -34,7 +34,12 @@ def small_episodes(small):
 
 
 @pytest.fixture(scope="session")
-def large(tmp_path_factory):
+def large_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_large")
     DemoGenerator(seed=LARGE_SEED).generate(out, releases=LARGE_RELEASES)
-    return read_dataset(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def large(large_dir):
+    return read_dataset(large_dir)

@@ -22,7 +22,8 @@ def test_demo_builds_database_and_keeps_dataset(tmp_path):
     assert "releases" in result.output and "2,500" in result.output
     assert {p.name for p in out.iterdir()} == {
         "releases.csv", "programs.csv", "participation.csv", "events.csv",
-        "expected_releases.csv", "truth.json",
+        "expected_releases.csv", "providers.csv", "services.csv", "referrals.csv",
+        "regions.geojson", "truth.json",
     }
     con = duckdb.connect(str(db), read_only=True)
     try:

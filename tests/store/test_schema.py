@@ -19,6 +19,10 @@ from analysis.store import (
 
 TABLES = {
     "schema_version",
+    "providers",
+    "services",
+    "referrals",
+    "region_boundaries",
     "metadata",
     "import_log",
     "import_files",
