@@ -37,6 +37,9 @@ METHOD_DOCUMENTS: tuple[str, ...] = ("metrics.md", "impact.md")
 BOOKKEEPING = ("batch_id",)
 #: Follow-up bands (whole years available after release).
 FOLLOW_UP_YEARS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+#: Tables (and the region outlines file) whose rows describe no person: their counts
+#: of organisations, services and outlines are shown as they are.
+DIRECTORY_TABLES: tuple[str, ...] = ("providers", "services", "region_boundaries")
 
 
 def _count_text(value: int, k: int) -> str:
@@ -56,7 +59,8 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``table, column, rows, missing, complete_pct``; ``rows`` and ``missing`` as text
+        ``table, column, rows, missing, complete_pct``, the tables of
+        :data:`DIRECTORY_TABLES` as they are (they count no one); ``rows`` and ``missing`` as text
         (``"<k"`` below ``k``, ``"hidden"`` when hidden so that ``rows - missing`` cannot
         reveal 1 to ``k - 1`` filled values), ``complete_pct`` rounded to 0.1 and capped
         at 99.9 while anything is missing (so "100.0" always means nothing missing),
@@ -78,10 +82,12 @@ def completeness(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> pd.Dat
                 pct = min(pct, 99.9)
             # rows = missing + filled: the share filled, or rows minus missing, would give
             # away a count of 1 to k - 1 on either side
+            people = table not in DIRECTORY_TABLES  # the directory's rows are no one
             hidden = linked_suppression({"rows": rows, "missing": missing, "filled": int(filled)},
                                         [("rows", ["missing", "filled"])], policy,
-                                        published=["rows", "missing"])
-            shown_pct = rows > 0 and not rate_discloses(int(filled), rows, policy)
+                                        published=["rows", "missing"]) if people else set()
+            shown_pct = rows > 0 and (not people or not rate_discloses(int(filled), rows,
+                                                                        policy))
             frames.append({
                 "table": table, "column": column,
                 "rows": _hidden_text(rows, "rows" in hidden, k),
@@ -171,7 +177,8 @@ def _hidden_shares(counts: pd.Series, policy, hidden_bands: set[str]) -> set[int
 class ImportHistory:
     """The import log (one row per import) and the files of each import.
 
-    Row counts are suppressed below ``k``; ``rows_read`` is the published total of
+    Row counts are suppressed below ``k`` (except those of :data:`DIRECTORY_TABLES`,
+    which count organisations and places); ``rows_read`` is the published total of
     inserted + updated + unchanged + rejected, and an import's counts the sums of its
     files', so complementary suppression applies across both tables (a count hidden only
     to protect another reads ``"hidden"``).
@@ -218,7 +225,12 @@ def _suppressed_log(batches: pd.DataFrame, files: pd.DataFrame, parts: list[str]
         mine = [i for i, f in enumerate(files["batch_id"]) if f == batch_id]
         if mine:
             relations += [(("batch", b, c), [("file", i, c) for i in mine]) for c in columns]
-    hidden = linked_suppression(values, relations, policy)
+    # The services directory's rows count organisations, services and region outlines,
+    # not people: shown as they are (a reader may know them from the printed guide).
+    tables_of = files["table_name"] if "table_name" in files else []
+    directory = [("file", i, column) for i, table in enumerate(tables_of)
+                 if table in DIRECTORY_TABLES for column in columns]
+    hidden = linked_suppression(values, relations, policy, known=directory)
     tables = []
     for name, frame in (("batch", batches), ("file", files)):
         out = frame.copy()

@@ -42,4 +42,4 @@ def test_import_is_off_unless_enabled(monkeypatch):
     monkeypatch.setenv("DESIST_ALLOW_IMPORT", "1")
     at = open_page("data")
     assert not any("Importing is switched off" in i.value for i in at.info)
-    assert len(at.get("file_uploader")) == 5  # releases and the four optional tables
+    assert len(at.get("file_uploader")) == 8  # releases and the seven optional tables

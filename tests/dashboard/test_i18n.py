@@ -61,7 +61,8 @@ def test_every_page_runs_in_the_language_of_the_link(demo_db, monkeypatch, langu
     entries = catalog(language)
     titles = {"overview": "Overview", "recidivism": "Recidivism over time",
               "programs": "Programmes", "impact": "Impact",
-              "subgroups": "Subgroups and places", "planning": "Planning", "data": "Data"}
+              "subgroups": "Subgroups and places", "planning": "Planning",
+              "services": "Services and coverage", "data": "Data"}
     for page in PAGES:
         if page != "overview":
             app.switch_page(f"app_pages/{page}.py").run()

@@ -107,3 +107,17 @@ def test_a_file_count_cannot_be_recovered_from_its_import():
     assert shown_files["rows_rejected"].tolist()[0] == "<10"
     assert not (shown_batches["rows_rejected"].iloc[0].isdigit()
                 and shown_files["rows_rejected"].iloc[1].isdigit())
+
+
+def test_the_directory_counts_organisations_and_places_not_people(demo_con):
+    # the demo's 8 region outlines and its services are shown as they are at any k,
+    # and hide nothing else (programmes stay visible at k = 10)
+    files = import_history(demo_con, ViewFilters(min_cell=50)).files.set_index("table_name")
+    assert files.loc["region_boundaries", "rows_read"] == "8"
+    assert int(files.loc["services", "rows_read"]) > 0
+    shown = import_history(demo_con, ViewFilters()).files.set_index("table_name")
+    assert shown.loc["programs", "rows_read"] == "12"
+    table = completeness(demo_con, ViewFilters(min_cell=50))
+    services = table[table["table"] == "services"]
+    assert not services["rows"].str.startswith("<").any()
+    assert not (services["rows"] == "hidden").any()

@@ -44,7 +44,7 @@ def test_the_import_stores_every_default_request(demo_con):
     expected = {(stored.view_key(view), stored.request_key(ViewFilters(), options))
                 for view, options in stored.default_requests(demo_con)}
     assert set(rows) == expected
-    assert len(rows) == len(expected) == 4  # one per request, not one per language
+    assert len(rows) == len(expected) == 5  # one per request, not one per language
 
 
 def test_a_stored_result_is_what_the_view_computes_now(demo_con):
@@ -127,7 +127,7 @@ def test_a_failing_view_is_left_out_and_the_import_stands(copied_demo, tmp_path,
     try:
         views = {v for (v,) in con.execute("SELECT view FROM stored_views").fetchall()}
         assert views == {"programs:completion_outcomes", "impact:impact_page",
-                         "planning:planning_forecast"}
+                         "planning:planning_forecast", "services:services_comparison"}
         assert stored.lookup(con, programs.completion_outcomes, ViewFilters(),
                              {"horizon_days": 365}) is not None
     finally:
