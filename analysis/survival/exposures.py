@@ -47,6 +47,7 @@ from analysis.survival.service_exposure import (
     check_service_exposures,
     is_service_exposure,
     known_service_exposures,
+    owner_release_sql,
     service_participation_sql,
 )
 
@@ -247,10 +248,7 @@ def _split_episodes(con, frame, programs, exposure, services=()) -> pd.DataFrame
             -- a participation without release_id belongs to the latest release on or
             -- before its start date
             SELECT pa.program_id, pa.start_date, pa.end_date,
-                   coalesce(pa.release_id, (
-                       SELECT r.release_id FROM releases r
-                       WHERE r.person_id = pa.person_id AND r.release_date <= pa.start_date
-                       ORDER BY r.release_date DESC, r.release_id DESC LIMIT 1)) AS release_id
+                   {owner_release_sql("pa.start_date", "pa")} AS release_id
             FROM participation pa
             WHERE pa.program_id IN ({", ".join("?" for _ in programs)})
             UNION ALL {service_participation_sql(services)}

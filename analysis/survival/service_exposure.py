@@ -62,9 +62,10 @@ def service_type_of(exposure_id: str) -> str | None:
 
 
 def owner_release_sql(day: str = CONTACT_DAY_SQL, rf: str = "rf") -> str:
-    """SQL of the release a referral row ``rf`` belongs to.
+    """SQL of the release a referral (or participation) row ``rf`` belongs to.
 
-    The release it names, else the person's latest release on or before ``day``.
+    The release it names, else the person's latest release on or before ``day``: the
+    one rule of post-release participations and referrals.
     """
     return (f"coalesce({rf}.release_id, (SELECT r.release_id FROM releases r "
             f"WHERE r.person_id = {rf}.person_id AND r.release_date <= {day} "
