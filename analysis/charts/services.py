@@ -47,8 +47,20 @@ def capacity_demand_plot(frame: pd.DataFrame, *, title: str = "",
     tr = translator(language)
     bars = (("capacity", tr("Places a year")), ("demand", tr("Demand: releases with the need")))
     fig = _horizontal_bars(frame, bars)
-    finish_layout(fig, title, tr("People a year"), tr("Service type"))
+    finish_layout(fig, title, tr("People a year"), "")  # the bars name their types
+    _room_for_labels(fig, frame)
     return _text_direction(fig.update_layout(hovermode="closest"), language)
+
+
+def _room_for_labels(fig: go.Figure, frame: pd.DataFrame) -> None:
+    """A left margin wide enough for the longest service type.
+
+    Plotly's ``automargin`` measures tick labels before the browser shapes them; Arabic
+    labels, once shaped, came out wider and were cut at the figure's edge. A margin of
+    about 8 pixels a character (at most 320) holds every language's words.
+    """
+    longest = max((len(str(t)) for t in frame["service_type"]), default=0)
+    fig.update_layout(margin_l=min(320, max(70, 24 + 8 * longest)))
 
 
 def _horizontal_bars(frame: pd.DataFrame, bars) -> go.Figure:
@@ -87,7 +99,8 @@ def funnel_plot(frame: pd.DataFrame, *, title: str = "", language: str = "en") -
     bars = (("referred", tr("Referred")), ("attended", tr("Reached (attended or completed)")),
             ("completed", tr("Completed")))
     fig = _horizontal_bars(frame, bars)
-    finish_layout(fig, title, tr("People"), tr("Service type"))
+    finish_layout(fig, title, tr("People"), "")  # the bars name their types
+    _room_for_labels(fig, frame)
     return _text_direction(fig.update_layout(hovermode="closest"), language)
 
 

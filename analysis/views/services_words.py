@@ -62,6 +62,15 @@ def _cell(value: object, language: str) -> object:
     return value
 
 
+def _whole(value: object) -> object:
+    """A count as a whole number (not the float a column with an unknown holds), an
+    unknown (None, NaN) as None, a label ("<10") as it is."""
+    if value is None or isinstance(value, str):
+        return value
+    number = float(value)  # type: ignore[arg-type]
+    return None if number != number else int(number)
+
+
 def _gaps_cell(gaps, language: str) -> str:
     return "; ".join(f"{service_type_name(t, language)}: {gap_text(r, language)}"
                      for t, r in gaps)
@@ -108,9 +117,13 @@ def supply_rows(result: ServicesCoverage, region: str, service_type: str = "",
         tr("Service type"): [service_type_name(t, language) for t in supply["service_type"]],
         tr("Providers"): supply["providers"].astype("int64").tolist(),
         tr("Services"): supply["services"].astype("int64").tolist(),
-        tr("Places a year"): supply["capacity"].tolist(),
+        # An unknown is a word, not an empty cell: a column of whole numbers with a gap
+        # would be read as floats and written 127.000.
+        tr("Places a year"): [tr("unknown") if _whole(v) is None else _whole(v)
+                              for v in supply["capacity"]],
         tr("Open to women"): [tr("yes") if w else tr("no") for w in supply["serves_women"]],
-        tr("Demand: releases with the need"): [_cell(v, language) for v in supply["demand"]],
+        tr("Demand: releases with the need"): [
+            "" if _whole(v) is None else _cell(_whole(v), language) for v in supply["demand"]],
         tr("Gap"): [reasons.get(t, "") for t in supply["service_type"]],
     })
 
