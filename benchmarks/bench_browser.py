@@ -82,7 +82,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 #: facility: the chart with the most points (a step per day with an event, per group).
 PAGES = (("overview", ""), ("recidivism", "recidivism"), ("by-facility", "recidivism?by=facility"),
          ("subgroups", "subgroups"), ("programmes", "programs"), ("impact", "impact"),
-         ("data", "data"))
+         ("planning", "planning"), ("services", "services"), ("data", "data"))
 MEASURES = ("fresh", "reload", "filter")
 #: The filter changed: both apps have a sidebar multiselect with this label, whose first
 #: value (``F``, however the dashboard words it) is clicked; both then have ``sex=F`` in

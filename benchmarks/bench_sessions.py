@@ -43,6 +43,13 @@ so the cached database is never changed::
 
     .venv/bin/python benchmarks/bench_sessions.py                  # 1,000,000 releases
     .venv/bin/python benchmarks/bench_sessions.py --rows 50000 --sessions 5
+
+The generated study has no regions and no services, so its Services page only says so.
+For every page with content, serve a demo (``desist demo --rows 1000000``, which has
+regions, a service directory and referrals) and name its scopes::
+
+    .venv/bin/python benchmarks/bench_sessions.py --db /tmp/desist-bench-browser/demo-1000000.duckdb \
+        --donor-funder "Global Fund" --planner-facility "Northgate Prison"
 """
 
 from __future__ import annotations
@@ -86,6 +93,15 @@ PROGRAM_OWNERS = {"EDU": ("Learning Inside", "Bench Fund A"),
 DONOR_FUNDER = "Bench Fund A"
 #: The planners' regional office: one of bench_import's four facilities.
 PLANNER_FACILITY = "North"
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """What the scoped accounts may see: the donors' funder and the planners' facility
+    (those of the generated study unless ``--donor-funder``/``--planner-facility``)."""
+
+    donor_funder: str = DONOR_FUNDER
+    planner_facility: str = PLANNER_FACILITY
 TARGET_P95 = 2.0
 
 
@@ -155,7 +171,8 @@ def serving_copy(db: Path, folder: Path) -> Path:
     return copy
 
 
-def configure_header_access(db: Path, accounts: Sequence[Account], secret: str) -> None:
+def configure_header_access(db: Path, accounts: Sequence[Account], secret: str,
+                            scopes: Scopes = Scopes()) -> None:
     """Method ``"header"`` beside ``db`` with the proxy secret ``secret``, and ``accounts``."""
     from analysis.access.accounts import AccountStore
     from analysis.access.config import write_default_config
@@ -169,8 +186,8 @@ def configure_header_access(db: Path, accounts: Sequence[Account], secret: str) 
     path.write_text(text.replace(placeholder, f'secret_sha256 = "{digest}"'), encoding="utf-8")
     store = AccountStore.for_database(db)
     for account in accounts:
-        scope = {"donor": {"funders": [DONOR_FUNDER]},
-                 "planner": {"facilities": [PLANNER_FACILITY]}}.get(account.role, {})
+        scope = {"donor": {"funders": [scopes.donor_funder]},
+                 "planner": {"facilities": [scopes.planner_facility]}}.get(account.role, {})
         store.add(account.name, account.role, **scope)
 
 
@@ -331,12 +348,12 @@ async def _run(dashboard: str, minimal: str, accounts: Sequence[Account], secret
 
 
 @contextlib.contextmanager
-def servers(db: Path, accounts: Sequence[Account], secret: str, workdir: Path
-            ) -> Iterator[tuple[Server, Server]]:
+def servers(db: Path, accounts: Sequence[Account], secret: str, workdir: Path,
+            scopes: Scopes = Scopes()) -> Iterator[tuple[Server, Server]]:
     """Serve a copy of ``db`` in ``workdir`` to ``accounts`` (method ``"header"``, proxy
     secret ``secret``) with ``desist serve``, and the minimal page; yield both servers."""
     served = serving_copy(db, workdir)
-    configure_header_access(served, accounts, secret)
+    configure_header_access(served, accounts, secret, scopes)
     dashboard_port, minimal_port = free_port(), free_port()
     with (running(desist_serve(served, dashboard_port), workdir / "dashboard.log",
                   dashboard_port) as dashboard,
@@ -347,7 +364,7 @@ def servers(db: Path, accounts: Sequence[Account], secret: str, workdir: Path
 
 def run(db: Path, sessions: int, *, roles: Sequence[str] = DEFAULT_ROLES, passes: int = 1,
         minimal_renders: int = 20, think: float = 0.0, timeout: float = 600.0,
-        workdir: Path) -> Results:
+        workdir: Path, scopes: Scopes = Scopes()) -> Results:
     """Serve ``db`` (a copy in ``workdir``) and the minimal page, and run the sessions.
 
     Examples
@@ -358,7 +375,7 @@ def run(db: Path, sessions: int, *, roles: Sequence[str] = DEFAULT_ROLES, passes
     """
     accounts = accounts_for(sessions, roles)
     secret = secrets.token_hex(32)
-    with servers(db, accounts, secret, workdir) as (dashboard, minimal):
+    with servers(db, accounts, secret, workdir, scopes) as (dashboard, minimal):
         results = asyncio.run(_run(dashboard.url, minimal.url, accounts, secret, passes,
                                    minimal_renders, think, timeout))
         results.server_peak_mb = dashboard.peak_rss_mb()
@@ -451,8 +468,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000,
                         help="releases (and events) of the study built when --db is not given")
-    parser.add_argument("--db", type=Path, help="an existing study database instead (its "
-                        "programmes need a funder for the donors: see PROGRAM_OWNERS)")
+    parser.add_argument("--db", type=Path, help="an existing study database instead (give "
+                        "the donors' funder and the planners' facility of that study)")
+    parser.add_argument("--donor-funder", default=DONOR_FUNDER,
+                        help="the funder whose programmes the donors see (default: the "
+                        "generated study's)")
+    parser.add_argument("--planner-facility", default=PLANNER_FACILITY,
+                        help="the facility the planners see (default: the generated study's)")
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "desist-bench-sessions",
                         help="folder keeping built studies between runs")
@@ -485,7 +507,8 @@ def main(argv: list[str] | None = None) -> None:
                                      dir=beside) as folder:
         results = run(db, args.sessions, roles=roles, passes=args.passes,
                       minimal_renders=args.minimal_renders, think=args.think,
-                      timeout=args.timeout, workdir=Path(folder))
+                      timeout=args.timeout, workdir=Path(folder),
+                      scopes=Scopes(args.donor_funder, args.planner_facility))
     print("\n" + "\n".join(report(results, args.sessions, args.passes, args.think)))
     print(f"\nload average (1 min) at the start / end of the timed passes: "
           f"{' / '.join(f'{v:.1f}' for v in results.load)}; after: {_load()} "

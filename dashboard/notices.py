@@ -99,6 +99,8 @@ def _page_markdown(field: str, value: str, used: str) -> str:
                  used=used)
     if field == "page":
         return t("There is no page “{value}”: {used} is shown.", value=value, used=used)
+    if field == "tab":
+        return t("This page has no tab “{value}”: {used} is shown.", value=value, used=used)
     if field == "program":
         return t("There is no programme “{value}” in the data: {used} is shown.",
                  value=value, used=used)

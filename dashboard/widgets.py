@@ -9,7 +9,7 @@ that :func:`show_table` words in the session's language
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,10 +18,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.disclosure import SMALL_SAMPLE
+from analysis.i18n import RIGHT_TO_LEFT
 from analysis.impact.rules import Reason
 from analysis.views.display import screen_table
 from analysis.views.estimates import SHARE_COLUMNS
-from analysis.views.filters import ViewFilters
+from analysis.views.filters import Rejection, ViewFilters
 from analysis.views.tables import (
     about_rows,
     captioned_figure,
@@ -31,7 +32,7 @@ from analysis.views.tables import (
     to_xlsx_bytes,
 )
 from analysis.views.words import Note, render_cell, render_note, render_table
-from dashboard import auth, cache
+from dashboard import auth, cache, notices
 from dashboard.i18n import current_language, t, translator
 from dashboard.safe_text import md_literal
 
@@ -72,6 +73,21 @@ def _counts_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def reading_order(df: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The table's columns in the order its language reads: right to left in Arabic.
+
+    The table widget draws on a canvas that is always laid out left to right, so an
+    Arabic reader would find the label column (what a row is about) at the far left,
+    where a line ends. Reversing the columns puts it on the right, where reading starts,
+    and the numbers follow leftwards. Only the screen: a download keeps the logical order
+    (its XLSX sheets are marked right to left, which a spreadsheet lays out
+    itself).
+    """
+    if language in RIGHT_TO_LEFT and len(df.columns) > 1:
+        return df[df.columns[::-1]]
+    return df
+
+
 def _about(title: str | None) -> list[tuple[str, str]]:
     """What a download says about itself, in the session's language."""
     filters = st.session_state.get("filters") or ViewFilters()
@@ -106,8 +122,8 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
     formats = {**{c: "percent" for c in SHARE_COLUMNS if c in df.columns}, **(formats or {})}
     # numbers in the page language's signs (analysis.views.display: Streamlit's own
     # formats follow the browser's language); the downloads keep the full values
-    shown = screen_table(_counts_as_text(df), language, formats=formats,
-                         note_params=note_params, coded=coded)
+    shown = screen_table(reading_order(_counts_as_text(df), language), language,
+                         formats=formats, note_params=note_params, coded=coded)
     df = render_table(df, language, note_params=note_params, coded=coded)
     if caption:
         st.caption(caption)
@@ -115,6 +131,7 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
     stem = _file_stem(key)
     about = _about(title or caption)
     about_sheet = t("About this table")
+    rtl = language in RIGHT_TO_LEFT
     left, right, _ = st.columns([1, 1, 6])
     # The files are written when a reader asks for one, not on every run of the page:
     # building every table's CSV and XLSX took a third to a half of a page's run. Each
@@ -128,7 +145,8 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
     with right:
         st.download_button(
             t("XLSX"), auth.deferred(lambda: to_xlsx_bytes(df, sheet_name=stem, about=about,
-                                                           about_sheet=about_sheet),
+                                                           about_sheet=about_sheet,
+                                                           right_to_left=rtl),
                                      "download", what=stem, format="xlsx"),
             file_name=f"{stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -138,6 +156,46 @@ def show_table(df: pd.DataFrame, *, key: str, caption: str | None = None,
 #: Formats the chart toolbar's download button can write (plotly.js draws them in the
 #: browser: nothing to install, nothing fetched).
 IMAGE_FORMATS = ("png", "svg")
+
+
+#: The query parameter naming the open tab of a page with tabs (a code, not a label).
+TAB_QUERY = "tab"
+
+
+def show_tabs(key: str, sections: Sequence[tuple[str, str, Callable[[], None]]]) -> None:
+    """Tabs of ``(code, label, draw)`` sections, of which only the open one is drawn.
+
+    Streamlit otherwise runs and sends every tab, and the browser draws the hidden ones
+    too: on the Subgroups page that was three charts for the one seen, a third to a half
+    of what a person waited for. Opening another tab runs the page again (its results
+    come from the cache). The open tab is in the link (``?tab=<code>``; none for the
+    first), so a shared link opens on the same tab, in any language; a code the page does
+    not have is named in the link notice and the first tab is shown. ``draw`` writes into
+    the tab: a section that calls ``st.stop()`` ends the page there, as it would without
+    tabs.
+    """
+    codes = [code for code, _, _ in sections]
+    labels = [label for _, label, _ in sections]
+    if st.session_state.get(key) not in labels:  # the page just opened, or the language changed
+        asked = st.query_params.get(TAB_QUERY)
+        if asked is not None and asked not in codes:
+            st.query_params.pop(TAB_QUERY, None)
+            notices.report([Rejection(TAB_QUERY, asked, labels[0])])
+        st.session_state[key] = labels[codes.index(asked) if asked in codes else 0]
+    codes_by_label = dict(zip(labels, codes, strict=True))
+    tabs = st.tabs(labels, key=key, on_change=_tab_in_link, args=(key, codes_by_label))
+    for tab, (_, _, draw) in zip(tabs, sections, strict=True):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def _tab_in_link(key: str, codes: Mapping[str, str]) -> None:
+    code = codes[st.session_state[key]]
+    if code == next(iter(codes.values())):
+        st.query_params.pop(TAB_QUERY, None)
+    else:
+        st.query_params[TAB_QUERY] = code
 
 
 def show_figure(fig: go.Figure, *, key: str) -> None:

@@ -277,9 +277,11 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "table",
                   about: Sequence[tuple[str, object]] = (),
-                  about_sheet: str = "About") -> bytes:
+                  about_sheet: str = "About", *, right_to_left: bool = False) -> bytes:
     """An XLSX workbook: ``df`` on the first sheet (header row, no index), and ``about``
     (:func:`about_rows`) as two columns on a second sheet named ``about_sheet``.
+    ``right_to_left``: both sheets open laid out right to left (first column on the
+    right), as an Arabic reader expects; the columns keep their logical order.
 
     Numbers are written as numbers and text as text: openpyxl would otherwise store a
     string beginning with ``=`` as a formula.
@@ -296,6 +298,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "table",
     book = Workbook()
     sheet = book.active
     sheet.title = _sheet_title(sheet_name)
+    sheet.sheet_view.rightToLeft = right_to_left
     sheet.append([_cell(c) for c in safe.columns])
     for row in safe.itertuples(index=False, name=None):
         sheet.append([_cell(v) for v in row])
@@ -303,6 +306,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "table",
         notes = _clean(pd.DataFrame([[str(label), str(value)] for label, value in about]))
         title = _sheet_title(about_sheet)
         extra = book.create_sheet(title if title != sheet.title else f"{title} (2)"[:31])
+        extra.sheet_view.rightToLeft = right_to_left
         for row in notes.itertuples(index=False, name=None):
             extra.append([_cell(v) for v in row])
         extra.column_dimensions["A"].width = 28

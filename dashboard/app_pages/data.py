@@ -16,14 +16,14 @@ from dashboard import auth, cache
 from dashboard.empty_state import no_release_selected, show_empty_selection
 from dashboard.i18n import t, translator
 from dashboard.safe_text import md_literal
-from dashboard.widgets import note_markdown, show_table
+from dashboard.widgets import note_markdown, show_table, show_tabs
 
 filters = st.session_state["filters"]
 
 st.title(t("Data"))
-quality, methods, upload = st.tabs([t("Data quality"), t("Methodology"), t("Import")])
 
-with quality:
+
+def data_quality() -> None:
     facts = cache.run_view(database_facts, filters)
     cols = st.columns(3)
     cols[0].metric(t("Schema version"), t("{schema} (program: {program})",
@@ -59,22 +59,25 @@ with quality:
                caption=t("Every import, newest first; rejected rows were not loaded."))
     show_table(history.files, key="data-import-files", caption=t("Files of each import."))
 
-with methods:
+
+def methodology() -> None:
     # The sections themselves are the English documentation, read at run time.
     st.caption(t("From the project's documentation (docs/metrics.md, docs/impact.md)."))
     for section in cache.run_view(method_sections, filters):
         with st.expander(f"{section.title} — {section.document}"):
             st.markdown(section.markdown)
 
-with upload:
+
+def importing() -> None:
     # With access control, administrators import (whoever started the server); without
     # it, the analyst who started the dashboard with DESIST_ALLOW_IMPORT=1.
     controlled = auth.access_config() is not None
     allowed = auth.current_scope().may_import if controlled else import_form.import_allowed()
     db = resolve_db_path(None)
+    # the path goes inside a code span: only ` could escape it
     st.markdown(t("Import a dataset in the data contract's format (`docs/data-contract.md`) "
                   "into `{db}`. Imports are all or nothing; pages show the new data right "
-                  "after.", db=str(db).replace("`", "'")))  # inside a code span: only ` could escape
+                  "after.", db=str(db).replace("`", "'")))
     if not allowed and controlled:
         st.info(t("Only an administrator may import data. You can still check files here."),
                 icon=":material/lock:")
@@ -103,8 +106,8 @@ with upload:
                            caption=t("Line numbers as a spreadsheet shows them (header = 1)."))
             skip = st.checkbox(t("Import the valid rows and skip the invalid ones"),
                                key="data-skip-invalid", disabled=not allowed)
-            if st.button(t("Import"), type="primary", disabled=not allowed or prepared.staged is None,
-                         key="data-import"):
+            if st.button(t("Import"), type="primary", key="data-import",
+                         disabled=not allowed or prepared.staged is None):
                 outcome = import_form.import_staged(prepared.staged, db, skip_invalid=skip)
                 auth.record("import", mode="skip_invalid" if skip else "all_or_nothing",
                             batch=outcome.report.batch_id if outcome.report else None,
@@ -119,3 +122,11 @@ with upload:
         finally:
             if prepared.staged is not None:
                 import_form.discard(prepared.staged)
+
+
+# One tab at a time: the methodology alone is the project's documentation (its code
+# blocks are the slowest thing a browser draws here); the page runs again, from the
+# cache, when the reader opens another tab.
+show_tabs("data-tab", [("quality", t("Data quality"), data_quality),
+                       ("methods", t("Methodology"), methodology),
+                       ("import", t("Import"), importing)])

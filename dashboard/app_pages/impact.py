@@ -35,7 +35,13 @@ from dashboard import auth, cache, notices
 from dashboard.i18n import current_language, t
 from dashboard.impact_covariates import draw_covariate_choice, requested_covariates
 from dashboard.safe_text import md_literal
-from dashboard.widgets import horizon_option, show_figure, show_table, small_sample_note
+from dashboard.widgets import (
+    horizon_option,
+    show_figure,
+    show_table,
+    show_tabs,
+    small_sample_note,
+)
 
 filters = st.session_state["filters"]
 language = current_language()
@@ -145,47 +151,7 @@ for reason in reason_texts(result.verdict, language):
 if result.small_sample:
     small_sample_note(0, t("the numbers of this comparison"))
 
-if result.reportable:
-    show_table(result.rates, key="impact-rates", formats=RATE_FORMATS, coded=("group",),
-               caption=t("Share reoffended within {days} days since release (Kaplan–Meier, "
-                         "95% CI); mean days free of reoffending up to the horizon.",
-                         days=result.horizon_days))
-    show_table(result.estimates, key="impact-estimates",
-               caption=t("Estimates with 95% CI."), formats=ESTIMATE_FORMATS)
-    show_figure(step_curves(result.curves, value="recidivism", time_unit="months",
-                            series_codes=True, language=language,
-                            title=t("Share reoffended since release")), key="impact-curves")
-    st.caption(t("Curves stop where fewer than {k} people remain at risk.", k=filters.min_cell))
-
-st.subheader(t("Cost per reoffence avoided"))
-if result.cost is not None:
-    st.markdown(md_literal(cost_text(result.cost, language)))
-elif result.reportable:
-    st.info(t("No cost is recorded for this programme (or costs are in several currencies)."))
-else:
-    st.info(t("No cost-effectiveness can be given without a reportable result."))
-
-st.subheader(t("Who was compared"))
-show_table(attrition_rows(result, language), key="impact-attrition",
-           caption=t("From every release to the compared sample, with the reasons for "
-                     "exclusion."))
-for note in note_texts(result.notes, language):
-    st.caption(md_literal(note))
-
-st.subheader(t("Balance and overlap"))
-balance = balance_rows(result, language)  # covariates in words, as in the offline report
-columns = st.columns(2)
-with columns[0]:
-    show_figure(balance_plot(balance, language=language), key="impact-balance")
-with columns[1]:
-    show_figure(overlap_plot(result.overlap, language=language), key="impact-overlap")
-st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
-             k=filters.min_cell))
-if result.adjustment is not None:  # covariate names are data: shown as text
-    for line in result.adjustment.describe(language, worded=True):
-        st.caption(md_literal(line))
-show_table(balance.round(3), key="impact-balance-table")
-
+# The reports first: what a donor takes away, whichever tab is open.
 report_name = f"impact-{subject.value}-{horizon}d-{language}".replace(" ", "-")
 html_column, pdf_column = st.columns(2)
 html_column.download_button(
@@ -208,30 +174,90 @@ pdf_column.download_button(  # the same report, A4 with static charts, for a boa
            "serves the dashboard (see docs/impact.md).") if pdf_unavailable() else None,
 )
 
-st.subheader(t("Planning aid: what could an evaluation detect?"))
-with st.form("impact-planning"):
-    cols = st.columns(3)
-    planned = cols[0].number_input(t("Participants with follow-up"), min_value=10,
-                                   max_value=1_000_000, value=200, step=10)
-    default_rate = round(result.comparison_rate or 0.35, 2)
-    base = cols[1].number_input(t("Reoffending without the programme"), min_value=0.01,
-                                max_value=0.99, value=max(0.01, min(0.99, default_rate)),
-                                step=0.01, format="%.2f")
-    ratio = cols[2].number_input(t("Comparison people per participant"), min_value=0.5,
-                                 max_value=10.0, value=1.0, step=0.5)
-    st.form_submit_button(t("Compute"))
-aid = cache.run_view(planning, filters, participants=int(planned),
-                     base_rate=float(base), comparison_ratio=float(ratio))
-st.info(md_literal(aid.sentence(language)), icon=":material/calculate:")
 
-st.subheader(t("Sensitivity: inverse-probability weighting"))
-sensitivity = evaluated.sensitivity
-if sensitivity.error:
-    st.warning(md_literal(sensitivity.error))
-else:
-    st.markdown(md_literal(headline_text(sensitivity.headline, language)))
-    if sensitivity.reportable:
-        show_table(sensitivity.estimates, key="impact-sensitivity",
-                   formats=ESTIMATE_FORMATS,
-                   caption=t("The same comparison, weighting every eligible release "
-                             "instead of matching one to one."))
+def rates_and_cost() -> None:
+    if result.reportable:
+        show_table(result.rates, key="impact-rates", formats=RATE_FORMATS, coded=("group",),
+                   caption=t("Share reoffended within {days} days since release (Kaplan–Meier, "
+                             "95% CI); mean days free of reoffending up to the horizon.",
+                             days=result.horizon_days))
+        show_table(result.estimates, key="impact-estimates",
+                   caption=t("Estimates with 95% CI."), formats=ESTIMATE_FORMATS)
+        show_figure(step_curves(result.curves, value="recidivism", time_unit="months",
+                                series_codes=True, language=language,
+                                title=t("Share reoffended since release")), key="impact-curves")
+        st.caption(t("Curves stop where fewer than {k} people remain at risk.", k=filters.min_cell))
+
+    st.subheader(t("Cost per reoffence avoided"))
+    if result.cost is not None:
+        st.markdown(md_literal(cost_text(result.cost, language)))
+    elif result.reportable:
+        st.info(t("No cost is recorded for this programme (or costs are in several currencies)."))
+    else:
+        st.info(t("No cost-effectiveness can be given without a reportable result."))
+
+
+def who_was_compared() -> None:
+    st.subheader(t("Who was compared"))
+    show_table(attrition_rows(result, language), key="impact-attrition",
+               caption=t("From every release to the compared sample, with the reasons for "
+                         "exclusion."))
+    for note in note_texts(result.notes, language):
+        st.caption(md_literal(note))
+
+
+def balance_and_overlap() -> None:
+    st.subheader(t("Balance and overlap"))
+    balance = balance_rows(result, language)  # covariates in words, as in the offline report
+    columns = st.columns(2)
+    with columns[0]:
+        show_figure(balance_plot(balance, language=language), key="impact-balance")
+    with columns[1]:
+        show_figure(overlap_plot(result.overlap, language=language), key="impact-overlap")
+    st.caption(t("Score bins holding fewer than {k} people of a group are not drawn.",
+                 k=filters.min_cell))
+    if result.adjustment is not None:  # covariate names are data: shown as text
+        for line in result.adjustment.describe(language, worded=True):
+            st.caption(md_literal(line))
+    show_table(balance.round(3), key="impact-balance-table")
+
+
+def weighting_sensitivity() -> None:
+    st.subheader(t("Sensitivity: inverse-probability weighting"))
+    weighted = evaluated.sensitivity
+    if weighted.error:
+        st.warning(md_literal(weighted.error))
+    else:
+        st.markdown(md_literal(headline_text(weighted.headline, language)))
+        if weighted.reportable:
+            show_table(weighted.estimates, key="impact-sensitivity",
+                       formats=ESTIMATE_FORMATS,
+                       caption=t("The same comparison, weighting every eligible release "
+                                 "instead of matching one to one."))
+
+
+def planning_aid() -> None:
+    st.subheader(t("Planning aid: what could an evaluation detect?"))
+    with st.form("impact-planning"):
+        cols = st.columns(3)
+        planned = cols[0].number_input(t("Participants with follow-up"), min_value=10,
+                                       max_value=1_000_000, value=200, step=10)
+        default_rate = round(result.comparison_rate or 0.35, 2)
+        base = cols[1].number_input(t("Reoffending without the programme"), min_value=0.01,
+                                    max_value=0.99, value=max(0.01, min(0.99, default_rate)),
+                                    step=0.01, format="%.2f")
+        ratio = cols[2].number_input(t("Comparison people per participant"), min_value=0.5,
+                                     max_value=10.0, value=1.0, step=0.5)
+        st.form_submit_button(t("Compute"))
+    aid = cache.run_view(planning, filters, participants=int(planned),
+                         base_rate=float(base), comparison_ratio=float(ratio))
+    st.info(md_literal(aid.sentence(language)), icon=":material/calculate:")
+
+
+# One section at a time (three of them draw charts): the page runs again, from the cache,
+# when the reader opens another tab.
+show_tabs("impact-tab", [("result", t("Result"), rates_and_cost),
+                         ("compared", t("Who was compared"), who_was_compared),
+                         ("balance", t("Balance and overlap"), balance_and_overlap),
+                         ("sensitivity", t("Sensitivity"), weighting_sensitivity),
+                         ("planning", t("Planning aid"), planning_aid)])

@@ -30,7 +30,7 @@ from dashboard import cache
 from dashboard.i18n import current_language, t
 from dashboard.safe_text import md_literal
 from dashboard.services_inputs import follow_in_url, region_choice, type_and_date
-from dashboard.widgets import show_figure, show_table, small_sample_note
+from dashboard.widgets import show_figure, show_table, show_tabs, small_sample_note
 
 filters = st.session_state["filters"]
 language = current_language()
@@ -58,20 +58,27 @@ if not coverage.has_services:
               "referral follow-through, regions.geojson for a map), then import it again: "
               "see docs/data-contract.md."), icon=":material/info:")
 
-st.subheader(t("Coverage by region"))
-st.caption(t("As of {date}: releases in the 12 months up to it, expected releases in the 12 "
-             "months after it, the share with each need (a drug offence, women, under 25), "
-             "how many service types are offered, and the gaps: a type with no service, "
-             "capacity below the releases with its need, or a type offered to men only "
-             "where women are released. Counts of fewer than {k} people read {label}, and "
-             "a number that would reveal one is hidden.", date=coverage.as_of.isoformat(),
-             k=filters.min_cell, label=coverage.suppressed_label))
-show_table(coverage_rows(coverage, language), key="services-coverage",
-           formats=coverage_formats(language), title=t("Coverage by region"))
-if coverage.has_boundaries:
-    show_figure(map_figure(coverage, service_type, language), key="services-map")
+def coverage_by_region() -> None:
+    st.subheader(t("Coverage by region"))
+    st.caption(t("As of {date}: releases in the 12 months up to it, expected releases in the 12 "
+                 "months after it, the share with each need (a drug offence, women, under 25), "
+                 "how many service types are offered, and the gaps: a type with no service, "
+                 "capacity below the releases with its need, or a type offered to men only "
+                 "where women are released. Counts of fewer than {k} people read {label}, and "
+                 "a number that would reveal one is hidden.", date=coverage.as_of.isoformat(),
+                 k=filters.min_cell, label=coverage.suppressed_label))
+    show_table(coverage_rows(coverage, language), key="services-coverage",
+               formats=coverage_formats(language), title=t("Coverage by region"))
+    if coverage.has_boundaries:
+        show_figure(map_figure(coverage, service_type, language), key="services-map")
 
-if detail is not None and coverage.has_services:
+
+def services_in_region() -> None:
+    if not coverage.has_services:
+        return  # said above the tabs
+    if detail is None:
+        st.info(t("Choose a region above to see its services."), icon=":material/info:")
+        return
     st.subheader(t("Services in {region}", region=md_literal(detail)))
     st.caption(t("Places a year against demand (the releases of the last 12 months with the "
                  "service's need) for the types compared with a need; a hidden demand has "
@@ -86,31 +93,40 @@ if detail is not None and coverage.has_services:
     show_table(directory_rows(directory, service_type, language), key="services-directory",
                title=t("Who offers them"))
 
+
+def services_for_women() -> None:
+    if not coverage.has_services:
+        return  # said above the tabs
     st.subheader(t("Services for women"))
     st.caption(t("Women released in the last 12 months in each region, how many service "
                  "types are open to women there, and the types offered to men only."))
     show_table(women_rows(coverage, language), key="services-women",
                title=t("Services for women"))
 
-st.subheader(t("Referral follow-through"))
-follow = cache.run_view(services_follow_through, filters)
-if not len(follow.rows):
-    st.info(t("No referrals are recorded for this selection. Add referrals.csv (who was "
-              "referred to which service, when, and how far they got) to the dataset folder "
-              "and import it again to follow them through."), icon=":material/info:")
-else:
-    st.caption(t("Referred, then reached (attended or completed), completed, declined or "
-                 "not available, by service type and release region; the median days from "
-                 "release to first contact, and how many were reached within 30 days of "
-                 "release: risk is highest just after release. Counts of fewer than {k} "
-                 "people read {label}, and a count that would reveal one is hidden.",
-                 k=filters.min_cell, label=follow.suppressed_label))
-    if detail is not None:
-        show_figure(funnel_figure(follow, detail, service_type, language),
-                    key="services-funnel")
-    show_table(follow_rows(follow, "", service_type, language), key="services-follow",
-               formats=follow_formats(language), title=t("Referral follow-through"))
 
+def referral_follow_through() -> None:
+    follow = cache.run_view(services_follow_through, filters)
+    st.subheader(t("Referral follow-through"))
+    if not len(follow.rows):
+        no_referrals()
+    else:
+        st.caption(t("Referred, then reached (attended or completed), completed, declined or "
+                     "not available, by service type and release region; the median days from "
+                     "release to first contact, and how many were reached within 30 days of "
+                     "release: risk is highest just after release. Counts of fewer than {k} "
+                     "people read {label}, and a count that would reveal one is hidden.",
+                     k=filters.min_cell, label=follow.suppressed_label))
+        if detail is not None:
+            show_figure(funnel_figure(follow, detail, service_type, language),
+                        key="services-funnel")
+        show_table(follow_rows(follow, "", service_type, language), key="services-follow",
+                   formats=follow_formats(language), title=t("Referral follow-through"))
+
+
+def reoffending_compared() -> None:
+    if not has_referral_rows():
+        no_referrals()
+        return
     st.subheader(t("Reoffending of those who reached a service"))
     result = cache.run_view(services_comparison, filters, service_type=service_type)
     for caveat in comparison_caveats(service_type, language):
@@ -138,3 +154,22 @@ else:
     show_table(attrition_rows(result, language), key="services-attrition",
                caption=t("From every release to the compared sample, with the reasons for "
                          "exclusion."))
+
+
+def has_referral_rows() -> bool:
+    return bool(len(cache.run_view(services_follow_through, filters).rows))
+
+
+def no_referrals() -> None:
+    st.info(t("No referrals are recorded for this selection. Add referrals.csv (who was "
+              "referred to which service, when, and how far they got) to the dataset folder "
+              "and import it again to follow them through."), icon=":material/info:")
+
+
+# One section at a time (most draw a chart): the page runs again, from the cache, when
+# the reader opens another tab.
+show_tabs("services-tab", [("coverage", t("Coverage by region"), coverage_by_region),
+                           ("region", t("Services in the region"), services_in_region),
+                           ("women", t("Services for women"), services_for_women),
+                           ("referrals", t("Referral follow-through"), referral_follow_through),
+                           ("comparison", t("Reoffending compared"), reoffending_compared)])

@@ -42,8 +42,9 @@ from analysis.access.accounts import AccountStore
 from analysis.access.audit import AuditLog
 from analysis.access.config import AccessConfig, parse_access_config, write_default_config
 from tests.browser.auth_proxy import AuthProxy
+from tests.browser.tabs import STILL
 from tests.browser.test_dashboard import local_only_context, serve
-from tests.browser.test_no_english import STILL, shown_texts
+from tests.browser.test_no_english import shown_texts
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,8 +1,9 @@
 """Every page in Arabic and in French shows no English: no sentence, header or chart title.
 
 A real browser (Debian's chromium through Playwright) opens every page of the dashboard
-on the demo database with ``?lang=ar`` and ``?lang=fr``, opens every tab, and reads
-what a person sees:
+on the demo database with ``?lang=ar`` and ``?lang=fr``, opens every tab (a page draws
+only its open tab: each is read once the run it starts has finished), and reads what a
+person sees:
 
 - the page's text (``innerText``: titles, captions, metrics, notices, buttons);
 - every table: ``st.dataframe`` draws on a canvas, so its headers and cells are read
@@ -37,13 +38,15 @@ from analysis.contract import TABLES
 from analysis.i18n import catalog, translator
 from analysis.views.terms import VALUE_WORDS
 from analysis.views.words import CELLS, COLUMNS
+from tests.browser.tabs import STILL, each_view
 from tests.browser.test_dashboard import CHART, TABLE, local_only_context, streamlit_server
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 
 LANGUAGES = ("ar", "fr")
-#: (url path, what the finished page shows)
+#: (url path, what the finished page shows; a page with tabs opens on its first, and the
+#: Subgroups page's is a table)
 PAGES = (("", CHART), ("recidivism", CHART), ("programs", CHART), ("impact", CHART),
-         ("subgroups", CHART), ("planning", CHART), ("services", CHART),
+         ("subgroups", TABLE), ("planning", CHART), ("services", CHART),
          ("data", TABLE))
 #: Streamlit's icons are words drawn in an icon font (``download``, ``restart_alt``),
 #: and its "Skip to main content" link shows only to keyboard users: neither is text a
@@ -55,7 +58,7 @@ TEXT = """() => [document.body.innerText,
 #: The headers and cells of the index-th table, scrolled through all its rows and columns.
 GRID = """async (index) => {
   const frame = document.querySelectorAll('[data-testid="stDataFrame"]')[index];
-  if (!frame.checkVisibility()) return [];  // in a tab not open: read with its tab
+  if (!frame.checkVisibility()) return [];  // not shown: nothing a reader sees
   frame.scrollIntoView({block: 'center'});
   const sleep = ms => new Promise(done => setTimeout(done, ms));
   const cells = () => frame.querySelectorAll('table[role="grid"] th, table[role="grid"] td');
@@ -80,14 +83,6 @@ GRID = """async (index) => {
     if (left >= maxLeft()) break;
   }
   return [...seen];
-}"""
-#: True once the page has shown no status and no new element for 0.7 s.
-STILL = """() => {
-  const count = document.querySelectorAll('[data-testid="stElementContainer"]').length;
-  const busy = document.querySelector('[data-testid="stStatusWidget"]') !== null;
-  const now = Date.now(), last = window.__still || {count: -1, since: now};
-  window.__still = count === last.count && !busy ? last : {count, since: now};
-  return !busy && count === last.count && now - last.since > 700;
 }"""
 #: A field name (``days_free_mean``) or a design term (``sex[F]``).
 CODE_LIKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b\w+\[[^\]\n]*\]")
@@ -183,18 +178,21 @@ def english_problems(texts: Iterable[str], english: EnglishTexts, allowed: set[s
     return sorted(set(problems))
 
 
-def shown_texts(page) -> list[str]:
-    """Everything the page shows, in every tab (see the module's docstring)."""
-    texts: list[str] = []
-    tabs = page.locator('[role="tab"]')
-    for tab in range(max(1, tabs.count())):
-        if tabs.count():
-            tabs.nth(tab).click()
-            page.wait_for_timeout(300)
-        texts.append(page.evaluate(TEXT))
-        for index in range(page.locator('[data-testid="stDataFrame"]').count()):
-            texts.extend(page.evaluate(GRID, index))
+def texts_in_view(page) -> list[str]:
+    """What the page shows now: its text and every table's headers and cells."""
+    texts = [page.evaluate(TEXT)]
+    for index in range(page.locator('[data-testid="stDataFrame"]').count()):
+        texts.extend(page.evaluate(GRID, index))
     return texts
+
+
+def shown_texts(page) -> list[str]:
+    """Everything the page shows, in every tab (see the module's docstring).
+
+    Only the open tab is drawn: each tab is opened in turn, and read once its script run
+    has finished and its content is drawn (:func:`tests.browser.tabs.each_tab`).
+    """
+    return [text for _view in each_view(page) for text in texts_in_view(page)]
 
 
 def open_finished(page, url: str, finished: str) -> None:

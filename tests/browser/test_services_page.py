@@ -1,7 +1,8 @@
 """In a real browser: the Services and coverage page in Arabic (right to left) and in
-French shows its translated title and headings, the coverage table, the map of gaps
-drawn from the study's own region outlines, no English, and fetches nothing from
-outside this machine (nor does the server)."""
+French shows its translated title and, tab by tab, its headings, the coverage table, the
+map of gaps drawn from the study's own region outlines and the other tabs' charts and
+tables, no English, and fetches nothing from outside this machine (nor does the
+server)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import duckdb
 import pytest
 
 from analysis.i18n import catalog
+from tests.browser.tabs import OPEN_PANEL, each_tab, tab_labels
 from tests.browser.test_dashboard import CHART, TABLE, local_only_context, streamlit_server
 from tests.browser.test_no_english import (
     GRID,
@@ -16,7 +18,7 @@ from tests.browser.test_no_english import (
     data_values,
     english_problems,
     open_finished,
-    shown_texts,
+    texts_in_view,
 )
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.views.test_services_views import services_study
@@ -45,6 +47,19 @@ def served(tmp_path_factory, demo_db):
         yield (*started, data_values(db) | _service_values(db))
 
 
+#: Each tab and the charts and tables it draws at least (the first region is chosen):
+#: the map of gaps and the coverage table; capacity against demand, the region's
+#: services and who offers them; women's services; the referral funnel and its table;
+#: the comparison's attrition.
+TABS = (("Coverage by region", 1, 1), ("Services in the region", 1, 2),
+        ("Services for women", 0, 1), ("Referral follow-through", 1, 1),
+        ("Reoffending compared", 0, 1))
+#: True once the open tab holds at least ``charts`` charts and ``tables`` tables.
+DRAWN = f"""([charts, tables]) =>
+  document.querySelectorAll('{OPEN_PANEL} {CHART}').length >= charts
+  && document.querySelectorAll('{OPEN_PANEL} {TABLE}').length >= tables"""
+
+
 @pytest.mark.parametrize(("language", "direction"), [("ar", "rtl"), ("fr", "ltr")])
 def test_the_services_page_in_arabic_and_french_draws_the_map_offline(
         browser, served, language, direction):  # noqa: F811
@@ -57,23 +72,29 @@ def test_the_services_page_in_arabic_and_french_draws_the_map_offline(
     open_finished(page, f"{address}/services?lang={language}", CHART)
     page.wait_for_function(f"() => ({DOCUMENT})().join() === '{language},{direction}'",
                            timeout=60_000)
-    page.wait_for_function(f"document.querySelectorAll('{TABLE}').length >= 5",
-                           timeout=180_000)
     title = page.locator('[data-testid="stHeading"] h1').first.inner_text()
     assert title == words["Services and coverage"]
-    headings = page.locator('[data-testid="stHeading"]').all_inner_texts()
-    for heading in ("Coverage by region", "Services for women", "Referral follow-through"):
-        assert any(words[heading] in h for h in headings), heading
-    assert page.locator(CHART).count() >= 3  # the map, capacity against demand, the funnel
-    assert page.locator(FILLED).count() >= 8  # one filled outline per region
-    coverage = page.evaluate(GRID, 0)
-    assert words["Releases in the last 12 months"] in coverage
-    assert "Capital" in coverage  # a region, from the data
+    assert tab_labels(page) == [words[label] for label, _, _ in TABS]
     if direction == "rtl":
         sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
         main = page.locator('[data-testid="stMain"]').bounding_box()
         assert sidebar["x"] > main["x"], "the sidebar is on the right"
-    problems = english_problems(shown_texts(page), EnglishTexts(language), values)
+    texts: list[str] = []
+    headings: list[str] = []
+    # Only the open tab is drawn: each is opened, and read once its run has finished.
+    for (label, charts, tables), (shown, _content) in zip(TABS, each_tab(page), strict=True):
+        assert shown == words[label]
+        page.wait_for_function(DRAWN, arg=[charts, tables], timeout=120_000, polling=250)
+        headings += page.locator(f'{OPEN_PANEL} [data-testid="stHeading"]').all_inner_texts()
+        if label == "Coverage by region":
+            assert page.locator(FILLED).count() >= 8  # one filled outline per region
+            coverage = page.evaluate(GRID, 0)
+            assert words["Releases in the last 12 months"] in coverage
+            assert "Capital" in coverage  # a region, from the data
+        texts += texts_in_view(page)
+    for heading in ("Coverage by region", "Services for women", "Referral follow-through"):
+        assert any(words[heading] in h for h in headings), heading
+    problems = english_problems(texts, EnglishTexts(language), values)
     context.close()
     assert not problems, problems
     assert outside == [], outside

@@ -26,6 +26,7 @@ from analysis.access.identity import Session
 from dashboard import auth
 from tests.conftest import DEMO_RELEASES
 from tests.dashboard.conftest import APP
+from tests.dashboard.pages import open_tab
 
 #: Quick to hash: the tests sign in many times (the dashboard verifies any parameters).
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -279,6 +280,7 @@ def test_only_an_administrator_may_import(accounts_db, monkeypatch):
                                                       last_seen=now)
         at.switch_page("app_pages/data.py").run()
         assert not at.exception, [e.value for e in at.exception]
+        open_tab(at, "data", "Import")
         shown[name] = [i.value for i in at.info]
     refused = "Only an administrator may import data. You can still check files here."
     assert refused in shown["ali"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.store import SCHEMA_VERSION
-from tests.dashboard.pages import frames, open_page
+from tests.dashboard.pages import frames, open_page, open_tab
 
 
 @pytest.fixture(autouse=True)
@@ -24,8 +24,11 @@ def test_quality_tables_and_facts():
     assert any("Whole years of follow-up available" in f.columns for f in shown)
     log = next(f for f in shown if "Mode" in f.columns)
     assert list(log["Mode"]) == ["all or nothing"]  # the mode code, in words
+    assert not at.expander  # the methodology is drawn when its tab is opened
+    open_tab(at, "data", "Methodology")
     titles = [e.label for e in at.expander]
     assert any(t.startswith("Kaplan–Meier recidivism") for t in titles)
+    assert not frames(at)  # and the quality tables are no longer drawn
 
 
 def test_follow_up_coverage_follows_the_selection():
@@ -37,9 +40,9 @@ def test_follow_up_coverage_follows_the_selection():
 
 
 def test_import_is_off_unless_enabled(monkeypatch):
-    at = open_page("data")
+    at = open_page("data", tab="Import")
     assert any("Importing is switched off" in i.value for i in at.info)
     monkeypatch.setenv("DESIST_ALLOW_IMPORT", "1")
-    at = open_page("data")
+    at = open_page("data", tab="Import")
     assert not any("Importing is switched off" in i.value for i in at.info)
     assert len(at.get("file_uploader")) == 8  # releases and the seven optional tables

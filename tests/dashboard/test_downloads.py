@@ -52,8 +52,9 @@ def downloads(demo_db, monkeypatch):
 
 
 def test_subgroup_downloads_hold_numbers_and_say_what_they_are(downloads):
-    at = open_page("subgroups", {"facility": "Northgate Prison,Riverside Prison", "k": "20"})
-    facilities = frames(at)[1]
+    at = open_page("subgroups", {"facility": "Northgate Prison,Riverside Prison", "k": "20"},
+                   tab="Facilities and regions")
+    facilities = frames(at)[0]
     assert facilities.iloc[0, 0] == "all releases"  # the overall line, marked, first
     book = load_workbook(io.BytesIO(downloads["subgroups-facilities.xlsx"]))
     assert book.sheetnames == ["subgroups-facilities", "About this table"]
@@ -106,3 +107,28 @@ def test_downloads_speak_the_page_language(downloads):
     about = dict(book["À propos du tableau"].iter_rows(values_only=True))
     assert about["Sélection"] == "toutes les libérations"
     assert "Version de l'outil" in about
+
+
+def test_arabic_tables_read_from_the_right_and_their_files_keep_the_order(downloads):
+    """In Arabic the table widget (a canvas, always laid out left to right) shows its
+    columns reversed, so the label column is on the right where reading starts; the
+    download keeps the logical order on a sheet marked right to left."""
+    from analysis.i18n import catalog
+
+    year = catalog("ar")["Release year"]
+    english = next(f for f in frames(open_page("overview")) if "Release year" in f.columns)
+    arabic = next(f for f in frames(open_page("overview", {"lang": "ar"})) if year in f.columns)
+    assert english.columns[0] == "Release year"
+    assert list(arabic.columns) == [catalog("ar").get(c, c) for c in english.columns][::-1]
+    assert list(arabic[year]) == list(english["Release year"])  # same rows, same order
+    book = load_workbook(io.BytesIO(downloads["overview-cohorts.xlsx"]))
+    table, about = book.worksheets
+    assert table.sheet_view.rightToLeft and about.sheet_view.rightToLeft
+    header = next(table.iter_rows(values_only=True))
+    assert list(header) == list(arabic.columns)[::-1]  # the file keeps the logical order
+
+
+def test_left_to_right_files_are_not_marked_right_to_left(downloads):
+    open_page("overview", {"lang": "fr"})
+    table, about = load_workbook(io.BytesIO(downloads["overview-cohorts.xlsx"])).worksheets
+    assert not table.sheet_view.rightToLeft and not about.sheet_view.rightToLeft

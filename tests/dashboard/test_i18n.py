@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import catalog, t, tn
 from tests.dashboard.conftest import APP
-from tests.dashboard.pages import as_read
+from tests.dashboard.pages import as_read, each_tab
 
 PAGES = ("overview", "recidivism", "programs", "impact", "subgroups", "planning", "services", "data")
 
@@ -127,6 +127,28 @@ def _figure_texts(chart) -> list[str]:
     return [html.unescape(t) for t in texts if t]
 
 
+def _english_on_screen(app, page: str, whole: set[str], pieces: set[str], cells: set[str],
+                       documentation: set[str]) -> list[tuple[str, str, str]]:
+    """What ``app`` shows in English: headers, coded cells, chart titles and sentences."""
+    found = []
+    for frame in (element.value for element in app.dataframe):
+        found += [(page, "header", c) for c in frame.columns if str(c) in whole]
+        for column in frame.columns:
+            found += [(page, f"cell of {column}", v) for v in frame[column]
+                      if isinstance(v, str) and v in cells]
+    for chart in app.get("plotly_chart"):
+        found += [(page, "chart", text) for text in _figure_texts(chart)
+                  if text in whole or text.removesuffix(" (%)") in whole]
+    texts = [*(m.value for m in app.markdown if m.value not in documentation),
+             *(c.value for c in app.caption), *(i.value for i in app.info),
+             *(w.value for w in app.warning), *(s.value for s in app.subheader),
+             *(m.label for m in app.metric), *(tab.label for tab in app.tabs)]
+    for text in texts:
+        found += [(page, "text", piece) for piece in pieces if piece in as_read(text)]
+    found += [(page, "tab", tab.label) for tab in app.tabs if tab.label in whole]
+    return found
+
+
 @pytest.mark.parametrize("language", ["fr", "ar", "ru"])
 def test_no_page_shows_an_english_header_chart_title_or_note(demo_db, monkeypatch, language):
     from analysis.views.data_quality import method_sections
@@ -143,20 +165,9 @@ def test_no_page_shows_an_english_header_chart_title_or_note(demo_db, monkeypatc
         if page != "overview":
             app.switch_page(f"app_pages/{page}.py").run()
         assert not app.exception, (language, page, [e.value for e in app.exception])
-        for frame in (element.value for element in app.dataframe):
-            found += [(page, "header", c) for c in frame.columns if str(c) in whole]
-            for column in frame.columns:
-                found += [(page, f"cell of {column}", v) for v in frame[column]
-                          if isinstance(v, str) and v in cells]
-        charts = app.get("plotly_chart")
-        assert charts or page == "data", page
-        for chart in charts:
-            found += [(page, "chart", text) for text in _figure_texts(chart)
-                      if text in whole or text.removesuffix(" (%)") in whole]
-        texts = [*(m.value for m in app.markdown if m.value not in documentation),
-                 *(c.value for c in app.caption), *(i.value for i in app.info),
-                 *(w.value for w in app.warning), *(s.value for s in app.subheader),
-                 *(m.label for m in app.metric)]
-        for text in texts:
-            found += [(page, "text", piece) for piece in pieces if piece in as_read(text)]
+        charts_on_page = 0
+        for shown in each_tab(app, page):  # a page draws only its open tab
+            found += _english_on_screen(shown, page, whole, pieces, cells, documentation)
+            charts_on_page += len(shown.get("plotly_chart"))
+        assert charts_on_page or page == "data", page
     assert not found, (language, found)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.dashboard.pages import as_read, frames, open_page
+from tests.dashboard.pages import as_read, frames, open_page, open_tab
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +31,25 @@ def test_matched_evaluation_of_a_programme():
     text = _markdown(at)
     assert "For every 100 participants" in text
     assert "Honesty rules" in text and "Reportable" in text
-    shown = frames(at)
-    rates = shown[0]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the offline report (HTML)" in labels  # above the tabs
+    # only the open tab is drawn: the result first, each other tab when opened
+    assert [tab.label for tab in at.tabs] == ["Result", "Who was compared",
+                                              "Balance and overlap", "Sensitivity",
+                                              "Planning aid"]
+    rates = frames(at)[0]
     assert list(rates["Group"]) == ["participants", "comparison"]
-    assert any("Step" in f.columns for f in shown)  # attrition
-    assert len(at.get("plotly_chart")) == 3  # curves, balance, overlap
-    balance = next(f for f in shown if "SMD before" in f.columns)
+    assert len(at.get("plotly_chart")) == 1  # the curves
+    assert not any("Step" in f.columns for f in frames(at))
+    open_tab(at, "impact", "Who was compared")
+    assert any("Step" in f.columns for f in frames(at))  # attrition
+    open_tab(at, "impact", "Balance and overlap")
+    assert len(at.get("plotly_chart")) == 2  # balance, overlap
+    balance = next(f for f in frames(at) if "SMD before" in f.columns)
     assert "age at release" in set(balance["Covariate"])  # in words, not age_at_release
     assert "offense category: public_order" in set(balance["Covariate"])
     assert not any("[" in c for c in balance["Covariate"])
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert "Download the offline report (HTML)" in labels
+    open_tab(at, "impact", "Planning aid")
     assert any("participants" in i.value and "detect" in i.value for i in at.info)
 
 
@@ -114,6 +122,7 @@ def test_the_adjustment_set_opens_on_the_default_and_a_choice_travels_in_the_lin
     at = chosen.set_value(["age_at_release", "sex"]).run()
     assert not at.exception
     assert at.query_params["covariates"] in ("age_at_release,sex", ["age_at_release,sex"])
+    open_tab(at, "impact", "Balance and overlap")
     balance = next(f for f in frames(at) if "SMD before" in f.columns)
     # balance covers exactly what is adjusted for
     assert all(c == "age at release" or c.startswith("sex") for c in balance["Covariate"])

@@ -22,13 +22,15 @@ from analysis.views.services import services_coverage_view, services_span
 from dashboard.i18n import catalog
 from tests.dashboard.conftest import APP
 from tests.dashboard.hostile import REGIONS, hostile_db  # noqa: F401  (fixture)
-from tests.dashboard.pages import as_read, frames, open_page
+from tests.dashboard.pages import Drawn, as_read, drawn_in_every_tab, frames, open_page
 from tests.dashboard.test_i18n import _english_words, _figure_texts
 from tests.views.test_services_views import HOSTILE_PROVIDER, HOSTILE_SERVICE, services_study
 
 TITLE = "Services and coverage"
 SECTIONS = ("Coverage by region", "Services for women", "Referral follow-through",
             "Reoffending of those who reached a service")
+TABS = ("Coverage by region", "Services in the region", "Services for women",
+        "Referral follow-through", "Reoffending compared")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def _notices(at: AppTest) -> list[str]:
     return [as_read(info.value) for info in at.info if "link" in str(info.proto.icon)]
 
 
-def _texts(at: AppTest) -> list[str]:
+def _texts(at: AppTest | Drawn) -> list[str]:
     return [*(m.value for m in at.markdown), *(c.value for c in at.caption),
             *(i.value for i in at.info), *(w.value for w in at.warning),
             *(s.value for s in at.subheader)]
@@ -62,24 +64,27 @@ def _texts(at: AppTest) -> list[str]:
 def test_the_page_shows_coverage_services_follow_through_and_comparison(study, monkeypatch,
                                                                         language):
     monkeypatch.setenv("DESIST_DB", str(study))
-    at = open_page("services", {"lang": language} if language != "en" else {}, timeout=240)
+    page = open_page("services", {"lang": language} if language != "en" else {}, timeout=240)
     words = catalog(language)
-    assert [t.value for t in at.title] == [words.get(TITLE, TITLE)]
-    subheaders = [s.value for s in at.subheader]
+    assert [t.value for t in page.title] == [words.get(TITLE, TITLE)]
+    assert len(page.get("plotly_chart")) == 1  # only the open tab is drawn: the map
+    at = drawn_in_every_tab(page, "services")
+    assert at.tabs == [words.get(s, s) for s in TABS]
+    subheaders = [s.value for s in at.get("subheader")]
     for section in SECTIONS:
         assert words.get(section, section) in subheaders
     assert len(at.get("plotly_chart")) == 3  # the map, capacity against demand, the funnel
-    coverage, supply, directory, women, follow = frames(at)[:5]
+    coverage, supply, directory, women, follow = at.frames[:5]
     assert len(coverage) == 8 and len(women) == 8 and len(follow) > 0
     assert len(directory) == 4  # two services of the region, two national
     honesty = words.get("**Honesty rules:** {verdict}.", "**Honesty rules:** {verdict}.")
-    assert any(m.value.startswith(honesty.split("{")[0]) for m in at.markdown)
+    assert any(m.value.startswith(honesty.split("{")[0]) for m in at.get("markdown"))
     if language == "en":
         assert "Releases in the last 12 months" in coverage.columns
-        assert any("docs/services.md" in c.value for c in at.caption)
+        assert any("docs/services.md" in c.value for c in at.get("caption"))
         return
     whole, pieces = _english_words(language)
-    found = [("header", c) for frame in frames(at) for c in frame.columns if str(c) in whole]
+    found = [("header", c) for frame in at.frames for c in frame.columns if str(c) in whole]
     found += [("chart", text) for chart in at.get("plotly_chart")
               for text in _figure_texts(chart) if text in whole]
     found += [("text", piece) for text in _texts(at) for piece in pieces
@@ -90,12 +95,12 @@ def test_the_page_shows_coverage_services_follow_through_and_comparison(study, m
 def test_without_services_the_page_says_which_files_to_add(demo_db, tmp_path, monkeypatch):
     db = services_study(demo_db, tmp_path, services=False)
     monkeypatch.setenv("DESIST_DB", str(db))
-    at = open_page("services", timeout=240)
-    said = " ".join(as_read(i.value) for i in at.info)
+    at = drawn_in_every_tab(open_page("services", timeout=240), "services")
+    said = " ".join(as_read(i.value) for i in at.get("info"))
     for file in ("providers.csv", "services.csv", "referrals.csv", "regions.geojson"):
         assert file in said
     assert not at.get("plotly_chart")  # no map without outlines, no service to chart
-    assert len(frames(at)[0]) == 8  # the releases and needs of every region still show
+    assert len(at.frames[0]) == 8  # the releases and needs of every region still show
 
 
 def test_the_filters_come_from_the_link_and_stay_in_it(study, regions, monkeypatch):
@@ -110,7 +115,7 @@ def test_the_filters_come_from_the_link_and_stay_in_it(study, regions, monkeypat
     assert at.date_input(key="svc_as_of").value.isoformat() == as_of
     for key, value in link.items():
         assert at.query_params[key] in (value, [value]), key
-    supply = frames(at)[1]
+    supply = frames(open_page("services", {**link, "tab": "region"}, timeout=240))[0]
     assert list(supply["Service type"]) == ["employment support"]
     assert any(as_of in c.value for c in at.caption)
     at.selectbox(key="svc_type").set_value("housing").run()
@@ -138,14 +143,14 @@ FOLLOW_COUNTS = ("Referred", "Reached (attended or completed)", "Completed", "De
 
 def test_a_large_k_hides_small_counts(study, monkeypatch):
     monkeypatch.setenv("DESIST_DB", str(study))
-    at = open_page("services", {"k": "100"}, timeout=240)
-    coverage, follow = frames(at)[0], frames(at)[4]
+    at = drawn_in_every_tab(open_page("services", {"k": "100"}, timeout=240), "services")
+    coverage, follow = at.frames[0], at.frames[4]
     cells = [str(v) for frame, columns in ((coverage, COVERAGE_COUNTS), (follow, FOLLOW_COUNTS))
              for column in columns for v in frame[column]]
     assert "<100" in cells
     assert all(v in ("<100", "hidden", "None") or int(v) == 0 or int(v) >= 100
                for v in cells), cells
-    assert any("<100" in c.value for c in at.caption)
+    assert any("<100" in c.value for c in at.get("caption"))
 
 
 MARKDOWN = MarkdownIt("commonmark")
@@ -160,14 +165,15 @@ def hostile_study(hostile_db, tmp_path_factory):  # noqa: F811 - the fixture
 
 def test_names_from_the_data_are_shown_as_written(hostile_study, monkeypatch):
     monkeypatch.setenv("DESIST_DB", str(hostile_study))
-    at = open_page("services", {"service_type": "drug_treatment"}, timeout=240)
-    region = at.selectbox(key="svc_region").value
+    page = open_page("services", {"service_type": "drug_treatment"}, timeout=240)
+    region = page.selectbox(key="svc_region").value
     assert region in REGIONS.values()
-    directory = frames(at)[2]
+    at = drawn_in_every_tab(page, "services")
+    directory = at.frames[2]
     assert list(directory["Provider"]) == [HOSTILE_PROVIDER]
     assert list(directory["Service"]) == [HOSTILE_SERVICE]
-    assert region in set(frames(at)[0]["Release region"])
-    assert any(as_read(s.value) == f"Services in {region}" for s in at.subheader)
+    assert region in set(at.frames[0]["Release region"])
+    assert any(as_read(s.value) == f"Services in {region}" for s in at.get("subheader"))
     for kind in ("title", "subheader", "markdown", "caption", "warning", "info"):
         for element in at.get(kind):
             rendered = MARKDOWN.render(str(element.value))
@@ -211,12 +217,13 @@ def test_a_regional_planner_sees_only_their_region(served_study, regions, monkey
     at = _run_as(served_study, "capital", monkeypatch, {"service_region": other})
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == [TITLE]
-    coverage, supply, directory, women, follow = frames(at)[:5]
-    for table in (coverage, women, follow):
-        assert set(table["Release region"]) == {"Capital"}
     # the other region of the link reads as one that does not exist
     (notice,) = _notices(at)
     assert other in notice and "not among the regions shown" in notice
+    at = drawn_in_every_tab(at, "services")
+    coverage, supply, directory, women, follow = at.frames[:5]
+    for table in (coverage, women, follow):
+        assert set(table["Release region"]) == {"Capital"}
     map_names = [n for chart in at.get("plotly_chart") for n in _trace_names(chart)]
     assert "Capital" in map_names and other not in map_names
 

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 
 from dashboard.safe_text import MARKDOWN_CHARACTERS, WORD_JOINER, md_literal
 from tests.dashboard.hostile import OTHER_HOST, hostile_db  # noqa: F401  (fixture)
-from tests.dashboard.pages import open_page
+from tests.dashboard.pages import each_tab, open_page
 
 MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 #: Element kinds whose text Streamlit renders as Markdown.
@@ -96,12 +96,16 @@ def _assert_shown_as_text(at, where: str) -> None:
     ("programs", {}),
     ("impact", {}),
     ("subgroups", {}),
+    ("planning", {}),
+    ("services", {}),
     ("data", {}),
 ])
 def test_every_page_shows_hostile_names_as_text(hostile_db, monkeypatch, page, query):  # noqa: F811
     monkeypatch.setenv("DESIST_DB", str(hostile_db))
     at = open_page(page, query, timeout=180)
-    _assert_shown_as_text(at, page)
+    for shown in each_tab(at, page):  # a page draws only its open tab
+        _assert_shown_as_text(shown, f"{page}, tab {shown.session_state[f'{page}-tab']}"
+                              if shown.tabs else page)
 
 
 def test_impact_heading_names_the_programme_literally(hostile_db, monkeypatch):  # noqa: F811
