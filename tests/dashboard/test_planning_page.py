@@ -91,6 +91,11 @@ def test_a_link_opens_on_its_tab_and_an_unknown_tab_is_named():
     at = open_page("planning", {"tab": "hazard"}, timeout=180)
     assert at.session_state["planning-tab"] == "When support matters"
     assert "Reoffended in the month" in frames(at)[0].columns
+    at.sidebar.selectbox(key="lang").set_value("fr").run()  # the tab stays, in French
+    assert at.session_state["planning-tab"] == catalog("fr")["When support matters"]
+    assert at.query_params["tab"] in ("hazard", ["hazard"])
+    at.sidebar.multiselect(key="flt_sexes").set_value(["F"]).run()  # and with a filter
+    assert at.session_state["planning-tab"] == catalog("fr")["When support matters"]
     at = open_page("planning", {"tab": "scenario", "lang": "fr"}, timeout=180)
     assert at.session_state["planning-tab"] == catalog("fr")["Scale-up scenario"]
     at = open_page("planning", {"tab": "nowhere"}, timeout=180)
