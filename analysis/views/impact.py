@@ -65,6 +65,11 @@ from analysis.views.filters import Rejection, ViewFilters
 from analysis.views.scope import allowed_programs, serves
 from analysis.views.terms import term_label
 
+#: Screen formats of a comparison's rates table (``ImpactResult.rates``): the Impact
+#: page's and the Services page's comparison (``dashboard.widgets.show_table``).
+RATE_FORMATS = {"rate": "percent", "rate_lower": "percent", "rate_upper": "percent",
+                "days_free_mean": "%.0f"}
+
 #: What the Impact page evaluates; each is also the URL parameter naming one.
 SUBJECT_KINDS: tuple[str, ...] = ("program", "project", "funder")
 

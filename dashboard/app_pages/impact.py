@@ -8,6 +8,7 @@ from analysis.charts import balance_plot, forest_plot, overlap_plot, step_curves
 from analysis.constants import DEFAULT_HORIZONS
 from analysis.pdf_report import pdf_unavailable
 from analysis.views.impact import (
+    RATE_FORMATS,
     SUBJECT_KINDS,
     attrition_rows,
     balance_rows,
@@ -45,8 +46,6 @@ from dashboard.widgets import (
 
 filters = st.session_state["filters"]
 language = current_language()
-RATE_FORMATS = {"rate": "percent", "rate_lower": "percent", "rate_upper": "percent",
-                "days_free_mean": "%.0f"}
 ESTIMATE_FORMATS = {"estimate": "%.2f", "lower": "%.2f", "upper": "%.2f", "p": "%.3f"}
 
 st.title(t("Impact"))

@@ -3,7 +3,13 @@ people reached a service, and how their reoffending compares (honestly caveated)
 
 import streamlit as st
 
-from analysis.views.impact import attrition_rows, headline_text, note_texts, reason_texts
+from analysis.views.impact import (
+    RATE_FORMATS,
+    attrition_rows,
+    headline_text,
+    note_texts,
+    reason_texts,
+)
 from analysis.views.services import (
     region_detail,
     services_comparison,
@@ -34,8 +40,6 @@ from dashboard.widgets import show_figure, show_table, show_tabs, small_sample_n
 
 filters = st.session_state["filters"]
 language = current_language()
-RATE_FORMATS = {"rate": "percent", "rate_lower": "percent", "rate_upper": "percent",
-                "days_free_mean": "%.0f"}
 
 st.title(t("Services and coverage"))
 st.caption(t("For planners and the organisations that help people after release: which "
