@@ -56,6 +56,7 @@ from analysis.survival.competing_risks import cumulative_incidence_from_db
 from analysis.survival.cox import Solver, Ties
 from analysis.survival.cox_study import DEFAULT_SE, available_covariates, fit_study_cox
 from analysis.survival.episodes import (
+    EPISODE_COLUMNS,
     CachedEpisodes,
     Outcome,
     Selection,
@@ -260,11 +261,15 @@ class Study:
             return self.cached_episodes()
         return None
 
-    def episodes(self, columns: Iterable[str] = ()) -> pd.DataFrame:
-        """One row per selected release: ``time``, ``event``, ``cause``... and ``columns``
+    def episodes(self, columns: Iterable[str] = (),
+                 base_columns: tuple[str, ...] = EPISODE_COLUMNS,
+                 categories: Iterable[str] = ()) -> pd.DataFrame:
+        """One row per selected release: ``time``, ``event``, ``cause``... (those of
+        ``base_columns``) and ``columns``, ``categories`` of them as pandas Categoricals
         (see :func:`~analysis.survival.episodes.build_episodes`)."""
         return build_episodes(self.connection, self.outcome, self.selection,
-                              columns=list(columns))
+                              columns=list(columns), base_columns=base_columns,
+                              categories=categories)
 
     def day_counts(self, by: str | Grouping | None = None) -> pd.DataFrame:
         """Per-day counts by a breakdown: ``group, time, n_event, n_competing, n_censored``

@@ -28,7 +28,9 @@ missing() {
   [ -x "${DESIST_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   if command -v fc-list >/dev/null 2>&1; then
-    [ -n "$(fc-list :lang=ar family 2>/dev/null)" ] || need+=(fonts-noto-core)
+    # By name: DejaVu Sans also claims Arabic, but the PDF report prints Arabic in
+    # Noto Sans Arabic (tests/impact/test_pdf_report.py checks the embedded font).
+    [ -n "$(fc-list 'Noto Sans Arabic' family 2>/dev/null)" ] || need+=(fonts-noto-core)
     [ -n "$(fc-list :lang=ru family 2>/dev/null)" ] || need+=(fonts-dejavu-core)
   else
     need+=(fontconfig fonts-noto-core fonts-dejavu-core)

@@ -55,6 +55,8 @@ MIN_KNOWN_SHARE = 0.8
 #: Why a requested covariate is not in the adjustment (:class:`LeftOut`).
 LEFT_OUT_REASONS = ("empty", "few_known", "constant", "redundant")
 DEFAULT_LANDMARK_DAYS = 90
+#: The episode columns a cohort carries besides its covariates.
+COHORT_EPISODE_COLUMNS = ("release_id", "person_id", "release_date", "time", "event")
 #: Columns of an attrition table (words by :func:`analysis.impact.wording.attrition_table`).
 ATTRITION_COLUMNS = ("step", "participants", "comparison", "removed")
 
@@ -241,8 +243,10 @@ def build_cohort(
     covariates that enter as indicators.
     """
     wanted = tuple(dict.fromkeys((*covariates, "facility", "release_date", "release_year")))
+    # Times and events only: the end reasons' text would cost most of the fetch.
     episodes = build_episodes(
-        con, outcome, selection, columns=[c for c in wanted if c != "release_date"]
+        con, outcome, selection, columns=[c for c in wanted if c != "release_date"],
+        base_columns=COHORT_EPISODE_COLUMNS,
     )
     if episodes.empty:
         raise AnalysisError("no releases in the selection")

@@ -113,14 +113,19 @@ def independent_columns(matrix: pd.DataFrame) -> list[str]:
 
     The rank of each trial set of columns is ``numpy.linalg.matrix_rank``'s (singular
     values above ``s_max * max(rows, columns) * eps``), computed from the triangular
-    factor ``R`` of one QR decomposition of the whole matrix: a set of columns of
+    factor ``R`` of a QR decomposition of the whole matrix: a set of columns of
     ``X = QR`` has the singular values of the same columns of ``R``, so every trial is a
     small SVD instead of one over every row.
+
+    Most designs are far from collinear, and for them the decision needs no QR: when
+    the Gram matrix shows every singular value far above the tolerance
+    (:func:`_clearly_full_rank`), every column is kept, as the QR route would decide.
     """
     rows = len(matrix)
-    exog = np.column_stack([np.ones(rows), matrix.to_numpy(dtype=float)])
-    # numpy's stubs give every mode a QRResult, but mode="r" returns the R factor alone
-    triangle: np.ndarray = np.linalg.qr(exog, mode="r")  # type: ignore[assignment]
+    values = matrix.to_numpy(dtype=float)
+    if _clearly_full_rank(values):
+        return list(matrix.columns)
+    triangle = _triangular_factor(values)
     eps = np.finfo(float).eps
     kept: list[str] = []
     basis = [0]
@@ -134,6 +139,67 @@ def independent_columns(matrix: pd.DataFrame) -> list[str]:
             kept.append(name)
             basis, rank = trial, new_rank
     return kept
+
+
+#: Rows of each block of :func:`_triangular_factor`: a block and its QR workspace stay
+#: a few megabytes, whatever the number of releases.
+QR_BLOCK_ROWS = 16_384
+#: The smallest eigenvalue of the Gram matrix, relative to its largest, above which
+#: :func:`_clearly_full_rank` needs no QR (singular values 1,000 times apart at most).
+CLEAR_CONDITION = 1e-6
+
+
+def _clearly_full_rank(values: np.ndarray) -> bool:
+    """Whether ``[1, values]`` has every column adding rank, beyond doubt.
+
+    The Gram matrix ``G = X'X`` (summed over blocks of rows: one pass, no copy of the
+    matrix) has the squared singular values of ``X`` as eigenvalues. Forming ``G`` in
+    floating point errs by at most ``rows * eps * (columns + 1) * lambda_max`` (a
+    deliberately loose bound), so an estimated ``lambda_min`` above
+    :data:`CLEAR_CONDITION` (and far above that error) puts ``sigma_min`` of ``X``
+    above ``sigma_max / 1000``. By interlacing, every set of columns keeps a smallest
+    singular value at least that large and a largest one no larger, far above
+    ``numpy.linalg.matrix_rank``'s tolerance ``sigma_max * rows * eps``: every trial of
+    :func:`independent_columns` adds rank. Anything less clear (collinear columns,
+    constant or missing values, wildly different scales) returns False, and the QR
+    decides as before.
+    """
+    rows, columns = values.shape
+    gram = np.zeros((columns + 1, columns + 1))
+    block = np.empty((min(QR_BLOCK_ROWS, max(rows, 1)), columns + 1))
+    block[:, 0] = 1.0
+    for start in range(0, rows, QR_BLOCK_ROWS):
+        part = values[start:start + QR_BLOCK_ROWS]
+        stacked = block[:len(part)]
+        stacked[:, 1:] = part
+        gram += stacked.T @ stacked
+    if not np.isfinite(gram).all():
+        return False
+    eigen = np.linalg.eigvalsh(gram)
+    error = rows * np.finfo(float).eps * (columns + 1)
+    return bool(eigen[0] > max(CLEAR_CONDITION, 100 * error) * eigen[-1])
+
+
+def _triangular_factor(values: np.ndarray) -> np.ndarray:
+    """``R`` of the QR decomposition of ``[1, values]`` (an intercept column first).
+
+    Computed block by block (the tall-skinny QR): the ``R`` of the rows so far, stacked
+    on the next block of rows, is decomposed again. The result is the ``R`` of a QR
+    decomposition of the whole matrix, without building that matrix: one pass, a
+    block's memory instead of a copy of every row (a gigabyte at 3 million releases
+    and 40 columns), and a third faster than one QR of the whole.
+    """
+    rows, columns = values.shape
+    triangle = np.empty((0, columns + 1))
+    for start in range(0, max(rows, 1), QR_BLOCK_ROWS):
+        block = values[start:start + QR_BLOCK_ROWS]
+        stacked = np.empty((len(triangle) + len(block), columns + 1))
+        stacked[:len(triangle)] = triangle
+        stacked[len(triangle):, 0] = 1.0
+        stacked[len(triangle):, 1:] = block
+        # numpy's stubs give every mode a QRResult; mode="r" returns the R factor alone
+        triangle = np.linalg.qr(stacked, mode="r")  # type: ignore[assignment]
+    return triangle
 
 
 #: Rows of the subsample whose fit starts the logistic fit on big data.
@@ -217,8 +283,13 @@ class PropensityScore:
         if treated.all() or not treated.any():
             raise AnalysisError("a propensity score needs both participants and non-participants")
         full = design_matrix(frame, self.covariates, self.categorical)
-        matrix = full[independent_columns(full)]
-        exog = sm.add_constant(matrix.to_numpy(dtype=float), has_constant="add")
+        kept = independent_columns(full)
+        # usually every column: then the design is the full one, not a copy of it (on a
+        # national cohort each copy is a gigabyte, and both are kept)
+        matrix = full if kept == list(full.columns) else full[kept]
+        exog = np.empty((len(matrix), matrix.shape[1] + 1))  # what sm.add_constant makes
+        exog[:, 0] = 1.0
+        exog[:, 1:] = matrix.to_numpy(dtype=float)
         # The columns are independent by construction: statsmodels' own rank check (a QR
         # of every row, used only for the degrees of freedom) would repeat that work.
         outcome = treated.astype(float)

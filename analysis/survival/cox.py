@@ -62,6 +62,8 @@ PHREG_MAX_ROWS = 20_000
 WARM_START_ROWS = 50_000
 #: A standard error this many times the coefficient (or 1) means it is infinite.
 INFINITE_SE_RATIO = 1e4
+#: Rows of each block in which :meth:`Design.encode` fills the design.
+ENCODE_BLOCK_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,12 @@ class Design:
 
     def encode(self, df: pd.DataFrame) -> np.ndarray:
         """Design matrix (uncentred) of ``df`` with the fitted coding."""
-        parts: list[np.ndarray] = []
+        # per covariate its numbers, or its integer codes and, per model column, the
+        # codes of that column's level: compared block by block, so the only array of
+        # the design's size is the result (on a national database it is a gigabyte)
+        sources: list[tuple[np.ndarray, list[np.ndarray] | None]] = []
         for name in self.covariates:
             if name in self.levels:
-                # factorize once and compare small integer codes (fast on millions of rows)
                 codes, uniques = pd.factorize(df[name])
                 labels = [str(u) for u in uniques]
                 known = {self.levels[name][0], *self.levels[name][1]}
@@ -90,17 +94,27 @@ class Design:
                         f"unknown level(s) {sorted(unknown)} of '{name}'; the model knows "
                         f"{sorted(known)}"
                     )
-                for level in self.levels[name][1]:
-                    hits = [i for i, lab in enumerate(labels) if lab == level]
-                    parts.append(np.isin(codes, hits).astype(float))
+                hits = [np.array([i for i, lab in enumerate(labels) if lab == level])
+                        for level in self.levels[name][1]]
+                sources.append((codes, hits))
             else:
-                parts.append(pd.to_numeric(df[name]).astype(float).to_numpy())
-        # fill column by column in a (p, n) array, then one transposing copy: writing
-        # columns of a row-major (n, p) array directly strides through memory
-        out = np.empty((len(parts), len(df)))
-        for k, part in enumerate(parts):
-            out[k] = part
-        return np.ascontiguousarray(out.T)
+                sources.append((pd.to_numeric(df[name]).astype(float).to_numpy(), None))
+        width = sum(1 if codes_of is None else len(codes_of) for _, codes_of in sources)
+        out = np.empty((len(df), width))
+        # blocks that stay in cache: writing one column of a row-major array strides
+        for start in range(0, len(df), ENCODE_BLOCK_ROWS):
+            rows = slice(start, start + ENCODE_BLOCK_ROWS)
+            column = 0
+            for values, codes_of in sources:
+                if codes_of is None:
+                    out[rows, column] = values[rows]
+                    column += 1
+                    continue
+                block = values[rows]
+                for level_codes in codes_of:
+                    out[rows, column] = np.isin(block, level_codes)
+                    column += 1
+        return out
 
 
 @dataclass(frozen=True)
@@ -358,7 +372,8 @@ class CoxModel:
         data = df[list(dict.fromkeys(needed))]
         complete = data.notna().all(axis=1)
         n_missing = int((~complete).sum())
-        data = data[complete]
+        if n_missing:  # a copy of every row otherwise
+            data = data[complete]
         if len(data) == 0:
             raise AnalysisError("no rows left after dropping rows with missing values")
 
@@ -397,7 +412,25 @@ class CoxModel:
 
         weights = (None if weights_col is None
                    else pd.to_numeric(data[weights_col]).astype(float).to_numpy())
-        rs = cox_riskset.build(xc, stop, event, entry, strata_codes, self.ties, weights)
+        start = None
+        if self.solver != "phreg" and len(xc) > 4 * WARM_START_ROWS:
+            # a fit on a random subsample starts Newton close to the maximum, saving
+            # several passes over all rows; the result does not depend on it
+            sub = np.random.default_rng(0).choice(len(xc), WARM_START_ROWS, replace=False)
+            sub_rs = cox_riskset.build(xc[sub], stop[sub], event[sub],
+                                       None if entry is None else entry[sub],
+                                       None if strata_codes is None else strata_codes[sub],
+                                       self.ties, None if weights is None else weights[sub])
+            try:
+                start = cox_riskset.newton(sub_rs, tol=1e-6, step_tol=1e-3)[0]
+            except AnalysisError:
+                start = None  # e.g. a rare level without events in the subsample
+            del sub_rs
+        # the risk sets take the design over (its rows compacted in place): one copy of
+        # the design in memory, not two
+        rs = cox_riskset.build(xc, stop, event, entry, strata_codes, self.ties, weights,
+                               overwrite_x=True)
+        del xc
         keep = rs.kept
 
         solver = self.solver
@@ -406,25 +439,12 @@ class CoxModel:
         elif solver == "auto":
             solver = "phreg" if keep.sum() <= PHREG_MAX_ROWS else "newton"
         if solver == "phreg":
-            beta = _fit_phreg(xc[keep], stop[keep], event[keep],
+            beta = _fit_phreg(rs.x, stop[keep], event[keep],
                               None if entry is None else entry[keep],
                               None if strata_codes is None else strata_codes[keep], self.ties)
             sums = cox_riskset.risk_sums(rs, beta)
             null = cox_riskset.null_loglik(rs)
         else:
-            start = None
-            if len(xc) > 4 * WARM_START_ROWS:
-                # a fit on a random subsample starts Newton close to the maximum, saving
-                # several passes over all rows; the result does not depend on it
-                sub = np.random.default_rng(0).choice(len(xc), WARM_START_ROWS, replace=False)
-                sub_rs = cox_riskset.build(xc[sub], stop[sub], event[sub],
-                                           None if entry is None else entry[sub],
-                                           None if strata_codes is None else strata_codes[sub],
-                                           self.ties, None if weights is None else weights[sub])
-                try:
-                    start = cox_riskset.newton(sub_rs, tol=1e-6, step_tol=1e-3)[0]
-                except AnalysisError:
-                    start = None  # e.g. a rare level without events in the subsample
             beta, sums, null = cox_riskset.newton(rs, start=start)
 
         try:

@@ -174,12 +174,14 @@ def _changes(lo, hi, event, row_time, n_times):
 
 
 def build(x, stop, event, entry=None, strata=None, ties="efron",
-          weights=None) -> RiskSetData:
+          weights=None, overwrite_x=False) -> RiskSetData:
     """Index rows against the distinct event times of their stratum.
 
     Rows at risk at no event time are dropped (they carry no information, and PHReg's
     robust SEs are wrong with them); ``kept`` marks the input rows that remain.
     ``weights`` (positive, finite: checked by the caller) are case weights.
+    ``overwrite_x``: ``x`` (a C-ordered float array) may be reused, its kept rows moved
+    up in place, instead of copied.
     """
     n = len(stop)
     stop = np.asarray(stop, dtype=float)
@@ -219,7 +221,9 @@ def build(x, stop, event, entry=None, strata=None, ties="efron",
     x = np.asarray(x, dtype=float)
     w = None if weights is None else np.asarray(weights, dtype=float)
     if not kept.all():
-        x, lo, hi, event, row_time = x[kept], lo[kept], hi[kept], event[kept], row_time[kept]
+        reuse = overwrite_x and x.flags.c_contiguous and x.flags.writeable
+        x = _compact_rows(x, kept) if reuse else x[kept]
+        lo, hi, event, row_time = lo[kept], hi[kept], event[kept], row_time[kept]
         w = None if w is None else w[kept]
     x = np.ascontiguousarray(x)
     changes, change_row, change_sign = _changes(lo, hi, event, row_time, T)
@@ -237,6 +241,19 @@ def build(x, stop, event, entry=None, strata=None, ties="efron",
     # death-set sums of w x: the death part of one product with the case weights
     d1 = rs.per_time(np.ones(len(x)) if w is None else w)[3]
     return dataclasses.replace(rs, d1=d1)
+
+
+def _compact_rows(x: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """``x[kept]`` written over the first rows of ``x`` itself (a view of them).
+
+    Kept row ``j`` comes from row ``source[j] >= j``: filling blocks in order reads
+    only rows not yet written over.
+    """
+    source = np.flatnonzero(kept)
+    for start in range(0, len(source), GRAM_BLOCK_ROWS):
+        rows = source[start:start + GRAM_BLOCK_ROWS]
+        x[start:start + len(rows)] = x[rows]
+    return x[:len(source)]
 
 
 @dataclass(frozen=True)

@@ -192,10 +192,14 @@ def _usable_covariates(frame: pd.DataFrame) -> list[str]:
     return [c for c in ADJUSTMENT if c in frame and frame[c].nunique(dropna=True) > 1]
 
 
-#: Episode columns :func:`program_effects` needs besides the covariates: those
-#: :func:`~analysis.survival.exposures.add_exposures` reads, and the row and person codes.
-_MODEL_INPUTS = ("release_id", "person_id", "release_date", "time", "event", "_release",
-                 "_person")
+#: The episode columns the programme views read: those
+#: :func:`~analysis.survival.exposures.add_exposures` reads, and the outcome. The end
+#: reasons and dates are not fetched: on a national database their text costs most of
+#: the time and memory of the fetch.
+_EPISODE_INPUTS = ("release_id", "person_id", "release_date", "time", "event")
+#: Columns :func:`program_effects` needs besides the covariates: the episode inputs and
+#: the row and person codes.
+_MODEL_INPUTS = (*_EPISODE_INPUTS, "_release", "_person")
 
 
 def _fit(frame, data, covariates, programs) -> pd.DataFrame:
@@ -220,7 +224,8 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     policy = filters.policy
     catalogue = con.execute(
         "SELECT program_id, name, setting FROM programs ORDER BY program_id").df()
-    episodes = view_study(con, filters).episodes(columns=ADJUSTMENT)
+    episodes = view_study(con, filters).episodes(
+        columns=ADJUSTMENT, base_columns=_EPISODE_INPUTS, categories=CATEGORICAL_COVARIATES)
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
     programs = list(catalogue["program_id"])
@@ -342,7 +347,7 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     if not programs:
         return CompletionOutcomes(pd.DataFrame(columns=columns), horizon_days,
                                   note_params={"k": policy.k, "n": policy.small_sample})
-    episodes = view_study(con, filters).episodes()
+    episodes = view_study(con, filters).episodes(base_columns=_EPISODE_INPUTS)
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
     anyone = add_exposures(con, episodes, programs, variant="any").frame

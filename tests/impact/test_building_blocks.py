@@ -129,3 +129,18 @@ def test_required_participants_inverts_the_detectable_effect():
         required_participants(0.40, 0.40)
     with pytest.raises(AnalysisError):
         minimum_detectable_effect(100, 1.2)
+
+
+@pytest.mark.parametrize("left_noise, right_noise", [(0, 0), (0, -1e-15), (1e-15, 0),
+                                                     (-1e-15, 1e-15)])
+def test_equally_close_comparisons_go_to_the_first_in_data_order(left_noise, right_noise):
+    """Two comparison people as close on either side: the first in data order is taken,
+    whatever the scores' last bits (which differ between processors)."""
+    treated = np.array([False, True, False, False])
+    for first, second in ((0, 2), (2, 0)):
+        score = np.array([np.nan, 0.5, np.nan, 40.0])
+        score[first] = 0.5 - (0.25 + left_noise)   # below the participant
+        score[second] = 0.5 + (0.25 + right_noise)  # above it
+        matches = match_nearest(score, treated, caliper_sd=100.0)
+        assert matches.control.tolist() == [0]
+

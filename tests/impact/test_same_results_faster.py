@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.impact import propensity
 from analysis.impact.balance import balance_table
 from analysis.impact.cohort import (
     CATEGORICAL_COVARIATES,
@@ -21,7 +22,7 @@ from analysis.impact.cohort import (
     build_cohort,
     resolve_programmes,
 )
-from analysis.impact.matching import match_nearest
+from analysis.impact.matching import NOISE, match_nearest
 from analysis.impact.propensity import MISSING_LEVEL, design_matrix, independent_columns
 
 
@@ -84,9 +85,13 @@ def _plain_match(score, treated, caliper_sd, seed):
         if r < n:
             best, best_distance = r, sorted_scores[r] - score[t]
         lft = find(left, min(position, n)) - 1
-        if lft >= 0 and score[t] - sorted_scores[lft] < best_distance:
-            best, best_distance = lft, score[t] - sorted_scores[lft]
-        if best < 0 or best_distance > caliper:
+        if lft >= 0:
+            distance = score[t] - sorted_scores[lft]
+            if distance < best_distance - NOISE or (
+                    distance <= best_distance + NOISE
+                    and sorted_controls[lft] < sorted_controls[best]):
+                best, best_distance = lft, distance
+        if best < 0 or best_distance > caliper + NOISE:
             continue
         pairs.append((int(t), int(sorted_controls[best])))
         right[best] = best + 1
@@ -172,6 +177,68 @@ def test_independent_columns_decide_as_one_svd_per_trial_near_the_threshold(seed
     design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
                            "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0]})
     assert independent_columns(design) == _plain_independent_columns(design)
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 40))
+def test_independent_columns_decide_the_same_in_row_blocks(seed, block_rows):
+    """The factor built block by block (a national cohort's rows are many blocks) decides
+    as the plain rank of every trial, near-dependencies included."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(20, 300)), int(rng.integers(1, 5))
+    x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-4, 5, size=k)
+    combined = x @ rng.normal(size=k) + rng.normal()
+    noise = 10.0 ** rng.uniform(-17, -8) * np.linalg.norm(combined) / np.sqrt(n)
+    design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
+                           "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0],
+                           "level": (rng.random(n) < 0.3).astype(float)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propensity, "QR_BLOCK_ROWS", block_rows)
+        assert independent_columns(design) == _plain_independent_columns(design)
+
+
+def test_the_blocked_factor_has_the_singular_values_of_the_matrix():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(1_000, 6)) * [1, 10, 1e-3, 1, 1e4, 5]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propensity, "QR_BLOCK_ROWS", 64)
+        triangle = propensity._triangular_factor(values)
+    whole = np.column_stack([np.ones(len(values)), values])
+    assert triangle.shape == (7, 7)
+    np.testing.assert_allclose(np.linalg.svd(triangle, compute_uv=False),
+                               np.linalg.svd(whole, compute_uv=False), rtol=1e-12)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 10_000), st.floats(-9, 1))
+def test_the_gram_shortcut_decides_as_the_plain_rank(seed, log_gap):
+    """Designs from nearly dependent (a gap of 1e-9) to clearly independent, across the
+    shortcut's threshold: kept columns are those of one SVD per trial either way."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(20, 2_000)), int(rng.integers(1, 6))
+    x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-3, 4, size=k) + rng.normal(size=k)
+    near = x @ rng.normal(size=k) + 10.0**log_gap * np.linalg.norm(x) / np.sqrt(n) \
+        * rng.normal(size=n)
+    design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)}, "near": near,
+                           "level": (rng.random(n) < 0.2).astype(float)})
+    assert independent_columns(design) == _plain_independent_columns(design)
+
+
+def test_a_clearly_independent_design_needs_no_qr(demo_con):
+    cohort = build_cohort(demo_con, resolve_programmes(demo_con, program="VOC-METAL"))
+    categorical = [c for c in cohort.covariates if c in CATEGORICAL_COVARIATES]
+    design = design_matrix(cohort.frame, list(cohort.covariates), categorical)
+    assert _plain_independent_columns(design) == list(design.columns)  # full rank
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propensity, "_triangular_factor", _no_qr)
+        assert independent_columns(design) == list(design.columns)
+        redundant = design.assign(again=design.iloc[:, 0] * 2 + design.iloc[:, 1])
+        with pytest.raises(AssertionError, match="QR"):
+            independent_columns(redundant)  # a dependency always goes to the QR
+
+
+def _no_qr(values):
+    raise AssertionError("QR factor computed")
 
 
 def test_independent_columns_of_a_real_cohort_design(demo_con):

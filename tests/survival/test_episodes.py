@@ -348,6 +348,34 @@ def test_production_episodes_equal_the_oracle_on_random_registries(registry):
     con.close()
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(registry=_registries(), base=st.sets(st.sampled_from(EPISODE_COLUMNS)))
+def test_fewer_base_columns_and_coded_categories_give_the_same_values(registry, base):
+    """A model's narrow fetch (some base columns, text covariates as codes) holds what the
+    full frame holds: the same rows in the same order, ``release_id`` always."""
+    con = _random_db(registry)
+    full = production.build_episodes(con, columns=["sex", "age_band", "age_at_release"])
+    narrow = production.build_episodes(con, columns=["sex", "age_band", "age_at_release"],
+                                       base_columns=tuple(base),
+                                       categories=("sex", "age_band", "age_at_release"))
+    kept = [c for c in EPISODE_COLUMNS if c == "release_id" or c in base]
+    assert list(narrow.columns) == [*kept, "sex", "age_band", "age_at_release"]
+    pd.testing.assert_frame_equal(narrow[kept], full[kept])
+    # sex is a text column of releases: coded; the derived band and the number are not
+    assert isinstance(narrow["sex"].dtype, pd.CategoricalDtype)
+    assert list(narrow["sex"].cat.categories) == sorted(full["sex"].dropna().unique())
+    assert narrow["sex"].astype(object).where(narrow["sex"].notna(), None).tolist() == \
+        full["sex"].astype(object).where(full["sex"].notna(), None).tolist()
+    pd.testing.assert_series_equal(narrow["age_band"], full["age_band"])
+    pd.testing.assert_series_equal(narrow["age_at_release"], full["age_at_release"])
+    con.close()
+
+
+def test_an_unknown_base_column_is_refused():
+    with pytest.raises(AnalysisError, match="unknown episode column.*'shoe_size'"):
+        production.build_episodes(single_release(), base_columns=("time", "shoe_size"))
+
+
 def test_production_equals_the_oracle_on_a_large_seeded_registry():
     """Many people at once, so that rare coincidences (an event on a next-release day
     that is also a competing follow-up end...) occur together in one database."""
