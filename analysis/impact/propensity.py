@@ -16,6 +16,7 @@ import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from analysis.errors import AnalysisError
+from analysis.survival.cox_riskset import gram
 
 MISSING_LEVEL = "(missing)"
 
@@ -202,6 +203,21 @@ def _triangular_factor(values: np.ndarray) -> np.ndarray:
     return triangle
 
 
+class SymmetricLogit(sm.Logit):
+    """statsmodels' Logit with its Hessian built as a symmetric product in row blocks.
+
+    statsmodels forms ``-(L (1 - L) X').dot(X)``: a weighted copy of the whole design,
+    transposed (a gigabyte on a national cohort, at every Newton step), then a general
+    product. :func:`~analysis.survival.cox_riskset.gram` gives the same matrix from
+    blocks of rows with BLAS ``syrk``. Everything else is statsmodels' (tests compare
+    the fits, standard errors included).
+    """
+
+    def hessian(self, params):
+        fitted = self.predict(params)
+        return -gram(np.asarray(self.exog, dtype=float), fitted * (1 - fitted))
+
+
 #: Rows of the subsample whose fit starts the logistic fit on big data.
 WARM_START_ROWS = 100_000
 #: A warm-start coefficient beyond this (on the logit scale) means (near) separation in
@@ -237,7 +253,7 @@ def _fit_from(outcome: np.ndarray, exog: np.ndarray, start: np.ndarray | None):
     not is thrown away here, so that a poor start is never the answer.
     """
     try:
-        fitted = sm.Logit(outcome, exog, check_rank=False).fit(
+        fitted = SymmetricLogit(outcome, exog, check_rank=False).fit(
             disp=0, maxiter=50, start_params=start)
     except (np.linalg.LinAlgError, ValueError):
         return None
@@ -300,9 +316,9 @@ class PropensityScore:
             result = None if start is None else _fit_from(outcome, exog, start)
             if result is None:  # no warm start, or Newton did not settle from it
                 try:
-                    result = sm.Logit(outcome, exog, check_rank=False).fit(disp=0, maxiter=200)
+                    result = SymmetricLogit(outcome, exog, check_rank=False).fit(disp=0, maxiter=200)
                 except np.linalg.LinAlgError:
-                    result = sm.Logit(outcome, exog, check_rank=False).fit(
+                    result = SymmetricLogit(outcome, exog, check_rank=False).fit(
                         disp=0, method="bfgs", maxiter=500
                     )
         linear = exog @ result.params

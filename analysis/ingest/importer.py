@@ -688,9 +688,19 @@ def _upsert(con, table: ParsedTable, skipped_rows: np.ndarray, present: set[str]
     return int(written), int(updated)
 
 
+#: DuckDB's working memory, in MB, while the post-commit step runs (at most the import's).
+#: The step's queries (the views' episodes) need far less than the import's merges, and
+#: DuckDB keeps what it may use filled with cached blocks: with the import's 4,000 MB
+#: the Impact page's stored view peaked at 5.2 GB on 3M releases, with 1,000 MB at
+#: 4.0 GB, in the same time (docs/import.md). Beyond it DuckDB spills, as the import.
+AFTER_COMMIT_MEMORY_MB = 1_000
+
+
 def _run_after_commit(step: AfterCommit, con: duckdb.DuckDBPyConnection) -> None:
     """Run the caller's post-commit step; the committed import stands whatever it does."""
     try:
+        limit = min(import_memory_mb(), AFTER_COMMIT_MEMORY_MB)
+        con.execute(f"SET memory_limit = '{limit}MB'")
         step(con)
     except Exception as exc:  # noqa: BLE001 - the import must stand
         # A step that failed half-way must not leave its transaction open on the copy.

@@ -38,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.survival import cox_diagnostics, cox_riskset
@@ -534,26 +534,17 @@ def _robust_cov(rs, sums, naive_cov, clusters) -> np.ndarray:
     missing value is a cluster of its own). As R ``coxph(cluster=)``: no small-sample
     factor.
     """
-    residuals = cox_riskset.score_residuals(rs, sums)
-    if rs.weights is not None:
-        # R residuals.coxph(type="dfbeta", weighted=TRUE): weighted score residuals
-        residuals = residuals * rs.weights[:, None]
+    groups = None
     if clusters is not None:
         groups = pd.factorize(clusters)[0]
         unknown = groups < 0
         if unknown.any():
             groups[unknown] = groups.max() + 1 + np.arange(unknown.sum())
-        if groups.max() + 1 < len(groups):  # some cluster has several rows
-            # sum residuals per cluster (linear, so before the product with the
-            # covariance): one sparse cluster-by-row indicator product reads the
-            # row-major residuals once, with no sorting
-            membership = sparse.csr_array(
-                (np.ones(len(groups)), (groups, np.arange(len(groups)))),
-                shape=(groups.max() + 1, len(groups)))
-            residuals = membership @ residuals
+        if groups.max() + 1 == len(groups):  # every cluster a single row
+            groups = None
     # D = residuals @ V with V symmetric, so D'D = V (residuals' residuals) V: one
-    # symmetric Gram matrix of the residuals, no (clusters x p) product
-    meat = cox_riskset.gram(residuals)
+    # symmetric Gram matrix of the per-cluster residuals, no (clusters x p) product
+    meat = cox_riskset.clustered_residual_gram(rs, sums, groups)
     sandwich = naive_cov @ meat @ naive_cov
     return (sandwich + sandwich.T) / 2
 

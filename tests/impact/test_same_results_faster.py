@@ -8,6 +8,8 @@ columns and values, the same decision on which columns are independent, the same
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -341,3 +343,28 @@ def test_a_subsample_missing_a_level_starts_from_zero(monkeypatch):
     outcome = np.r_[np.zeros(60), np.ones(60)]
     exog = np.column_stack([np.ones(120), np.r_[np.zeros(119), 1.0]])  # one row has the level
     assert propensity._warm_start(outcome, exog) is None
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(st.integers(0, 10_000))
+def test_the_symmetric_logit_fits_as_statsmodels_logit(seed):
+    """Same Hessian at any coefficients, so the same Newton path, estimates and SEs."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(50, 3_000)), int(rng.integers(1, 6))
+    x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-1, 2, size=k)
+    exog = np.column_stack([np.ones(n), x, rng.random(n) < 0.3])
+    beta = rng.normal(size=exog.shape[1]) / np.maximum(1, np.abs(exog).max(axis=0))
+    outcome = (rng.random(n) < 1 / (1 + np.exp(-exog @ beta))).astype(float)
+    if outcome.min() == outcome.max():
+        outcome[0] = 1 - outcome[0]
+    ours = propensity.SymmetricLogit(outcome, exog, check_rank=False)
+    plain = sm.Logit(outcome, exog, check_rank=False)
+    at = rng.normal(size=exog.shape[1]) * 0.1
+    np.testing.assert_allclose(ours.hessian(at), plain.hessian(at), rtol=1e-10, atol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted, reference = ours.fit(disp=0, maxiter=50), plain.fit(disp=0, maxiter=50)
+    np.testing.assert_allclose(fitted.params, reference.params, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fitted.bse, reference.bse, rtol=1e-8)

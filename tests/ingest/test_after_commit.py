@@ -51,6 +51,31 @@ def test_the_step_runs_on_the_new_copy_before_it_is_swapped_in(tmp_path):
         con.close()
 
 
+def test_the_step_runs_with_less_duckdb_memory_than_the_import(tmp_path, monkeypatch):
+    """DuckDB fills its limit with cached blocks: the views step gets a smaller one."""
+    from analysis.ingest import importer
+
+    monkeypatch.setenv("DESIST_IMPORT_MEMORY_MB", "3000")
+    limits = []
+
+    def step(con: duckdb.DuckDBPyConnection) -> None:
+        limits.append(con.execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()[0])
+
+    import_dataset(_dataset(tmp_path / "data"), tmp_path / "study.duckdb", today=TODAY,
+                   after_commit=step)
+    expected = importer.AFTER_COMMIT_MEMORY_MB * 1_000_000
+    assert len(limits) == 1
+    value, unit = limits[0].split()
+    assert unit == "MiB" and abs(float(value) * 2**20 - expected) < 2**20  # 1000 MB in MiB
+    monkeypatch.setenv("DESIST_IMPORT_MEMORY_MB", "500")  # never more than the import's
+    limits.clear()
+    import_dataset(_dataset(tmp_path / "data2"), tmp_path / "second.duckdb", today=TODAY,
+                   after_commit=step)
+    value, unit = limits[0].split()
+    assert abs(float(value) * 2**20 - 500_000_000) < 2**20
+
+
 def test_without_a_step_nothing_is_stored(tmp_path):
     db = tmp_path / "study.duckdb"
     import_dataset(_dataset(tmp_path / "data"), db, today=TODAY)

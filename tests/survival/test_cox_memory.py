@@ -86,3 +86,31 @@ def test_a_fit_leaves_the_callers_frame_alone():
     CoxModel(solver="newton", robust=False).fit(df, "time", "event", ["age", "facility"],
                                                 entry_col="entry")
     pd.testing.assert_frame_equal(df, before)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 9), st.booleans(), st.booleans())
+def test_the_clustered_meat_is_the_gram_of_summed_residuals(seed, block_rows, weighted,
+                                                            singletons):
+    """Residuals summed cluster by cluster in blocks (clusters cut by block edges
+    included) give the matrix of the per-row residuals summed by a product."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 150))
+    x = rng.normal(size=(n, 3))
+    stop = rng.integers(1, 40, n).astype(float)
+    event = rng.random(n) < 0.5
+    event[0] = True
+    weights = rng.uniform(0.2, 3, n) if weighted else None
+    rs = cox_riskset.build(x, stop, event, weights=weights)
+    sums = cox_riskset.risk_sums(rs, rng.normal(size=3) * 0.2)
+    kept = int(rs.kept.sum())
+    groups = np.arange(kept) if singletons else rng.integers(0, max(1, kept // 3), kept)
+    residuals = cox_riskset.score_residuals(rs, sums)
+    if weighted:
+        residuals = residuals * rs.weights[:, None]
+    summed = np.zeros((groups.max() + 1, 3))
+    np.add.at(summed, groups, residuals)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cox_riskset, "GRAM_BLOCK_ROWS", block_rows)
+        meat = cox_riskset.clustered_residual_gram(rs, sums, None if singletons else groups)
+    np.testing.assert_allclose(meat, summed.T @ summed, rtol=1e-10, atol=1e-12)
