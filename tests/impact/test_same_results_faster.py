@@ -171,14 +171,19 @@ def test_independent_columns_decide_as_one_svd_per_trial(design):
 @given(st.integers(0, 10_000))
 def test_independent_columns_decide_as_one_svd_per_trial_near_the_threshold(seed):
     """Near-dependencies from 1e-17 to 1e-8 of a column's size, around the rank cut-off."""
-    rng = np.random.default_rng(seed)
+    design = _nearly_dependent_design(np.random.default_rng(seed))
+    assert independent_columns(design) == _plain_independent_columns(design)
+
+
+def _nearly_dependent_design(rng: np.random.Generator) -> pd.DataFrame:
+    """Columns with a combination of them plus noise of 1e-17 to 1e-8 of its size, and a
+    column twice the first."""
     n, k = int(rng.integers(20, 300)), int(rng.integers(1, 5))
     x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-4, 5, size=k)
     combined = x @ rng.normal(size=k) + rng.normal()
     noise = 10.0 ** rng.uniform(-17, -8) * np.linalg.norm(combined) / np.sqrt(n)
-    design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
-                           "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0]})
-    assert independent_columns(design) == _plain_independent_columns(design)
+    return pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
+                         "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0]})
 
 
 @settings(max_examples=100, derandomize=True, deadline=None)
@@ -187,13 +192,8 @@ def test_independent_columns_decide_the_same_in_row_blocks(seed, block_rows):
     """The factor built block by block (a national cohort's rows are many blocks) decides
     as the plain rank of every trial, near-dependencies included."""
     rng = np.random.default_rng(seed)
-    n, k = int(rng.integers(20, 300)), int(rng.integers(1, 5))
-    x = rng.normal(size=(n, k)) * 10.0 ** rng.integers(-4, 5, size=k)
-    combined = x @ rng.normal(size=k) + rng.normal()
-    noise = 10.0 ** rng.uniform(-17, -8) * np.linalg.norm(combined) / np.sqrt(n)
-    design = pd.DataFrame({**{f"x{j}": x[:, j] for j in range(k)},
-                           "near": combined + noise * rng.normal(size=n), "twice": 2 * x[:, 0],
-                           "level": (rng.random(n) < 0.3).astype(float)})
+    design = _nearly_dependent_design(rng)
+    design["level"] = (rng.random(len(design)) < 0.3).astype(float)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(propensity, "QR_BLOCK_ROWS", block_rows)
         assert independent_columns(design) == _plain_independent_columns(design)

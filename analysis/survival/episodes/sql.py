@@ -366,11 +366,11 @@ def build_episodes(
         )
     levels = _text_levels(con, [c for c in columns if c in set(categories)])
     # a coded column is its value's position in the parameter list of its levels
+    fetched = list(enumerate((*base, *columns)))
     selected = [f"list_position($levels_{i}, {quote_ident(c)}) AS {quote_ident(c)}"
-                if c in levels else quote_ident(c)
-                for i, c in enumerate((*base, *columns))]
-    codes_params: dict[str, object] = {f"levels_{i}": levels[c] for i, c in enumerate((*base, *columns))
-                    if c in levels}
+                if c in levels else quote_ident(c) for i, c in fetched]
+    codes_params: dict[str, object] = {f"levels_{i}": levels[c] for i, c in fetched
+                                       if c in levels}
     sql, params = episodes_query(con, types, selection, select=", ".join(selected),
                                  params=codes_params)
     frame = fetch_sorted(con, sql, params, "release_id")
