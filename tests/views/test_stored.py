@@ -13,6 +13,7 @@ import pytest
 
 from analysis.ingest.importer import import_dataset
 from analysis.store import connect_readonly
+from analysis.store.codec import decode
 from analysis.views import impact, programs, stored
 from analysis.views.filters import ViewFilters
 
@@ -176,3 +177,54 @@ def test_a_view_is_keyed_by_its_qualified_name_as_stored_before():
     assert stored.view_key(programs.program_effects) == "programs:program_effects"
     assert stored.view_key(impact.impact_page) == "impact:impact_page"
     assert stored.view_key(_same) == "tests.views.test_stored:_same"
+
+
+def _stored_results(db, workers):
+    con = duckdb.connect(str(db))
+    try:
+        result = stored.store_default_views(con, workers=workers)
+        rows = con.execute("SELECT view, request, result FROM stored_views").fetchall()
+    finally:
+        con.close()
+    return result, {(view, request): text for view, request, text in rows}
+
+
+def test_views_computed_two_at_a_time_are_stored_as_one_at_a_time(copied_demo):
+    one, one_at_a_time = _stored_results(copied_demo, workers=1)
+    two, two_at_a_time = _stored_results(copied_demo, workers=2)
+    assert len(one_at_a_time) == 5 and not one.failed and not two.failed
+    assert [row[:2] for row in one.stored] == [row[:2] for row in two.stored]
+    assert one_at_a_time.keys() == two_at_a_time.keys()
+    for request, text in one_at_a_time.items():
+        _same(decode(text), decode(two_at_a_time[request]), str(request))
+
+
+def test_a_failing_view_among_concurrent_ones_is_left_out_with_a_warning(copied_demo,
+                                                                         monkeypatch):
+    @functools.wraps(impact.impact_page)
+    def broken(con, filters, **options):
+        raise RuntimeError("no luck")
+
+    monkeypatch.setattr(impact, "impact_page", broken)
+    with pytest.warns(UserWarning, match="impact_page was not computed: no luck"):
+        result, kept = _stored_results(copied_demo, workers=2)
+    assert [name for name, _ in result.failed] == ["impact:impact_page"]
+    assert len(kept) == 4
+
+
+def test_two_views_at_a_time_only_with_two_cores_and_the_memory_for_both(demo_con,
+                                                                        monkeypatch):
+    releases = demo_con.execute("SELECT count(*) FROM releases").fetchone()[0]
+    both = 2 * releases * stored.VIEW_BYTES_PER_RELEASE
+    page = 4096
+    monkeypatch.setattr(stored.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(stored.os, "sysconf", lambda name: page if name == "SC_PAGE_SIZE"
+                        else (2 * both) // page + 1)
+    assert stored.concurrent_views(demo_con) == 2
+    monkeypatch.setattr(stored.os, "sysconf", lambda name: page if name == "SC_PAGE_SIZE"
+                        else (2 * both) // page - 1)
+    assert stored.concurrent_views(demo_con) == 1  # a national database on a small machine
+    monkeypatch.setattr(stored.os, "sysconf", lambda name: page if name == "SC_PAGE_SIZE"
+                        else 10 * both)
+    monkeypatch.setattr(stored.os, "sched_getaffinity", lambda pid: {0})
+    assert stored.concurrent_views(demo_con) == 1
