@@ -141,7 +141,6 @@ class Pseudonymizer:
     """
 
     def __init__(self, key: bytes):
-        self._key = key
         self.fingerprint = key_fingerprint(key)
         self._hmac = _HmacSha256(key)
         # The same people appear in releases, participation and events: hash each once.
@@ -179,8 +178,7 @@ class Pseudonymizer:
         new = distinct.filter(pc.is_null(where))
         if len(new):
             # One HMAC per id never seen before (Python's hmac: no vectorised keyed hash).
-            digest = self._hmac.digest
-            digests = pa.array([digest(v.strip().encode("utf-8")) for v in new.to_pylist()],
+            digests = pa.array([self._digest(v) for v in new.to_pylist()],
                                type=pa.binary(_DIGEST_BYTES))
             self._known_raw = pa.concat_arrays([self._known_raw, new])
             self._known_digests = pa.concat_arrays([self._known_digests, digests])
