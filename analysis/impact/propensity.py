@@ -325,7 +325,9 @@ class PropensityScore:
         self.full_design_ = full
         self.design_ = matrix
         self.dropped_columns_ = [c for c in full.columns if c not in matrix.columns]
-        self.result_ = result
+        # Only the numbers: statsmodels' results hold the model, and the model the
+        # design with its constant (a second copy of it: gigabytes on a national cohort,
+        # kept alive for as long as the score was).
         self.logit_ = linear
         self.scores_ = 1 / (1 + np.exp(-linear))
         self.treated_ = treated
