@@ -48,6 +48,7 @@ from analysis.errors import (
     storage_problem,
 )
 from analysis.ingest.boundaries import BOUNDARIES_TABLE, ParsedBoundaries
+from analysis.ingest.keys import UNINDEXED_TABLES, verify_unique_keys
 from analysis.ingest.problems import ValidationReport
 from analysis.ingest.pseudonymize import (
     Pseudonymizer,
@@ -478,6 +479,8 @@ def _write_copy(db, tmp, dataset, today, known, pseudonymizer, batch_id, skip_in
             counts[BOUNDARIES_TABLE] = _replace_boundaries(con, parsed.boundaries, batch_id)
             _log_file(con, batch_id, BOUNDARIES_TABLE, parsed.boundaries.sha256,
                       counts[BOUNDARIES_TABLE])
+        # The record tables keep no key index (schema 7): check what was written.
+        verify_unique_keys(con, [name for name in counts if name in UNINDEXED_TABLES])
         # Derived per-release facts (neighbouring releases, first events, custody-period
         # programmes) depend on every table: rebuild them before the copy is swapped in.
         refresh_follow_up(con, batch_id)
@@ -691,9 +694,10 @@ def _insert_in_slices(con, name: str, rows: int, select: str) -> int:
     """``INSERT INTO name BY NAME select`` for each slice of the file's rows (``select``
     takes the slice's first and last-but-one row number); the rows written.
 
-    Each slice is committed: the rows and key index of an open transaction stay in
-    DuckDB's memory, and 10M releases in one commit needed more than 2 GB. (All or
-    nothing still: the copy is discarded unless every step succeeds.)
+    Each slice is committed: the rows of an open transaction stay in DuckDB's memory
+    (with the key indexes of schema versions before 7, 10M releases in one commit
+    needed more than 2 GB). All or nothing still: the copy is discarded unless every
+    step succeeds.
     """
     written = 0
     for first in range(0, max(rows, 1), _INSERT_SLICE_ROWS):

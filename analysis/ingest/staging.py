@@ -42,8 +42,9 @@ ROW = "_row"
 _PERSON_SLICE_ROWS = 1_000_000
 
 #: DuckDB's default working memory for an import (and a validation). Rows are staged and
-#: committed in slices and the refresh of ``release_follow_up`` spills; what still grows
-#: with the data is the key indexes (10M releases with 10M events ran out at 2 GB).
+#: committed in slices and the refresh of ``release_follow_up`` spills. (Before schema
+#: version 7 the tables' key indexes grew with the data: 10M releases with 10M events ran
+#: out at 2 GB.)
 DEFAULT_IMPORT_MEMORY_MB = 4000
 
 
