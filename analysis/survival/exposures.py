@@ -103,6 +103,7 @@ def add_exposures(
     *,
     exposure: Exposure = "current",
     variant: Participation = "any",
+    drop_ids: bool = False,
 ) -> ExposureData:
     """Add programme exposure columns to episodes.
 
@@ -118,6 +119,11 @@ def add_exposures(
         Time-varying definition for post-release and community programmes.
     variant : {"any", "completed"}
         In-prison programmes: any participation, or completed participation only.
+    drop_ids : bool
+        Leave ``release_id`` and ``person_id`` out of ``frame``. They are read only to
+        find each release's participations, and a split frame copies every column for
+        each of its rows: on a national database these two texts were most of its
+        memory (the Programmes page's models code releases and people as integers).
 
     Returns
     -------
@@ -165,7 +171,7 @@ def add_exposures(
     baseline = [p for p in program_ids if settings[p] in BASELINE_SETTINGS]
     varying = [p for p in program_ids if settings[p] in TIME_VARYING_SETTINGS]
 
-    frame = episodes.copy()
+    frame = episodes.drop(columns=list(_IDS)) if drop_ids else episodes.copy()
     if baseline:
         flags = _baseline_flags(con, episodes, baseline, variant)
         positions = flags["_pos"].to_numpy()
@@ -177,7 +183,7 @@ def add_exposures(
     if not varying:
         return ExposureData(frame, "time", "event", None, tuple(baseline), ())
     services = [p for p in varying if is_service_exposure(p) and p not in _programme_ids(con)]
-    split = _split_episodes(con, frame, varying, exposure, services)
+    split = _split_episodes(con, episodes, frame, varying, exposure, services)
     dropped = int((frame["time"] <= 0).sum())
     return ExposureData(split, "stop", "event", "start", tuple(baseline), tuple(varying),
                         dropped)
@@ -189,6 +195,10 @@ def _programme_ids(con) -> set[str]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+#: The episode columns that identify a release and its person.
+_IDS = ("release_id", "person_id")
 
 
 def _releases_view(con, episodes) -> None:
@@ -220,8 +230,11 @@ def _baseline_flags(con, episodes, programs, variant) -> pd.DataFrame:
     return flags
 
 
-def _split_episodes(con, frame, programs, exposure, services=()) -> pd.DataFrame:
-    """Counting-process rows: split each episode at every exposure change.
+def _split_episodes(con, episodes, frame, programs, exposure, services=()) -> pd.DataFrame:
+    """Counting-process rows of ``frame``: split each episode at every exposure change.
+
+    ``episodes`` are the same releases, row for row, with the columns the SQL reads
+    (``frame`` may lack the ids).
 
     Only releases with a time-varying participation that overlaps their follow-up are
     split in SQL (keyed by row position, not by text id); every other release is one
@@ -230,7 +243,7 @@ def _split_episodes(con, frame, programs, exposure, services=()) -> pd.DataFrame
     ids among ``programs``: their reached referrals join the participations, shaped as
     post-release participations without an end (one rule for both).
     """
-    _releases_view(con, frame)
+    _releases_view(con, episodes)
     end = "e.time" if exposure == "ever" else (
         "least(e.time, coalesce(date_diff('day', e.release_date, pa.end_date), e.time))"
     )

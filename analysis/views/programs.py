@@ -237,10 +237,12 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     # only what the exposures and the models read: every column is copied for each of the
     # split rows, and text columns (end reasons, dates) cost the most
     episodes = episodes[[c for c in episodes.columns if c in _MODEL_INPUTS or c in ADJUSTMENT]]
-    data = add_exposures(con, episodes, programs)
+    # the models know releases and people by their codes: the text ids stay behind
+    data = add_exposures(con, episodes, programs, drop_ids=True)
+    n_releases, n_events = len(episodes), int(episodes["event"].sum())
+    del episodes
     frame = data.frame
     exposed, events = _participant_counts(frame, programs)
-    n_releases = len(episodes)
     status = {}
     for program in programs:
         if exposed[program] < policy.k:
@@ -288,7 +290,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
          for name, part in (("unadjusted", crude), ("adjusted", adjusted)) if len(part)],
         ignore_index=True,
     ) if len(crude) else pd.DataFrame(columns=["term", *EFFECT_COLUMNS, "model"])
-    counts = model_counts(n_releases, int(episodes["event"].sum()), policy)
+    counts = model_counts(n_releases, n_events, policy)
     return ProgramEffects(
         table=table.reset_index(drop=True),
         forest=forest,
@@ -350,8 +352,9 @@ def completion_outcomes(con: duckdb.DuckDBPyConnection, filters: ViewFilters, *,
     episodes = view_study(con, filters).episodes(base_columns=_EPISODE_INPUTS)
     if episodes.empty:
         raise AnalysisError("no releases match the selection")
-    anyone = add_exposures(con, episodes, programs, variant="any").frame
-    completers = add_exposures(con, episodes, programs, variant="completed").frame
+    anyone = add_exposures(con, episodes, programs, variant="any", drop_ids=True).frame
+    completers = add_exposures(con, episodes, programs, variant="completed",
+                               drop_ids=True).frame
     rows = []
     for program, name in zip(programs, catalogue["name"], strict=True):
         took = anyone[program].to_numpy() > 0

@@ -156,6 +156,17 @@ def test_mixed_baseline_and_time_varying_and_zero_time(small):
     assert (data.frame.groupby("release_id")["EDU"].nunique() == 1).all()
 
 
+@pytest.mark.parametrize("programs", [["EDU"], ["EDU", "MENT", "COM"]])
+def test_without_the_ids_the_frame_is_the_same_otherwise(small, programs):
+    con, eps = small
+    eps = eps.assign(code=np.arange(len(eps)))  # how a caller keeps track of releases
+    kept = add_exposures(con, eps, programs).frame
+    dropped = add_exposures(con, eps, programs, drop_ids=True).frame
+    assert "release_id" not in dropped and "person_id" not in dropped
+    pd.testing.assert_frame_equal(dropped, kept.drop(columns=["release_id", "person_id"]))
+    assert "release_id" in eps  # the caller's episodes are left as they were
+
+
 def test_unknown_program_and_bad_options(small):
     con, eps = small
     with pytest.raises(AnalysisError, match="unknown program.*NOPE.*known programs: COM"):

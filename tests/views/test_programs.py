@@ -116,6 +116,26 @@ def test_unadjusted_model_is_the_study_cox_model_of_the_programmes(effects, demo
                                rtol=1e-6)
 
 
+def test_the_models_read_codes_not_text_ids(demo_con, monkeypatch):
+    # On a national database the split rows' copies of the text ids were most of the
+    # view's memory (docs/import.md): the models cluster on integer codes instead.
+    import analysis.views.programs as programs
+
+    seen = []
+    fit = programs._fit
+
+    def spying(frame, *args):
+        seen.append(frame)
+        return fit(frame, *args)
+
+    monkeypatch.setattr(programs, "_fit", spying)
+    program_effects(demo_con, ViewFilters())
+    assert len(seen) == 2
+    for frame in seen:
+        assert "release_id" not in frame and "person_id" not in frame
+        assert frame["_person"].dtype.kind == "i" and frame["_release"].dtype.kind == "i"
+
+
 def test_small_programmes_are_listed_as_suppressed_not_estimated(demo_con):
     result = program_effects(demo_con, ViewFilters(selection=TINY))
     table = result.table
