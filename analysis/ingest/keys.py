@@ -2,7 +2,7 @@
 
 The person-level tables (releases, participation, events, expected_releases, referrals)
 keep no PRIMARY KEY index since schema version 7: DuckDB maintained one on every insert
-and wrote it on every commit, 10 of the 46 seconds of a million-release import
+and wrote it on every commit, 9 of the 47 seconds of a million-release import
 (``analysis/store/migrations/007_record_keys_checked_by_importer.sql``). The importer
 guarantees the keys of :mod:`analysis.contract` instead: rows sharing a key within a
 file are refused or rejected (:mod:`analysis.ingest.validate`), and only rows whose key
