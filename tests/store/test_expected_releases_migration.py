@@ -13,7 +13,8 @@ from analysis.cli import main
 from analysis.contract import EXPECTED_RELEASES
 from analysis.ingest import import_dataset
 from analysis.store import SCHEMA_VERSION, migrate
-from analysis.store.schema import _migrations, pending_migrations, schema_version
+from analysis.store.schema import pending_migrations, schema_version
+from tests.store.old_schema import migrate_to
 
 STORED = {
     "person_id": ("VARCHAR", "NO"),
@@ -34,11 +35,7 @@ STORED = {
 def _at_schema_4(db) -> None:
     """A database as version 4 of the schema left it, with one release."""
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:4]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate_to(con, 4)
     con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
                 "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
                 "DATE '2020-12-31', 'old')")

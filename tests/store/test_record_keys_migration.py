@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from analysis.cli import main
 from analysis.ingest.keys import UNINDEXED_TABLES
 from analysis.store import SCHEMA_VERSION, migrate
-from analysis.store.schema import _migrations, pending_migrations
+from analysis.store.schema import pending_migrations
 from analysis.survival.follow_up import verify_follow_up
+from tests.store.old_schema import migrate_to
 
 ROWS = {
     # releases out of key order, so that "the same order" is not "sorted"
@@ -42,11 +43,7 @@ ROWS = {
 def _at_schema_6(db) -> None:
     """A database as version 6 of the schema left it, with rows in every record table."""
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:6]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate_to(con, 6)
     # a covariate and an extra column, added as the importer adds them
     con.execute("ALTER TABLE releases ADD COLUMN risk_band VARCHAR")
     con.execute("INSERT INTO covariates VALUES ('risk_band', 'categorical', 'b')")
@@ -102,11 +99,7 @@ def test_the_indexes_go_and_rows_columns_and_constraints_stay(tmp_path):
 
 def test_a_migrated_table_is_the_one_a_new_database_has():
     old = duckdb.connect()
-    old.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:6]:
-        old.execute(sql)
-        old.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate_to(old, 6)
     migrate(old)
     new = duckdb.connect()
     migrate(new)

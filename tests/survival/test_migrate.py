@@ -18,10 +18,11 @@ from analysis.errors import AnalysisError, DatabaseError
 from analysis.ingest import import_dataset
 from analysis.store import connect_readonly
 from analysis.store.atomic import import_lock
-from analysis.store.schema import SCHEMA_VERSION, _migrations, schema_version
+from analysis.store.schema import SCHEMA_VERSION, schema_version
 from analysis.survival import follow_up, upgrade
 from analysis.survival.episodes import Outcome, build_episodes, day_counts
 from analysis.survival.kaplan_meier import kaplan_meier_from_db
+from tests.store.old_schema import migrate_to
 
 OUTCOMES = (None, "rearrest", "reincarceration", "rearrest,reconviction")
 
@@ -88,11 +89,7 @@ def _schema_1(db) -> None:
     old = db.with_name("schema1.tmp.duckdb")
     shutil.move(db, old)
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    version, name, sql = _migrations()[0]
-    con.execute(sql)
-    con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate_to(con, 1)
     con.execute(f"ATTACH '{old}' AS src (READ_ONLY)")
     for table in ("metadata", "import_log", "import_files", "covariates", "programs",
                   "participation", "events"):
@@ -272,11 +269,7 @@ def _database_at_schema(db, versions: int) -> None:
     """A database migrated to its first ``versions`` migrations only, with one release
     (r1, released 2020-01-01) rearrested on day 60, written without the importer."""
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
-                "applied_at TIMESTAMP)")
-    for version, name, sql in _migrations()[:versions]:
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    migrate_to(con, versions)
     con.execute("INSERT INTO releases (release_id, person_id, release_date, facility, "
                 "follow_up_end, batch_id) VALUES ('r1', 'p1', DATE '2020-01-01', 'North', "
                 "DATE '2020-12-31', 'old')")
