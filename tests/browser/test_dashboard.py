@@ -210,8 +210,12 @@ def test_a_table_download_is_made_when_clicked(browser, server):  # noqa: F811
     page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=120_000)
     page.wait_for_function(
         "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    # The button by its label, and the click dispatched on it rather than at its place:
+    # while the sidebar settles the main column can still move sideways, and a click at
+    # the CSV button's former centre once landed on the XLSX button beside it.
+    csv = page.locator('[data-testid="stDownloadButton"] button', has_text="CSV").first
     with page.expect_download(timeout=60_000) as caught:
-        page.locator('[data-testid="stDownloadButton"] button').first.click()
+        csv.dispatch_event("click")
     download = caught.value
     assert download.suggested_filename == "overview-horizons.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")
