@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.contract import ALL_REGIONS, LIST_SEPARATOR, Column, Table
+from analysis.ingest.cells import iso_dates_of, numbers_of
 from analysis.ingest.problems import Problem, ValidationReport
 from analysis.ingest.values import (
     control_character_mask,
@@ -24,7 +25,6 @@ from analysis.ingest.values import (
     normalise_text,
 )
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _EARLIEST_DATE = pd.Timestamp("1900-01-01")
 
 #: Prefixes of the staged columns of a covariate (its numbers and its text) and of the
@@ -147,15 +147,14 @@ def _covariate_numbers(raw: pd.Series) -> tuple[bool, pd.Series]:
     probe = probe[probe != ""]
     if len(probe) and not _all_finite_numbers(probe):
         return False, pd.Series(np.nan, index=raw.index, dtype="float64")
-    numbers = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    numbers = numbers_of(raw)
     # 'inf' and '1e999' parse as numbers but cannot be analysed as one.
-    numbers = numbers.where(np.isfinite(numbers.astype("float64")))
-    return bool((numbers.notna() | (raw == "")).all()), numbers.astype("float64")
+    numbers = numbers.where(np.isfinite(numbers))
+    return bool((numbers.notna() | (raw == "")).all()), numbers
 
 
 def _all_finite_numbers(cells: pd.Series) -> bool:
-    numbers = pd.to_numeric(cells, errors="coerce").astype("float64")
-    return bool(np.isfinite(numbers.to_numpy()).all())
+    return bool(np.isfinite(numbers_of(cells).to_numpy()).all())
 
 
 def _is_identifier(column: Column) -> bool:
@@ -204,8 +203,7 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
         flag("missing_value", empty, column.name, raw, f"{column.name} is empty", column.expected())
     present = ~empty
     if column.kind == "date":
-        shaped = raw.str.match(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(raw.where(shaped), format="%Y-%m-%d", errors="coerce")
+        parsed = iso_dates_of(raw)
         invalid = present & (parsed.isna().to_numpy() | (parsed < _EARLIEST_DATE).to_numpy())
         flag("bad_date", invalid, column.name, raw, "not a valid date", column.expected())
         if column.future_allowed:  # a planned date: the future is its point
@@ -221,7 +219,7 @@ def _check_column(column: Column, raw: pd.Series, today: pd.Timestamp, flag) -> 
         )
         return parsed.where(~(invalid | future))
     if column.kind in ("integer", "number"):
-        numbers = pd.to_numeric(raw.where(present), errors="coerce").astype("float64")
+        numbers = numbers_of(raw)
         # 'inf' and '1e999' parse as numbers; no contract column can hold them.
         invalid = present & ~np.isfinite(numbers.to_numpy())
         if column.kind == "integer":

@@ -39,6 +39,9 @@ _SQL_TYPES = {
     "list": "VARCHAR[]",  # regions, languages: written as lists (migration 006)
 }
 ROW = "_row"
+#: The staged view's column of the 32-byte digest of each row's person (``person_id`` is
+#: its hex): the whole-table checks compare digests, and spell only what they report.
+PERSON_DIGEST = "_person_digest"
 _PERSON_SLICE_ROWS = 1_000_000
 
 #: DuckDB's default working memory for an import (and a validation). Rows are staged and
@@ -169,7 +172,7 @@ class Stage:
         # Both tables were filled in row order: a positional join costs a scan, where a
         # join on the row number costs a hash table of every row. Checked once, and
         # joined by row number if DuckDB ever returned them in another order.
-        person = "lower(hex(p.digest)) AS person_id"
+        person = f"p.digest AS {PERSON_DIGEST}, lower(hex(p.digest)) AS person_id"
         positional = (f"SELECT c.*, {person} FROM {self.cols} c POSITIONAL JOIN "
                       f"{self.persons} p")
         misaligned = self.con.execute(
@@ -198,8 +201,11 @@ class Stage:
 
     def duplicate_composite_keys(self) -> list[tuple]:
         """(row, exact copy of an earlier row?, the key's cells as written but person_id)."""
-        key = [_q(k) for k in self.table.key]
-        whole = ", ".join(f"CAST({_q(c.name)} AS VARCHAR)" for c in self.table.columns)
+        # the digest stands for person_id in the grouping: the same person, 32 bytes
+        # compared instead of 64 hex digits made for every row
+        key = [PERSON_DIGEST if k == "person_id" else _q(k) for k in self.table.key]
+        whole = ", ".join(PERSON_DIGEST if c.name == "person_id" else
+                          f"CAST({_q(c.name)} AS VARCHAR)" for c in self.table.columns)
         spelled = []
         for name in self.table.key:
             column = self.table.by_name[name]
@@ -241,19 +247,24 @@ class Stage:
         """(row, value) of rows whose ``column`` is set and in none of the pools.
 
         Each pool is ``(view, column)`` of the valid rows of another staged table; ``extra``
-        holds ids already in the database.
+        holds ids already in the database. People are compared by their digests (the
+        pseudonyms of ``extra`` are read back into digests).
         """
-        conditions = [f"s.{_q(column)} IS NOT NULL"]
+        compared, known = _q(column), "v"
+        if column == "person_id":
+            compared, known = PERSON_DIGEST, "unhex(v)"
+        conditions = [f"s.{compared} IS NOT NULL"]
         for view, pool_column in pools:
-            conditions.append(f"s.{_q(column)} NOT IN (SELECT {_q(pool_column)} FROM {view} "
-                              f"WHERE {_q(pool_column)} IS NOT NULL)")
+            pooled = PERSON_DIGEST if pool_column == "person_id" else _q(pool_column)
+            conditions.append(f"s.{compared} NOT IN (SELECT {pooled} FROM {view} "
+                              f"WHERE {pooled} IS NOT NULL)")
         self.con.register("desist_known", pa.table({"v": extra if extra is not None
                                                     else pa.array([], pa.string())}))
         try:
             return self.con.execute(
                 f"SELECT s.{ROW}, s.{_q(column)} FROM {self.view} s WHERE "
-                f"{' AND '.join(conditions)} AND s.{_q(column)} NOT IN (SELECT v FROM desist_known "
-                f"WHERE v IS NOT NULL) ORDER BY s.{ROW}"
+                f"{' AND '.join(conditions)} AND s.{compared} NOT IN (SELECT {known} FROM "
+                f"desist_known WHERE v IS NOT NULL) ORDER BY s.{ROW}"
             ).fetchall()
         finally:
             self.con.unregister("desist_known")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.contract import ZERO_WIDTH_CHARACTERS
+from analysis.ingest.cells import control_bytes_possible
 
 #: Control characters refused in every text cell (C0 without tab/LF/CR, DEL, C1).
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -45,6 +46,10 @@ _SKELETON = str.maketrans(_LOOK_ALIKES)
 
 def control_character_mask(raw: pd.Series, *, identifier: bool) -> np.ndarray:
     """True for every cell that holds a refused control character."""
+    # Nearly every block has none: one count of its bytes settles that, and only a block
+    # that may hold one is searched cell by cell.
+    if not control_bytes_possible(raw, allow_line_breaks=not identifier):
+        return np.zeros(len(raw), dtype=bool)
     pattern = CONTROL_IN_IDS if identifier else CONTROL_IN_TEXT
     return raw.str.contains(pattern.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
 
