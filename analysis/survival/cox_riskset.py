@@ -481,19 +481,7 @@ def clustered_residual_gram(rs: RiskSetData, sums: RiskSums,
                 block *= weights[rows][:, None]
             meat += gram(block)
         return meat
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    summed = np.zeros((int(groups.max()) + 1 if n else 0, p))
-    for a in range(0, n, GRAM_BLOCK_ROWS):
-        picked = order[a:a + GRAM_BLOCK_ROWS]
-        block = terms.block(picked)
-        if weights is not None:
-            block *= weights[picked][:, None]
-        codes = sorted_groups[a:a + GRAM_BLOCK_ROWS]
-        firsts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
-        # each cluster once per block (a cluster cut by a block edge is added twice)
-        summed[codes[firsts]] += np.add.reduceat(block, firsts, axis=0)
-    return gram(summed)
+    return gram(terms.cluster_sums(groups, weights))
 
 
 @dataclass(frozen=True)
@@ -523,6 +511,37 @@ class _ResidualTerms:
             # the mean over the Efron slots of xbar_k (the sums carry the mean death weight)
             xbar_mean=sums.xbar_sum() / np.where(rs.deaths > 0, slots, 1.0)[:, None],
         )
+
+    def cluster_sums(self, groups: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """``(G, p)``: the (weighted) residuals summed per cluster, one column at a time.
+
+        The same sums as :meth:`block` of every row added per cluster, built column by
+        column so that each is a few passes over contiguous vectors and one
+        ``bincount``: taking the rows cluster by cluster instead gathers every row of
+        the design out of order (on the Programmes view at a million releases, most of
+        the robust variance's second).
+        """
+        rs = self.rs
+        n, p = rs.x.shape
+        clusters = int(groups.max()) + 1 if n else 0
+        dead = np.flatnonzero(rs.event)
+        t = rs.row_time[dead]
+        hz = self.ch[rs.hi] - self.ch[rs.lo]
+        hz[dead] += self.dh[t]
+        scale = -self.risk if weights is None else -self.risk * weights
+        dead_scale = 1.0 if weights is None else weights[dead]
+        summed = np.empty((clusters, p))
+        for j in range(p):
+            cumulative = np.ascontiguousarray(self.cm[:, j])
+            mz = cumulative[rs.hi] - cumulative[rs.lo]
+            mz[dead] += self.dm[t, j]
+            column = np.ascontiguousarray(rs.x[:, j])
+            residual = column * hz
+            residual -= mz
+            residual *= scale
+            residual[dead] += (column[dead] - self.xbar_mean[t, j]) * dead_scale
+            summed[:, j] = np.bincount(groups, weights=residual, minlength=clusters)
+        return summed
 
     def block(self, rows) -> np.ndarray:
         """The residuals of ``rows`` (a slice or an index array), a new array."""
