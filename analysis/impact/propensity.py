@@ -213,9 +213,30 @@ class SymmetricLogit(sm.Logit):
     the fits, standard errors included).
     """
 
+    _last_prediction: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
     def hessian(self, params):
         fitted = self.predict(params)
         return -gram(np.asarray(self.exog, dtype=float), fitted * (1 - fitted))
+
+    def predict(self, params, exog=None, which="mean", linear=None, offset=None):
+        """statsmodels' prediction, computed once per ``params`` for the model's own rows.
+
+        Each Newton step asks for the same prediction three times (log-likelihood,
+        score, Hessian), each a pass over the whole design; they are the same numbers,
+        so the last one is kept. Any other request is statsmodels' own.
+        """
+        if exog is not None or linear is not None or offset is not None or which not in (
+                "mean", "linear") or getattr(self, "offset", None) is not None:
+            return super().predict(params, exog=exog, which=which, linear=linear,
+                                   offset=offset)
+        params = np.asarray(params, dtype=float)
+        last = self._last_prediction
+        if last is None or not np.array_equal(last[0], params):
+            linear_predictor = np.dot(self.exog, params)
+            last = (params.copy(), linear_predictor, self.cdf(linear_predictor))
+            self._last_prediction = last
+        return last[1] if which == "linear" else last[2]
 
 
 #: Rows of the subsample whose fit starts the logistic fit on big data.
