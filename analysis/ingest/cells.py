@@ -9,7 +9,7 @@ casts read the same cells in a few hundredths of a second. The answers are panda
 * a cell is a number when ``pd.to_numeric`` reads it as one (Arrow refuses a block with
   any cell it cannot read; pandas then says which cells are numbers). Its value is the
   nearest double, as Python's ``float()`` gives it: pandas' own reader can be one unit
-  in the last place off for a number written with more than 17 digits
+  in the last place off for a number written with 17 or more digits
   (``70000.000001000001``), so such a number may be stored 1e-16 of itself apart from
   what earlier versions stored (a re-import then counts its row as updated, once);
 * a date is a cell written ``YYYY-MM-DD`` that names a real day: Arrow's ``strptime``
