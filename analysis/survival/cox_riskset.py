@@ -405,6 +405,7 @@ def newton(rs: RiskSetData, max_iter: int = 50, tol: float = 1e-10, start=None,
             beta, cur = np.asarray(start, dtype=float), warm
     if cur is None:
         cur = risk_sums(rs, beta)
+    flat = 0  # accepted steps in a row too short to matter, the likelihood unchanged
     for _ in range(max_iter):
         try:
             step = np.linalg.solve(cur.info, cur.score)
@@ -430,6 +431,12 @@ def newton(rs: RiskSetData, max_iter: int = 50, tol: float = 1e-10, start=None,
         converged = abs(new.loglik - cur.loglik) <= tol * (1 + abs(cur.loglik))
         beta, cur = new_beta, new
         if converged and np.max(np.abs(step)) < step_tol:
+            return beta, cur, null
+        # Without rounding, a step under _ROUNDING_STEP is followed by one under
+        # step_tol (Newton squares the error). Two in a row with a flat likelihood mean
+        # the steps are the rounding of the score: the maximum is reached.
+        flat = flat + 1 if converged and np.max(np.abs(step)) < _ROUNDING_STEP else 0
+        if flat >= 2:
             return beta, cur, null
     raise ModelNotConvergedError(NOT_CONVERGED)
 
