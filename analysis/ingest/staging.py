@@ -100,6 +100,12 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _compared(name: str) -> str:
+    """The staged column a whole-table check compares for ``name``: the person's digest
+    for ``person_id`` (32 bytes, not the 64 hex digits made for every row), else it."""
+    return PERSON_DIGEST if name == "person_id" else _q(name)
+
+
 class Stage:
     """The staged rows of one table: ``cols`` (every column but person_id), ``persons``."""
 
@@ -201,9 +207,7 @@ class Stage:
 
     def duplicate_composite_keys(self) -> list[tuple]:
         """(row, exact copy of an earlier row?, the key's cells as written but person_id)."""
-        # the digest stands for person_id in the grouping: the same person, 32 bytes
-        # compared instead of 64 hex digits made for every row
-        key = [PERSON_DIGEST if k == "person_id" else _q(k) for k in self.table.key]
+        key = [_compared(k) for k in self.table.key]
         whole = ", ".join(PERSON_DIGEST if c.name == "person_id" else
                           f"CAST({_q(c.name)} AS VARCHAR)" for c in self.table.columns)
         spelled = []
@@ -250,12 +254,11 @@ class Stage:
         holds ids already in the database. People are compared by their digests (the
         pseudonyms of ``extra`` are read back into digests).
         """
-        compared, known = _q(column), "v"
-        if column == "person_id":
-            compared, known = PERSON_DIGEST, "unhex(v)"
+        compared = _compared(column)
+        known = "unhex(v)" if column == "person_id" else "v"
         conditions = [f"s.{compared} IS NOT NULL"]
         for view, pool_column in pools:
-            pooled = PERSON_DIGEST if pool_column == "person_id" else _q(pool_column)
+            pooled = _compared(pool_column)
             conditions.append(f"s.{compared} NOT IN (SELECT {pooled} FROM {view} "
                               f"WHERE {pooled} IS NOT NULL)")
         self.con.register("desist_known", pa.table({"v": extra if extra is not None
