@@ -106,9 +106,8 @@ def control_bytes_possible(cells: pd.Series, *, allow_line_breaks: bool) -> bool
     """Whether any cell may hold a control character (False: certainly none).
 
     One pass over the cells' UTF-8 bytes: control characters are the bytes 0x00-0x1F
-    and 0x7F, and the C1 range U+0080-U+009F is written 0xC2 0x80-0x9F. A byte outside
-    the cells (an array sliced from a longer one) can only answer True, never hide one;
-    a True answer is then settled cell by cell.
+    and 0x7F, and the C1 range U+0080-U+009F is written 0xC2 0x80-0x9F (no other
+    character's encoding holds those bytes). A True answer is settled cell by cell.
 
     Examples
     --------
@@ -125,10 +124,13 @@ def control_bytes_possible(cells: pd.Series, *, allow_line_breaks: bool) -> bool
 
 
 def _control_bytes_in(text: pa.Array, allow_line_breaks: bool) -> bool:
-    data = text.buffers()[2]
-    if data is None or data.size == 0:
+    _validity, offsets, data = text.buffers()
+    if data is None or data.size == 0 or len(text) == 0:
         return False
-    values = np.frombuffer(data, dtype=np.uint8)
+    # only the bytes of these cells: an array sliced from a longer one shares its buffer
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=width)[[text.offset, text.offset + len(text)]]
+    values = np.frombuffer(data, dtype=np.uint8)[int(bounds[0]):int(bounds[1])]
     counts = np.bincount(values, minlength=256)
     control = counts[:0x20].copy()
     if allow_line_breaks:

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -153,3 +154,12 @@ def test_a_c1_character_is_not_taken_for_a_pound_sign():
     assert re.fullmatch(r"[\x80-\x9f]", "\x85")
     assert control_bytes_possible(_cells(["£", "a\x85"]), allow_line_breaks=True)
     assert not control_bytes_possible(_cells(["£", "a\xa0"]), allow_line_breaks=True)
+
+
+def test_a_slice_is_judged_by_its_own_cells():
+    whole = pa.array(["a\x00b", "plain", "text"], pa.large_string())
+    sliced = pd.Series(pd.arrays.ArrowStringArray(whole.slice(1)))
+    assert control_character_mask(sliced, identifier=True).tolist() == [False, False]
+    assert not control_bytes_possible(sliced, allow_line_breaks=False)
+    assert control_bytes_possible(pd.Series(pd.arrays.ArrowStringArray(whole.slice(0, 1))),
+                                  allow_line_breaks=False)
