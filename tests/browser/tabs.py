@@ -10,8 +10,12 @@ cache) can start and end between two of React's renders, and ``running`` is then
 written. What does not miss is the end of the run itself: Streamlit keeps every tab's
 panel mounted, and only when a run has finished does it remove the elements that run did
 not draw again, the previous tab's. So a tab is drawn when its panel holds elements, no
-other panel holds any, and no run is going on; then the page is left to stand still
-(:data:`STILL`) for the charts and tables that draw after the run.
+other panel holds any, and no run is going on; then the charts and tables, which draw
+after the run, are waited for (:data:`DRAWN`).
+
+After a click on a widget, nothing on the page says whether the run it starts has begun:
+:func:`stand_still` waits for the page to show no status and no new element for a moment
+(:data:`STILL`) instead.
 """
 
 from __future__ import annotations
@@ -27,6 +31,19 @@ STILL = """() => {
   const now = Date.now(), last = window.__still || {count: -1, since: now};
   window.__still = count === last.count && !busy ? last : {count, since: now};
   return !busy && count === last.count && now - last.since > 700;
+}"""
+#: True once the run has finished and every chart and table shown has drawn itself.
+#: Only to be asked once the run's own elements are on the page (a page's heading, a
+#: tab's content): before the run starts, "not running" is true too.
+DRAWN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  const shown = selector => [...document.querySelectorAll(selector)]
+    .filter(element => element.checkVisibility());
+  return shown('[data-testid="stPlotlyChart"]').every(chart => chart.querySelector('.main-svg'))
+    && shown('[data-testid="stDataFrame"]').every(
+         table => table.querySelector('table[role="grid"]'));
 }"""
 #: The open tab's panel (Streamlit keeps every panel mounted and marks the others).
 OPEN_PANEL = '[data-testid="stTabPanel"]:not([data-st-inactive])'
@@ -53,6 +70,25 @@ def stand_still(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.url
 
 
+def wait_drawn(page) -> None:
+    """Wait until the run whose elements are on the page has finished, and its charts and
+    tables have drawn (:data:`DRAWN`)."""
+    page.wait_for_function(DRAWN, timeout=120_000, polling=50)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.url
+
+
+def open_page(page, url: str, finished: str, *, style: str | None = None) -> None:
+    """Open ``url`` and wait until its run has drawn the page (``finished``: a selector
+    of what the page shows once its run is over, such as a chart), with ``style`` (CSS)
+    added to the document."""
+    page.goto(url)
+    if style:
+        page.add_style_tag(content=style)
+    page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
+    page.wait_for_selector(finished, state="attached", timeout=120_000)
+    wait_drawn(page)
+
+
 def tab_labels(page) -> list[str]:
     """The labels of the page's tabs, as shown."""
     return [label.strip() for label in page.get_by_role("tab").all_inner_texts()]
@@ -71,8 +107,8 @@ def open_tab(page, label: str) -> str:
         tab.click()
     # the tab shows as open (and so its panel is the open one) before its content is read
     expect(tab).to_have_attribute("aria-selected", "true", timeout=120_000)
-    page.wait_for_function(OPEN_PANEL_CONTENT, timeout=120_000, polling=100)
-    stand_still(page)
+    page.wait_for_function(OPEN_PANEL_CONTENT, timeout=120_000, polling=50)
+    wait_drawn(page)
     return page.evaluate(OPEN_PANEL_CONTENT)
 
 

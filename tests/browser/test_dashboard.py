@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import pytest
 
 from benchmarks.ports import free_port
-from tests.browser.tabs import each_view, stand_still
+from tests.browser.tabs import each_view, open_page
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.conftest import DEMO_RELEASES
 from tests.dashboard.hostile import (  # noqa: F401  (hostile_db: fixture)
@@ -41,19 +41,22 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-def local_only_context(chromium):
-    """A browser context that aborts, and lists, every request to a host not on this machine."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+def local_only_context(chromium, viewport: dict[str, int] | None = None):
+    """A browser context that lists every request to a host not on this machine.
+
+    The requests are watched, not intercepted: a route would turn the browser's cache off
+    and send every script and style of every page through this process, which made each
+    page take seconds to open. The browser cannot reach another host all the same: it is
+    launched resolving every name but this machine's to nothing (``CHROMIUM_ARGS``).
+    """
+    context = chromium.new_context(viewport=viewport or {"width": 1400, "height": 1000})
     outside: list[str] = []
 
-    def only_local(route):
-        if urlparse(route.request.url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
+    def note_outside(request):
+        if urlparse(request.url).hostname not in LOCAL_HOSTS:
+            outside.append(request.url)
 
-    context.route("**/*", only_local)
+    context.on("request", note_outside)
     return context, outside
 CHART = ".js-plotly-plot .main-svg"
 TABLE = '[data-testid="stDataFrame"]'
@@ -175,13 +178,8 @@ def test_every_page_renders_offline(browser, server):  # noqa: F811
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     artifacts = os.environ.get("DESIST_ARTIFACTS")
     for path, finished in PAGES:
-        page.goto(f"{server}/{path}")
-        page.wait_for_selector('[data-testid="stSidebar"]', timeout=60_000)
-        page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
-        page.wait_for_selector(finished, state="attached", timeout=120_000)
-        page.wait_for_function(  # the script run has finished
-            "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-        stand_still(page)
+        open_page(page, f"{server}/{path}", finished)
+        assert page.locator('[data-testid="stSidebar"]').count() == 1, path
         # Only the open tab is drawn: every tab is opened, and checked once it is drawn.
         for tab in each_view(page):
             assert page.locator('[data-testid="stException"]').count() == 0, (path, tab)
@@ -287,10 +285,7 @@ def test_names_with_markup_read_as_text_on_every_page(browser, hostile_server): 
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     for path, finished, literal in HOSTILE_PAGES:
-        page.goto(f"{hostile_server.base}/{path}")
-        page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
-        page.wait_for_selector(finished, state="attached", timeout=120_000)
-        stand_still(page)  # the page's first run has ended
+        open_page(page, f"{hostile_server.base}/{path}", finished)
         shown = ""
         # Only the open tab is drawn: every tab is opened, and checked once it is drawn.
         for tab in each_view(page):

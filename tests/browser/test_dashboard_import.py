@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import shutil
 
+from tests.browser.grid import table_cells
 from tests.browser.tabs import OPEN_PANEL, open_tab, stand_still
 from tests.browser.test_dashboard import TABLE, streamlit_server
-from tests.browser.test_no_english import GRID
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 from tests.conftest import DEMO_RELEASES
 
@@ -59,7 +59,7 @@ def test_import_from_the_data_page_while_serving(browser, demo_db, tmp_path):  #
         page.locator(f"{OPEN_PANEL} {TABLE}").first.wait_for(timeout=60_000)
         stand_still(page)
         assert page.locator(TABLE).count() == 1  # the problems, the Import tab's one table
-        problems = page.evaluate(GRID, 0)
+        problems = table_cells(page, 0)
         assert "release_date" in problems, problems
         assert db.read_bytes() == before
 

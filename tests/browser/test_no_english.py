@@ -6,10 +6,7 @@ only its open tab: each is read once the run it starts has finished), and reads 
 person sees:
 
 - the page's text (``innerText``: titles, captions, metrics, notices, buttons);
-- every table: ``st.dataframe`` draws on a canvas, so its headers and cells are read
-  from the grid's accessible table (glide-data-grid keeps one for screen readers,
-  holding the rows and columns in view), scrolling the grid through all its rows and
-  columns;
+- every table, every header and cell of it (``tests.browser.grid``);
 - every chart's SVG text (titles, axis titles, ticks, legends).
 
 It fails on any English text of the catalogs (``analysis/i18n/locales``) that has a
@@ -38,7 +35,8 @@ from analysis.contract import TABLES
 from analysis.i18n import catalog, translator
 from analysis.views.terms import VALUE_WORDS
 from analysis.views.words import CELLS, COLUMNS
-from tests.browser.tabs import STILL, each_view
+from tests.browser.grid import table_cells
+from tests.browser.tabs import each_view, open_page
 from tests.browser.test_dashboard import CHART, TABLE, local_only_context, streamlit_server
 from tests.browser.test_report_offline import browser  # noqa: F401  (fixture)
 
@@ -55,35 +53,8 @@ HIDE_NON_TEXT = ("[data-testid='stIconMaterial'], [data-testid='stSkipToContent'
                  "{ display: none !important; }")
 TEXT = """() => [document.body.innerText,
   ...[...document.querySelectorAll('svg text')].map(t => t.textContent)].join('\\n')"""
-#: The headers and cells of the index-th table, scrolled through all its rows and columns.
-GRID = """async (index) => {
-  const frame = document.querySelectorAll('[data-testid="stDataFrame"]')[index];
-  if (!frame.checkVisibility()) return [];  // not shown: nothing a reader sees
-  frame.scrollIntoView({block: 'center'});
-  const sleep = ms => new Promise(done => setTimeout(done, ms));
-  const cells = () => frame.querySelectorAll('table[role="grid"] th, table[role="grid"] td');
-  const signature = () => [...cells()].slice(0, 40).map(cell => cell.textContent).join('|');
-  for (let tries = 0; tries < 100 && !(cells().length && frame.querySelector('.dvn-scroller'));
-       tries++) await sleep(50);
-  await sleep(300);  // the grid sizes its scrolling area after it first draws
-  const scroller = frame.querySelector('.dvn-scroller');
-  const seen = new Set();
-  const maxLeft = () => scroller.scrollWidth - scroller.clientWidth;
-  const maxTop = () => scroller.scrollHeight - scroller.clientHeight;
-  for (let left = 0; ; left = Math.min(left + scroller.clientWidth - 100, maxLeft())) {
-    for (let top = 0; ; top = Math.min(top + scroller.clientHeight - 80, maxTop())) {
-      const before = signature();
-      scroller.scrollTo(left, top);
-      // the grid redraws on a later frame: wait for its cells to change
-      for (let waited = 0; waited < 400 && (left || top) && signature() === before;
-           waited += 25) await sleep(25);
-      cells().forEach(cell => seen.add(cell.textContent));
-      if (top >= maxTop()) break;
-    }
-    if (left >= maxLeft()) break;
-  }
-  return [...seen];
-}"""
+#: The browser's size for reading: wide enough for most tables to show all their columns.
+WIDE = {"width": 3200, "height": 1000}
 #: A field name (``days_free_mean``) or a design term (``sex[F]``).
 CODE_LIKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b\w+\[[^\]\n]*\]")
 #: Code-like text that is neither English nor a field shown by mistake: the R call the
@@ -182,7 +153,7 @@ def texts_in_view(page) -> list[str]:
     """What the page shows now: its text and every table's headers and cells."""
     texts = [page.evaluate(TEXT)]
     for index in range(page.locator('[data-testid="stDataFrame"]').count()):
-        texts.extend(page.evaluate(GRID, index))
+        texts.extend(table_cells(page, index))
     return texts
 
 
@@ -197,14 +168,7 @@ def shown_texts(page) -> list[str]:
 
 def open_finished(page, url: str, finished: str) -> None:
     """Open ``url`` and wait until the script run has drawn the page."""
-    page.goto(url)
-    page.add_style_tag(content=HIDE_NON_TEXT)
-    page.wait_for_selector('[data-testid="stHeading"] h1', timeout=60_000)
-    page.wait_for_selector(finished, state="attached", timeout=120_000)
-    # the run has finished when no status shows and nothing was added for a moment
-    # (the status appears only once a run has taken a moment)
-    page.wait_for_function(STILL, timeout=120_000, polling=250)
-    assert page.locator('[data-testid="stException"]').count() == 0, url
+    open_page(page, url, finished, style=HIDE_NON_TEXT)
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +182,7 @@ def served(tmp_path_factory, demo_db):
 def test_no_english_on_any_page(browser, served, language):  # noqa: F811
     base, values, names = served
     english = EnglishTexts(language)
-    context, outside = local_only_context(browser)
+    context, outside = local_only_context(browser, viewport=WIDE)
     page = context.new_page()
     problems: dict[str, list[str]] = {}
     for path, finished in PAGES:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from analysis.i18n import catalog
+from tests.browser.grid import table_cells
 from tests.browser.tabs import OPEN_PANEL, each_tab, tab_labels
 from tests.browser.test_dashboard import CHART, TABLE, local_only_context, streamlit_server
 from tests.browser.test_no_english import (
-    GRID,
     EnglishTexts,
     data_values,
     english_problems,
@@ -62,7 +62,7 @@ def test_the_planning_page_in_arabic_and_french_stays_offline(
             assert any(words["Expected first reoffences and returns to custody"] in h
                        for h in headings), headings
             # the forecast table (a canvas grid: read from its accessible table)
-            forecast = page.evaluate(GRID, 0)
+            forecast = table_cells(page, 0)
             assert words["Expected returns to custody"] in forecast
             assert words["Months ahead"] in forecast
             assert "Capital" in forecast  # a region, from the data

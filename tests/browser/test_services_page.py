@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from analysis.i18n import catalog
+from tests.browser.grid import table_cells
 from tests.browser.tabs import OPEN_PANEL, each_tab, tab_labels
 from tests.browser.test_dashboard import CHART, TABLE, local_only_context, streamlit_server
 from tests.browser.test_no_english import (
-    GRID,
     EnglishTexts,
     data_values,
     english_problems,
@@ -88,7 +88,7 @@ def test_the_services_page_in_arabic_and_french_draws_the_map_offline(
         headings += page.locator(f'{OPEN_PANEL} [data-testid="stHeading"]').all_inner_texts()
         if label == "Coverage by region":
             assert page.locator(FILLED).count() >= 8  # one filled outline per region
-            coverage = page.evaluate(GRID, 0)
+            coverage = table_cells(page, 0)
             assert words["Releases in the last 12 months"] in coverage
             assert "Capital" in coverage  # a region, from the data
         texts += texts_in_view(page)
