@@ -9,6 +9,7 @@ the most frequent level as reference (missing values as their own level).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -35,32 +36,45 @@ def design_matrix(
     >>> design_matrix(df, ["age", "sex"]).columns.tolist()
     ['age', 'age[missing]', 'sex[F]']
     """
+    names, block = _design_with_constant(frame, covariates, categorical)
+    return _as_frame(frame, covariates, names, block)
+
+
+def _as_frame(frame: pd.DataFrame, covariates: list[str], names: list[str],
+              block: np.ndarray) -> pd.DataFrame:
+    """The design columns of ``block`` (all but its constant) as a DataFrame, not copied."""
+    # Text column labels, even when every column was left out (no covariates: none).
+    labels = pd.Index(names, dtype=str) if covariates else None
+    return pd.DataFrame(block[:, 1:], index=frame.index, columns=labels, copy=False)
+
+
+def _design_with_constant(frame: pd.DataFrame, covariates: list[str],
+                          categorical: list[str] | None) -> tuple[list[str], np.ndarray]:
+    """The names of the design's columns, and one float block holding a constant column
+    then those columns (column-major: each column contiguous, as the per-column
+    statistics downstream read it).
+
+    The block is the only copy: each column is written straight into it. (Building every
+    column first and stacking them held the design twice; on a national cohort each copy
+    is gigabytes, and the model's design with its constant was a third.)
+    """
     unknown = [c for c in covariates if c not in frame.columns]
     if unknown:
         raise AnalysisError(f"unknown covariate(s): {', '.join(unknown)}")
     as_categories = set(categorical or [])
-    names: list[str] = []
-    values: list[np.ndarray] = []
+    columns: list[tuple[str, Callable[[np.ndarray], None]]] = []
     for name in covariates:
         column = frame[name]
         is_text = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
         if name in as_categories or is_text:
-            for level, indicator in _indicators(column):
-                names.append(f"{name}[{level}]")
-                values.append(indicator)
+            columns += [(f"{name}[{level}]", fill) for level, fill in _indicators(column)]
         else:
-            for suffix, numbers in _numeric(column):
-                if _varies(numbers):
-                    names.append(name + suffix)
-                    values.append(numbers)
-    # One float block, filled column by column (each column contiguous, as the
-    # per-column statistics downstream read it).
-    matrix = np.empty((len(frame), len(values)), dtype=float, order="F")
-    for position, column_values in enumerate(values):
-        matrix[:, position] = column_values
-    # Text column labels, even when every column was left out (no covariates: none).
-    labels = pd.Index(names, dtype=str) if covariates else None
-    return pd.DataFrame(matrix, index=frame.index, columns=labels, copy=False)
+            columns += [(name + suffix, fill) for suffix, fill in _numeric(column)]
+    block = np.empty((len(frame), len(columns) + 1), dtype=float, order="F")
+    block[:, 0] = 1.0
+    for position, (_name, fill) in enumerate(columns, start=1):
+        fill(block[:, position])
+    return [name for name, _fill in columns], block
 
 
 def _text_levels(column: pd.Series) -> pd.Series:
@@ -72,8 +86,9 @@ def _text_levels(column: pd.Series) -> pd.Series:
     return column.astype("object").where(column.notna(), MISSING_LEVEL).astype(str)
 
 
-def _indicators(column: pd.Series):
-    """``(level, 0/1 float array)`` for every level but the reference, in sorted order.
+def _indicators(column: pd.Series) -> list[tuple[str, Callable[[np.ndarray], None]]]:
+    """``(level, fill)`` for every level but the reference, in sorted order: ``fill(out)``
+    writes the level's 0/1 indicator into ``out``.
 
     The reference is the most frequent level; ties go to the level seen first (a rule
     written here rather than left to ``Series.value_counts()``, whose order of tied
@@ -85,24 +100,36 @@ def _indicators(column: pd.Series):
     reference = int(np.argmax(counts)) if len(uniques) else -1  # first of the largest
     levels = [str(level) for level in uniques]
     others = sorted((level, code) for code, level in enumerate(levels) if code != reference)
-    return [(level, (codes == code).astype(float)) for level, code in others]
+    # kept until the block is filled: the smallest integers that hold them
+    codes = codes.astype(np.min_scalar_type(max(len(uniques) - 1, 0)))
+
+    def indicator(code: int) -> Callable[[np.ndarray], None]:
+        return lambda out: np.equal(codes, code, out=out, casting="unsafe")
+
+    return [(level, indicator(code)) for level, code in others]
 
 
-def _numeric(column: pd.Series):
-    """``(suffix, float array)``: the values with missing ones at the mean, and an
-    indicator of the missing ones when there are any."""
+def _numeric(column: pd.Series) -> list[tuple[str, Callable[[np.ndarray], None]]]:
+    """``(suffix, fill)`` of the columns that vary: the values with missing ones at the
+    mean, and an indicator of the missing ones when there are any."""
     values = column.astype(float)
     missing = values.isna()
-    if not missing.any():
-        return [("", values.to_numpy(dtype=float))]
-    filled = values.fillna(values.mean() if missing.sum() < len(values) else 0.0)
-    return [("", filled.to_numpy(dtype=float)), ("[missing]", missing.to_numpy(dtype=float))]
-
-
-def _varies(values: np.ndarray) -> bool:
-    """Whether the values not missing take at least two distinct values."""
-    present = values[~np.isnan(values)]
-    return present.size > 0 and bool(present.min() < present.max())
+    n_missing = int(missing.sum())
+    fill_value = values.mean() if n_missing < len(values) else 0.0
+    present = values.to_numpy()[~missing.to_numpy()]
+    # the filled column takes the present values and, where one is missing, the mean
+    taken = np.append(present, fill_value) if n_missing else present
+    parts: list[tuple[str, Callable[[np.ndarray], None]]] = []
+    if taken.size and taken.min() < taken.max():
+        def filled(out: np.ndarray) -> None:
+            out[:] = column.astype(float).to_numpy()
+            if n_missing:
+                out[np.isnan(out)] = fill_value
+        parts.append(("", filled))
+    if 0 < n_missing < len(values):
+        parts.append(("[missing]", lambda out: np.isnan(column.astype(float).to_numpy(), out=out,
+                                                       casting="unsafe")))
+    return parts
 
 
 def independent_columns(matrix: pd.DataFrame) -> list[str]:
@@ -319,14 +346,19 @@ class PropensityScore:
         treated = frame[treatment].astype(bool).to_numpy()
         if treated.all() or not treated.any():
             raise AnalysisError("a propensity score needs both participants and non-participants")
-        full = design_matrix(frame, self.covariates, self.categorical)
+        names, block = _design_with_constant(frame, self.covariates, self.categorical)
+        full = _as_frame(frame, self.covariates, names, block)
         kept = independent_columns(full)
-        # usually every column: then the design is the full one, not a copy of it (on a
-        # national cohort each copy is a gigabyte, and both are kept)
-        matrix = full if kept == list(full.columns) else full[kept]
-        exog = np.empty((len(matrix), matrix.shape[1] + 1))  # what sm.add_constant makes
-        exog[:, 0] = 1.0
-        exog[:, 1:] = matrix.to_numpy(dtype=float)
+        # usually every column: then the design is the full one, and the model's design
+        # (what sm.add_constant makes) the same block with its constant, not a copy (on a
+        # national cohort each copy is a gigabyte)
+        if kept == list(full.columns):
+            matrix, exog = full, block
+        else:
+            matrix = full[kept]
+            exog = np.empty((len(matrix), matrix.shape[1] + 1))
+            exog[:, 0] = 1.0
+            exog[:, 1:] = matrix.to_numpy(dtype=float)
         # The columns are independent by construction: statsmodels' own rank check (a QR
         # of every row, used only for the degrees of freedom) would repeat that work.
         outcome = treated.astype(float)
