@@ -270,11 +270,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {name:<14} read {counts.read:>9,}  inserted {counts.inserted:>9,}")
         print(f"import: {seconds:.1f} s for {rows:,} rows = {rows / seconds:,.0f} rows/s")
         with duckdb.connect(str(db), read_only=True) as con:
-            views = con.execute("SELECT count(*), coalesce(sum(seconds), 0) FROM stored_views"
-                                ).fetchone()
+            each = con.execute("SELECT view, seconds FROM stored_views ORDER BY seconds DESC"
+                               ).fetchall()
         print(f"  of which the dashboard's stored views: {sum(views_wall[:1]):.1f} s "
-              f"({views[0]} results taking {views[1]:.1f} s between them; "
+              f"({len(each)} results taking {sum(s for _, s in each):.1f} s between them; "
               "analysis.views.stored)")
+        for view, view_seconds in each:
+            print(f"    {view:<36} {view_seconds:6.1f} s")
         print(f"peak RSS: {_peak_rss_mb():.0f} MB (after generating: {rss_before:.0f} MB)")
         print(f"database: {db.stat().st_size / 1e6:.0f} MB")
         # Times on a shared machine mean little without the load they were measured at.
