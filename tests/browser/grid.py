@@ -13,8 +13,8 @@ from __future__ import annotations
 #: (``aria-rowcount``, ``aria-colcount``): a table is read once every cell has been seen.
 #: Rather than scrolling it through ten rows at a time (each step waits for the grid to
 #: redraw), the table is made as tall as its rows, as a person can by dragging its
-#: corner; a page wide enough (such as ``WIDE`` in ``test_no_english``) shows most tables' columns. A table still
-#: larger than that is scrolled through the rest.
+#: corner; a page wide enough (such as ``WIDE`` in ``test_no_english``) shows most
+#: tables' columns. A table still larger than that is scrolled through the rest.
 GRID = """async (index) => {
   const frame = document.querySelectorAll('[data-testid="stDataFrame"]')[index];
   if (!frame.checkVisibility()) return null;  // not shown: nothing a reader sees
@@ -40,17 +40,24 @@ GRID = """async (index) => {
   read();
   const taller = Math.min(scroller.scrollHeight - scroller.clientHeight, 4000);
   if (!complete() && taller > 0) {
-    // drag the corner down (the grid's own resize handle: it follows the mouse once the
-    // press has been seen, so each step waits a moment)
+    // Drag the corner down: the grid's own resize handle. It follows the mouse only once
+    // it has seen the press, shown by the screen-wide layer it lays over the page while
+    // resizing; a release it has not seen yet would leave that layer over everything
+    // (clicks elsewhere would then land on it), so the release is repeated until the
+    // layer is gone.
+    const layer = () => document.querySelector('div[style*="z-index: 9999"][style*="se-resize"]');
     const corner = frame.querySelector('div[style*="se-resize"]');
     const at = corner.getBoundingClientRect();
     const x = at.x + at.width / 2, y = at.y + at.height / 2;
     const to = {bubbles: true, clientX: x, clientY: y + taller};
     corner.dispatchEvent(new MouseEvent('mousedown', {...to, clientY: y, button: 0}));
-    await sleep(50);
+    for (let waited = 0; waited < 2000 && !layer(); waited += 25) await sleep(25);
     window.dispatchEvent(new MouseEvent('mousemove', to));
     await sleep(50);
-    window.dispatchEvent(new MouseEvent('mouseup', to));
+    for (let waited = 0; waited < 2000 && layer(); waited += 25) {
+      window.dispatchEvent(new MouseEvent('mouseup', to));
+      await sleep(25);
+    }
     const shown = Math.min(rows, rowsInView() + Math.floor(taller / 35));
     for (let waited = 0; waited < 2000 && rowsInView() < shown; waited += 25) await sleep(25);
     read();
