@@ -119,16 +119,22 @@ def _numeric(column: pd.Series) -> list[tuple[str, Callable[[np.ndarray], None]]
     present = values.to_numpy()[~missing.to_numpy()]
     # the filled column takes the present values and, where one is missing, the mean
     taken = np.append(present, fill_value) if n_missing else present
+    varies = bool(taken.size and taken.min() < taken.max())
+    del values, missing, present, taken  # read again when filling: none held until then
+
+    def numbers() -> np.ndarray:
+        return column.astype(float).to_numpy()
+
+    def filled(out: np.ndarray) -> None:
+        out[:] = numbers()
+        if n_missing:
+            out[np.isnan(out)] = fill_value
+
     parts: list[tuple[str, Callable[[np.ndarray], None]]] = []
-    if taken.size and taken.min() < taken.max():
-        def filled(out: np.ndarray) -> None:
-            out[:] = column.astype(float).to_numpy()
-            if n_missing:
-                out[np.isnan(out)] = fill_value
+    if varies:
         parts.append(("", filled))
-    if 0 < n_missing < len(values):
-        parts.append(("[missing]", lambda out: np.isnan(column.astype(float).to_numpy(), out=out,
-                                                       casting="unsafe")))
+    if 0 < n_missing < len(column):
+        parts.append(("[missing]", lambda out: np.isnan(numbers(), out=out, casting="unsafe")))
     return parts
 
 
