@@ -18,6 +18,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from analysis.errors import AnalysisError
 from analysis.survival.cox_riskset import gram
+from analysis.warnings_guard import catch_warnings
 
 MISSING_LEVEL = "(missing)"
 
@@ -368,7 +369,7 @@ class PropensityScore:
         # The columns are independent by construction: statsmodels' own rank check (a QR
         # of every row, used only for the degrees of freedom) would repeat that work.
         outcome = treated.astype(float)
-        with warnings.catch_warnings():
+        with catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", PerfectSeparationWarning)
             start = _warm_start(outcome, exog)

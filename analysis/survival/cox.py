@@ -42,6 +42,7 @@ from scipy import stats
 
 from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.survival import cox_diagnostics, cox_riskset
+from analysis.warnings_guard import catch_warnings
 
 #: ``se`` is the standard error behind ``hr_lower``, ``hr_upper`` and ``p``: the
 #: ``se_type`` one of ``se_model`` (inverse information, R ``coxph``) and ``se_robust``
@@ -630,13 +631,13 @@ def _fit_phreg(x, stop, event, entry, strata, ties) -> np.ndarray:
         entry = np.nextafter(entry - shift, np.inf)
         stop = stop - shift
     model = PHReg(stop, x, status=event.astype(float), entry=entry, strata=strata, ties=ties)
-    with warnings.catch_warnings(record=True) as caught:
+    with catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = model.fit(method="newton", maxiter=100, tol=1e-10)
         except np.linalg.LinAlgError:
             raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED) from None
-    diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    diverged = any(issubclass(w.category, ConvergenceWarning) for w in caught or ())
     if diverged or not np.all(np.isfinite(result.params)):
         raise ModelNotConvergedError(cox_riskset.NOT_CONVERGED)
     return np.asarray(result.params, dtype=float)
