@@ -34,6 +34,7 @@ from analysis.survival.exposures import (
     add_exposures,
     program_settings,
 )
+from analysis.survival.person_codes import person_codes
 from analysis.survival.service_exposure import is_service_exposure, service_type_of
 
 #: Baseline covariates of the propensity model and of the adjusted Cox model.
@@ -94,7 +95,12 @@ class LeftOut:
 
 @dataclass(frozen=True)
 class Cohort:
-    """Analysis frame: one row per compared release, with ``treated``, ``time``, ``event``."""
+    """Analysis frame: one row per compared release, with ``treated``, ``time``, ``event``.
+
+    ``frame`` holds ``release_id``, ``person`` (people as integer codes numbered in order
+    of appearance, :func:`~analysis.survival.person_codes.person_codes`),
+    ``release_date``, ``time``, ``event``, the usable covariates and ``treated``.
+    """
 
     frame: pd.DataFrame
     programmes: Programmes
@@ -311,7 +317,13 @@ def build_cohort(
         ("eligible", int(treated[rows].sum()), int((~treated[rows]).sum()),
          int((~complete).sum()))
     )
-    frame = frame.take(rows).reset_index(drop=True)
+    # only what the evaluation reads: the comparison's columns, not the programmes'
+    # exposure columns or covariates left out (on a national cohort each is 80-240 MB)
+    kept_columns = [c for c in (*COHORT_EPISODE_COLUMNS, *usable, "treated") if c in frame]
+    frame = frame[kept_columns].take(rows).reset_index(drop=True)
+    # people as integer codes (the models cluster on them), not 64-character pseudonyms
+    frame.insert(frame.columns.get_loc("person_id"), "person",
+                 person_codes(frame.pop("person_id")))
     for name in usable:
         if name in categorical:
             frame[name] = _as_text(frame[name])

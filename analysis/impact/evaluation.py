@@ -405,9 +405,9 @@ class PreparedEvaluation:
         self.event_codes = frame["event"].to_numpy()
         self.time = self.days.astype(float)
         self.event = self.event_codes.astype(bool)
-        # People as integers numbered in order of appearance: the Cox models cluster on
-        # them exactly as on the text ids, without moving a million strings around.
-        self.person = pd.factorize(frame["person_id"])[0]
+        # People as integers numbered in order of appearance (build_cohort): the Cox
+        # models cluster on them exactly as on the text ids.
+        self.person = frame["person"].to_numpy()
 
     @cached_property
     def event_types(self) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ from analysis.survival.cox import CoxModel
 from analysis.survival.episodes import episodes_query
 from analysis.survival.exposures import BASELINE_SETTINGS, add_exposures
 from analysis.survival.kaplan_meier import KaplanMeier
+from analysis.survival.person_codes import person_codes
 from analysis.views.estimates import as_numbers, view_study
 from analysis.views.filters import ViewFilters
 from analysis.views.scope import only_program_rows, serves
@@ -233,7 +234,7 @@ def program_effects(con: duckdb.DuckDBPyConnection, filters: ViewFilters) -> Pro
     # many rows): copying, grouping and encoding codes is several times faster
     episodes = episodes.assign(
         **{c: _as_labels(episodes[c]) for c in ADJUSTMENT if c in CATEGORICAL_COVARIATES},
-        _release=np.arange(len(episodes)), _person=pd.factorize(episodes["person_id"])[0])
+        _release=np.arange(len(episodes)), _person=person_codes(episodes["person_id"]))
     # only what the exposures and the models read: every column is copied for each of the
     # split rows, and text columns (end reasons, dates) cost the most
     episodes = episodes[[c for c in episodes.columns if c in _MODEL_INPUTS or c in ADJUSTMENT]]

@@ -89,11 +89,13 @@ def test_a_fit_leaves_the_callers_frame_alone():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 9), st.booleans(), st.booleans())
+@given(st.integers(0, 10_000), st.integers(1, 9), st.booleans(), st.booleans(),
+       st.booleans())
 def test_the_clustered_meat_is_the_gram_of_summed_residuals(seed, block_rows, weighted,
-                                                            singletons):
-    """Residuals summed cluster by cluster in blocks (clusters cut by block edges
-    included) give the matrix of the per-row residuals summed by a product."""
+                                                            singletons, in_blocks):
+    """Residuals summed cluster by cluster in blocks (clusters bigger than a block
+    included), or per cluster column by column, give the matrix of the per-row residuals
+    summed by a product."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, 150))
     x = rng.normal(size=(n, 3))
@@ -112,5 +114,47 @@ def test_the_clustered_meat_is_the_gram_of_summed_residuals(seed, block_rows, we
     np.add.at(summed, groups, residuals)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cox_riskset, "GRAM_BLOCK_ROWS", block_rows)
+        patch.setattr(cox_riskset, "CLUSTER_SUMS_BYTES", 0 if in_blocks else 2**30)
         meat = cox_riskset.clustered_residual_gram(rs, sums, None if singletons else groups)
     np.testing.assert_allclose(meat, summed.T @ summed, rtol=1e-10, atol=1e-12)
+
+
+def test_risk_sets_hold_narrow_positions_and_signs():
+    """Positions are 32-bit and signs bytes (at ten million rows 64-bit positions and
+    float signs held about a gigabyte more), and sums are those of float signs."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.normal(size=(n, 2))
+    stop = rng.integers(1, 60, n).astype(float)
+    event = rng.random(n) < 0.4
+    rs = cox_riskset.build(x, stop, event)
+    assert rs.lo.dtype == rs.hi.dtype == rs.row_time.dtype == np.int32
+    assert rs.changes.indices.dtype == rs.changes.indptr.dtype == np.int32
+    assert rs.change_row.dtype == np.int32 and rs.change_sign.dtype == np.int8
+    r = rng.uniform(0.5, 2, len(rs.lo))
+    s0, s1, dr, d1r = rs.per_time(r)
+    # the same sums the plain way: at risk when lo <= t < hi, dying at row_time
+    at_risk = (np.arange(rs.n_times)[:, None] >= rs.lo) & (np.arange(rs.n_times)[:, None] < rs.hi)
+    np.testing.assert_allclose(s0, at_risk @ r)
+    np.testing.assert_allclose(s1, at_risk @ (r[:, None] * rs.x))
+    dying = np.zeros((rs.n_times, len(rs.lo)))
+    dead = np.flatnonzero(rs.event)
+    dying[rs.row_time[dead], dead] = 1.0
+    np.testing.assert_allclose(dr, dying @ r)
+    np.testing.assert_allclose(d1r, dying @ (r[:, None] * rs.x))
+
+
+def test_one_stratum_named_or_not_gives_the_same_risk_sets():
+    """The one-stratum path (every row as a view) gives what a stratum code per row gave."""
+    rng = np.random.default_rng(6)
+    n = 300
+    x = rng.normal(size=(n, 2))
+    stop = rng.integers(1, 40, n).astype(float)
+    entry = np.maximum(stop - rng.integers(1, 30, n), 0)
+    event = rng.random(n) < 0.5
+    plain = cox_riskset.build(x, stop, event, entry)
+    named = cox_riskset.build(x, stop, event, entry, strata=np.full(n, 0))
+    for field in ("lo", "hi", "row_time", "times", "deaths", "kept"):
+        np.testing.assert_array_equal(getattr(plain, field), getattr(named, field))
+    two = cox_riskset.build(x, stop, event, entry, strata=np.arange(n) % 2)
+    assert two.n_times >= plain.n_times  # each stratum its own times
