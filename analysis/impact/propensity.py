@@ -79,7 +79,17 @@ def _design_with_constant(frame: pd.DataFrame, covariates: list[str],
 
 
 def _text_levels(column: pd.Series) -> pd.Series:
-    """The column as text, missing values as the level :data:`MISSING_LEVEL`."""
+    """The column as text, missing values as the level :data:`MISSING_LEVEL`.
+
+    A pandas Categorical stays one (its codes are read, not its text); its missing
+    values become the level :data:`MISSING_LEVEL` too.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if not column.hasnans:
+            return column
+        if MISSING_LEVEL not in column.cat.categories:
+            column = column.cat.add_categories(MISSING_LEVEL)
+        return column.fillna(MISSING_LEVEL)
     if isinstance(column.dtype, pd.StringDtype):
         # Already text: filling is all the object round trip below would do, at a
         # fraction of its cost on a million rows.

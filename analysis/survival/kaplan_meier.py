@@ -215,43 +215,61 @@ class KaplanMeierResult:
 
 
 def _records(durations, events, groups):
-    """Checked per-record arrays: time (float), event (bool), group label (object)."""
+    """Checked per-record arrays: time (float), event (bool), group label (object; None
+    without groups: one group, ``"all"``)."""
     time = np.asarray(durations, dtype=float)
     event = np.asarray(events).astype(bool)
     if time.shape != event.shape:
         raise AnalysisError("durations and events must have the same length")
     if np.isnan(time).any() or (time < 0).any():
         raise AnalysisError("durations must be non-negative numbers")
-    group = (np.full(len(time), "all", dtype=object) if groups is None
-             else np.asarray(groups).astype(str).astype(object))
+    group = None if groups is None else np.asarray(groups).astype(str).astype(object)
     return time, event, group
+
+
+def _groups(group: np.ndarray | None) -> list[tuple[str, slice | np.ndarray]]:
+    """``(label, rows)`` of each group in order of appearance: without groups every
+    record, as a view (a label per record and a mask of them cost 90 MB and a pass over
+    ten million objects on a national cohort)."""
+    if group is None:
+        return [("all", slice(None))]
+    return [(g, group == g) for g in pd.unique(group)]
 
 
 def counts_from_arrays(durations, events, groups=None, entry=None) -> pd.DataFrame:
     """Per-time count table (``group, time, n_risk, n_event, n_censor``) from raw data.
 
     ``entry`` gives left-truncation times: a record is at risk at t when entry < t <= time.
+
+    Examples
+    --------
+    >>> counts_from_arrays([5, 8, 8, 2], [1, 1, 0, 0]).to_dict("list")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'group': ['all', 'all', 'all'], 'time': [2.0, 5.0, 8.0], 'n_risk': [4, 3, 2],
+     'n_event': [0, 1, 1], 'n_censor': [1, 0, 1]}
     """
     time, event, group = _records(durations, events, groups)
     start = None if entry is None else np.asarray(entry, dtype=float)
     if start is not None and (start >= time).any():
         raise AnalysisError("entry times must be smaller than durations")
     parts = []
-    for g in pd.unique(group):
-        mask = group == g
-        t, e = time[mask], event[mask]
-        frame = pd.DataFrame({"time": t, "n_event": e.astype(int), "n_censor": (~e).astype(int)})
-        agg = frame.groupby("time", sort=True).sum().reset_index()
-        ut = agg["time"].to_numpy()
-        if start is None:
-            n_risk = len(t) - np.searchsorted(np.sort(t), ut, side="left")
-        else:
-            s = np.sort(start[mask])
-            n_risk = (len(t) - np.searchsorted(np.sort(t), ut, side="left")
-                      - (len(s) - np.searchsorted(s, ut, side="left")))
-        agg.insert(0, "group", g)
-        agg.insert(2, "n_risk", n_risk.astype(int))
-        parts.append(agg)
+    for g, rows in _groups(group):
+        t, e = time[rows], event[rows]
+        # counts per distinct time by their position among the sorted times: no frame
+        # of records to group (on ten million records it held a gigabyte)
+        ut, position, total = np.unique(t, return_inverse=True, return_counts=True)
+        n_event = np.bincount(position, weights=e, minlength=len(ut)).astype(np.int64)
+        del position
+        # at risk at ut: the records whose time is ut or later
+        n_risk = np.cumsum(total[::-1])[::-1]
+        if start is not None:
+            s = np.sort(start[rows])
+            n_risk = n_risk - (len(s) - np.searchsorted(s, ut, side="left"))
+        parts.append(pd.DataFrame({
+            "group": np.full(len(ut), g, dtype=object), "time": ut,
+            "n_risk": n_risk.astype(int), "n_event": n_event,
+            "n_censor": (total - n_event).astype(np.int64),
+        }))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -276,10 +294,9 @@ def weighted_counts_from_arrays(durations, events, weights, groups=None) -> pd.D
     if not np.isfinite(weight).all() or (weight < 0).any():
         raise AnalysisError("weights must be finite and non-negative")
     parts = []
-    for g in pd.unique(group):
-        mask = group == g
-        order = np.argsort(time[mask], kind="stable")
-        t, e, w = time[mask][order], event[mask][order], weight[mask][order]
+    for g, rows in _groups(group):
+        order = np.argsort(time[rows], kind="stable")
+        t, e, w = time[rows][order], event[rows][order], weight[rows][order]
         distinct, first = np.unique(t, return_index=True)
         # weighted sums per distinct time; risk sets as reverse cumulative sums
         w_at = np.add.reduceat(w, first)

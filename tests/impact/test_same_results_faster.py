@@ -20,7 +20,7 @@ from analysis.impact import propensity
 from analysis.impact.balance import balance_table
 from analysis.impact.cohort import (
     CATEGORICAL_COVARIATES,
-    _as_text,
+    _as_levels,
     build_cohort,
     resolve_programmes,
 )
@@ -294,10 +294,16 @@ def test_balance_table_is_the_plain_formula():
     pd.Series(["a", "b"], dtype=str),
     pd.Series(["a", None], dtype=object),
     pd.Series(np.array([], dtype=np.int64)),
+    pd.Series(pd.Categorical(["b", None, "a", "b"], categories=["a", "b", "c"])),
+    pd.Series(pd.Categorical(["unknown", None])),
 ])
-def test_categorical_covariates_become_text_as_before(column):
+def test_categorical_covariates_have_the_levels_of_their_text_as_before(column):
+    """The levels are the text the covariates became before (missing: "unknown"), now
+    held as a pandas Categorical."""
     plain = column.astype("object").where(column.notna(), "unknown").astype(str)
-    pd.testing.assert_series_equal(_as_text(column), plain, check_exact=True)
+    levels = _as_levels(column)
+    assert isinstance(levels.dtype, pd.CategoricalDtype)
+    pd.testing.assert_series_equal(levels.astype(str), plain, check_exact=True)
 
 
 def _treatment_frame(seed: int, rare: float) -> pd.DataFrame:
