@@ -394,13 +394,6 @@ class PreparedEvaluation:
         self.con, self.cohort, self.spec = con, cohort, spec
         self.treated = treated
         self.categorical = categorical
-        self.propensity = PropensityScore(list(cohort.covariates), categorical).fit(
-            frame, "treated"
-        )
-        request = request or CovariateRequest(cohort.covariates, False, (), (),
-                                              tuple(categorical), cohort.covariates)
-        self.adjustment, self.adjustment_notes = adjustment_of(
-            request, cohort, self.propensity.full_design_, self.propensity.dropped_columns_)
         self.days = frame["time"].to_numpy()  # as stored, for the Cox models
         self.event_codes = frame["event"].to_numpy()
         self.time = self.days.astype(float)
@@ -408,6 +401,18 @@ class PreparedEvaluation:
         # People as integers numbered in order of appearance (build_cohort): the Cox
         # models cluster on them exactly as on the text ids.
         self.person = frame["person"].to_numpy()
+        # What every method reads and the design does not enter, before the design is
+        # built: on a national cohort the naive model (every eligible release) and the
+        # event counts each need a gigabyte or two for a moment, which beside the
+        # design's gigabytes made the view's peak.
+        _ = self.naive, self.window_events
+        self.propensity = PropensityScore(list(cohort.covariates), categorical).fit(
+            frame, "treated"
+        )
+        request = request or CovariateRequest(cohort.covariates, False, (), (),
+                                              tuple(categorical), cohort.covariates)
+        self.adjustment, self.adjustment_notes = adjustment_of(
+            request, cohort, self.propensity.full_design_, self.propensity.dropped_columns_)
 
     @cached_property
     def event_types(self) -> tuple[str, ...]:

@@ -148,7 +148,8 @@ class RiskSetData:
         Returns ``(s0, s1, dr, d1r)`` with shapes ``(T,), (T, p), (T,), (T, p)``.
         """
         T = self.n_times
-        values = r[self.change_row] * self.change_sign
+        values = r[self.change_row]
+        values *= self.change_sign  # in place: one value per stored entry, not two
         matrix = sparse.csc_array((values, self.changes.indices, self.changes.indptr),
                                   shape=self.changes.shape)
         sums1 = matrix @ self.x
@@ -167,7 +168,7 @@ def _changes(lo, hi, event, row_time, n_times):
     signs; :meth:`RiskSetData.per_time` puts each call's values in a matrix of its own.
     """
     n = len(lo)
-    counts = 2 + event.astype(np.int64)
+    counts = 2 + event.astype(np.int8)
     nnz = 2 * n + int(event.sum())
     index = np.int32 if max(nnz, 2 * n_times + 1, n) < np.iinfo(np.int32).max else np.int64
     indptr = np.zeros(n + 1, dtype=index)
