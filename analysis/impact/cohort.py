@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis.arrow_memory import give_back_arrow_memory
 from analysis.errors import AnalysisError
 from analysis.impact.rules import Reason
 from analysis.impact.wording import COVARIATE_CONSTANT, COVARIATE_EMPTY, POST_RELEASE_LANDMARK
@@ -343,6 +344,7 @@ def build_cohort(
         if name in categorical:
             frame[name] = _as_levels(frame[name])
     attrition = attrition_frame(steps)
+    give_back_arrow_memory()  # what taking the text ids' rows left in Arrow's pool
     return Cohort(
         frame, programmes, usable, landmark_days if post_release else None, attrition,
         tuple(notes), tuple(left_out), shares,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from analysis.arrow_memory import give_back_arrow_memory
 from analysis.constants import DEFAULT_HORIZONS
 from analysis.errors import AnalysisError, ModelNotConvergedError
 from analysis.impact.adjustment import (
@@ -406,6 +407,7 @@ class PreparedEvaluation:
         # event counts each need a gigabyte or two for a moment, which beside the
         # design's gigabytes made the view's peak.
         _ = self.naive, self.window_events
+        give_back_arrow_memory()  # what the event counts' ids left in Arrow's pool
         self.propensity = PropensityScore(list(cohort.covariates), categorical).fit(
             frame, "treated"
         )
@@ -413,6 +415,15 @@ class PreparedEvaluation:
                                               tuple(categorical), cohort.covariates)
         self.adjustment, self.adjustment_notes = adjustment_of(
             request, cohort, self.propensity.full_design_, self.propensity.dropped_columns_)
+        # Both methods' comparisons now, then the design goes (see _Comparison); a method
+        # that cannot compare says why when its result is asked for.
+        self._comparisons: dict[str, _Comparison | AnalysisError] = {}
+        for method in METHODS:
+            try:
+                self._comparisons[method] = _compare(self, method)
+            except AnalysisError as exc:
+                self._comparisons[method] = exc
+        self.propensity = self.propensity.without_design()
 
     @cached_property
     def event_types(self) -> tuple[str, ...]:
@@ -438,6 +449,13 @@ class PreparedEvaluation:
         events[counts["row"].to_numpy()] = counts["events"].to_numpy(dtype=float)
         return events
 
+    def comparison(self, method: str) -> _Comparison:
+        """Whom ``method`` compares (made when the score was fitted)."""
+        compared = self._comparisons[method]
+        if isinstance(compared, AnalysisError):
+            raise compared
+        return compared
+
     def result(self, method: str | None = None) -> ImpactResult:
         """The evaluation with ``method`` (``"match"`` or ``"iptw"``; default: the spec's)."""
         method = self.spec.method if method is None else method
@@ -446,28 +464,65 @@ class PreparedEvaluation:
         return _evaluate(self, method)
 
 
-def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
-    cohort, spec, ps = prepared.cohort, prepared.spec, prepared.propensity
-    frame, treated = cohort.frame, prepared.treated
+@dataclass(frozen=True)
+class _Comparison:
+    """Whom a method compares, and all it takes from the propensity design.
+
+    Made for both methods as soon as the score is fitted (:class:`PreparedEvaluation`),
+    so that the design, a gigabyte or more on a national cohort, is gone before the
+    methods' models run beside it.
+    """
+
+    #: Per cohort row: 1 for a matched person and 0 for others (match), the ATT weight
+    #: (iptw).
+    weights: np.ndarray
+    #: The cohort rows compared, in cohort order, and the weights they are analysed with.
+    rows: np.ndarray
+    analysed_weights: np.ndarray
+    matched_count: int
+    unmatched: int
+    #: Per cohort row, the pair a matched person belongs to (-1: none); None for iptw.
+    pair: np.ndarray | None
+    balance: pd.DataFrame
+    #: The design's columns on ``rows`` (match); no columns, one row per compared row
+    #: (iptw: the weights do the adjusting).
+    adjustment: pd.DataFrame
+
+
+def _compare(prepared: PreparedEvaluation, method: str) -> _Comparison:
+    """The comparison of ``method``: the matched pairs or the weights, and their balance."""
+    spec, ps, treated = prepared.spec, prepared.propensity, prepared.treated
+    n = len(treated)
     if method == "match":
         matches = match_nearest(ps.logit_, treated, caliper_sd=spec.caliper_sd, seed=spec.seed,
                                 order=spec.match_order)
         if len(matches) == 0:
             raise AnalysisError("no participant has a comparison person within the caliper")
-        weights = np.zeros(len(frame))
+        weights = np.zeros(n)
         weights[matches.treated] = 1.0
         weights[matches.control] = 1.0
-        pair = np.full(len(frame), -1)
+        pair = np.full(n, -1)
         pair[matches.treated] = np.arange(len(matches))
         pair[matches.control] = np.arange(len(matches))
         rows = np.flatnonzero(weights > 0)  # the matched people, in cohort order
-        analysed_weights = np.ones(len(rows))
-        matched_count, unmatched = len(matches), matches.unmatched_treated
-    else:
-        weights = att_weights(ps.scores_, treated)
-        rows, analysed_weights = np.arange(len(frame)), weights
-        matched_count, unmatched = int(treated.sum()), 0
-    balance = balance_table(ps.full_design_, treated, weights)
+        return _Comparison(weights, rows, np.ones(len(rows)), len(matches),
+                           matches.unmatched_treated, pair,
+                           balance_table(ps.full_design_, treated, weights),
+                           _adjustment(prepared, rows))
+    weights = att_weights(ps.scores_, treated)
+    rows = np.arange(n)
+    return _Comparison(weights, rows, weights, int(treated.sum()), 0, None,
+                       balance_table(ps.full_design_, treated, weights),
+                       pd.DataFrame(index=pd.RangeIndex(n)))
+
+
+def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
+    cohort, spec, ps = prepared.cohort, prepared.spec, prepared.propensity
+    treated = prepared.treated
+    compared = prepared.comparison(method)
+    weights, rows, analysed_weights = compared.weights, compared.rows, compared.analysed_weights
+    matched_count, unmatched = compared.matched_count, compared.unmatched
+    balance = compared.balance
     group = treated[rows]
     time, event = prepared.time[rows], prepared.event[rows]
     horizon = spec.horizon_days
@@ -481,11 +536,12 @@ def _evaluate(prepared: PreparedEvaluation, method: str) -> ImpactResult:
     comp = _group_outcome(tables[False], time[~group], event[~group], horizon)
     difference = _difference(part.rate, part.se, comp.rate, comp.se)
     rmst_difference = _difference(part.rmst, part.rmst_se, comp.rmst, comp.rmst_se)
+    adjustment = compared.adjustment
     if method == "match":
-        adjustment, clusters = _adjustment(prepared, rows), ("pair_id", pair[rows])
+        assert compared.pair is not None
+        clusters = ("pair_id", compared.pair[rows])
     else:
-        # Weighting compares every eligible release: the propensity model's own design.
-        adjustment, clusters = ps.design_, ("person_id", prepared.person)
+        clusters = ("person_id", prepared.person)
     verdict = judge(part.with_outcome, part.reoffended, comp.reoffended, difference.p)
     try:
         hazard_ratio = (_hazard_ratio(prepared, rows, adjustment, *clusters)
@@ -695,18 +751,30 @@ def _marginal_hazard_ratio(prepared: PreparedEvaluation, weights: np.ndarray) ->
     cluster = person_id)``). The weights, not covariates, do the adjusting; a release
     whose weight is 0 (a propensity score of 0) counts for nothing and is left out, as
     R refuses weights that are not positive."""
-    kept = np.flatnonzero(weights > 0)
-    model_frame = pd.DataFrame({
-        "time": prepared.days[kept],
-        "event": prepared.event_codes[kept],
-        "person_id": prepared.person[kept],
-        "programme": prepared.treated[kept].astype(int),
-        "weight": weights[kept],
-    })
+    positive = weights > 0
+    kept = slice(None) if positive.all() else np.flatnonzero(positive)
+    model_frame = _model_frame(prepared, kept, weight=weights[kept])
     model = CoxModel(ties="efron", robust=True).fit(
         model_frame, "time", "event", ["programme"], weights_col="weight",
         cluster_col="person_id")
     return HazardRatio.of_term(model, "programme")
+
+
+def _model_frame(prepared: PreparedEvaluation, rows: slice | np.ndarray,
+                 **columns: np.ndarray) -> pd.DataFrame:
+    """``time``, ``event``, ``person_id`` and ``programme`` (0/1) of the cohort ``rows``,
+    plus ``columns``, for a model of taking part alone.
+
+    Not copied when ``rows`` is every row: on a national cohort the frame of such a
+    model, built by copying, held 400 MB beside the model's own arrays.
+    """
+    return pd.DataFrame({
+        "time": prepared.days[rows],
+        "event": prepared.event_codes[rows],
+        "person_id": prepared.person[rows],
+        "programme": prepared.treated[rows].astype(np.int8),
+        **columns,
+    }, copy=False)
 
 
 def _frequency(events: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> dict:
@@ -772,16 +840,9 @@ def _naive(prepared: PreparedEvaluation, horizon: int) -> dict:
         chosen = treated == flag
         table = KaplanMeier().fit(prepared.time[chosen], prepared.event[chosen]).table
         out[name] = {"n": int(chosen.sum()), "rate": 1 - _at(table, horizon, "survival")}
-    model_frame = pd.DataFrame(
-        {
-            "time": prepared.days,
-            "event": prepared.event_codes,
-            "programme": treated.astype(int),
-            "person_id": prepared.person,
-        }
-    )
     model = CoxModel(ties="efron", robust=True).fit(
-        model_frame, "time", "event", ["programme"], cluster_col="person_id"
+        _model_frame(prepared, slice(None)), "time", "event", ["programme"],
+        cluster_col="person_id"
     )
     hazard_ratio = HazardRatio.of_term(model, "programme").as_dict()
     del hazard_ratio["p"]  # the naive comparison reports no p-value

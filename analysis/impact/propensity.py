@@ -8,6 +8,7 @@ the most frequent level as reference (missing values as their own level).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 
@@ -342,6 +343,8 @@ class PropensityScore:
         :func:`design_matrix` of the fitted frame (every non-constant column).
     design_ : DataFrame
         Its linearly independent columns, those the model uses.
+    full_design_columns_, design_columns_ : list of str
+        Their column names (kept by :meth:`without_design`).
     logit_, scores_ : ndarray
         Linear predictor and probability of taking part, per row.
 
@@ -394,6 +397,8 @@ class PropensityScore:
         linear = exog @ result.params
         self.full_design_ = full
         self.design_ = matrix
+        self.full_design_columns_ = list(full.columns)
+        self.design_columns_ = list(matrix.columns)
         self.dropped_columns_ = [c for c in full.columns if c not in matrix.columns]
         # Only the numbers: statsmodels' results hold the model, and the model the
         # design with its constant (a second copy of it: gigabytes on a national cohort,
@@ -405,6 +410,26 @@ class PropensityScore:
             {"term": ["intercept", *matrix.columns], "coef": result.params, "se": result.bse}
         )
         return self
+
+    def without_design(self) -> PropensityScore:
+        """This fitted score without its design matrices: the scores, coefficients and
+        column names stay (``design_columns_``, ``full_design_columns_``).
+
+        An evaluation keeps the score for as long as its results are asked for, and on a
+        national cohort the design is a gigabyte or more; once the comparisons that read
+        it are made, this copy is kept instead.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(1)
+        >>> df = pd.DataFrame({"age": rng.uniform(18, 60, 200), "treated": rng.random(200) < 0.3})
+        >>> light = PropensityScore(["age"]).fit(df, "treated").without_design()
+        >>> light.design_columns_, hasattr(light, "design_"), len(light.scores_)
+        (['age'], False, 200)
+        """
+        light = copy.copy(self)
+        del light.design_, light.full_design_
+        return light
 
     def overlap(self, bins: int = 20) -> pd.DataFrame:
         """Histogram of scores by group over their common support (for the overlap plot).

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import duckdb
 
+from analysis.arrow_memory import give_back_arrow_memory
 from analysis.errors import AnalysisError
 from analysis.services.follow_through import has_referrals
 from analysis.store.codec import decode, encode
@@ -219,6 +220,7 @@ def store_default_views(con: duckdb.DuckDBPyConnection, *,
         try:
             with contextlib.closing(con.cursor()) as cursor:
                 result = view(cursor, filters, **options)
+            give_back_arrow_memory()  # before the next view, not beside it
             return name, key, (encode(result), time.perf_counter() - started), None
         except AnalysisError:
             # The data cannot give this view yet (e.g. no releases imported so far): the

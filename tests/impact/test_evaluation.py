@@ -14,6 +14,7 @@ import pytest
 from analysis.errors import AnalysisError
 from analysis.impact.cohort import build_cohort, resolve_programmes
 from analysis.impact.evaluation import ImpactEvaluation
+from analysis.impact.propensity import PropensityScore
 from analysis.impact.wording import POST_RELEASE_LANDMARK, attrition_table, reason_text
 from analysis.store.schema import migrate
 from analysis.survival.episodes import Outcome
@@ -306,7 +307,12 @@ def test_the_hazard_ratio_adjusts_for_every_column_of_the_propensity_model(
     monkeypatch.setattr(evaluation, "_hazard_ratio", hazard_ratio)
     monkeypatch.setattr(evaluation.CoxModel, "fit", fit)
     prepared = ImpactEvaluation(program=program, outcome=REARREST).prepare(demo_con)
-    propensity_design = prepared.propensity.design_
+    # the prepared evaluation keeps the score without its design (memory): fit it again
+    assert not hasattr(prepared.propensity, "design_")
+    propensity_design = PropensityScore(list(prepared.cohort.covariates),
+                                        prepared.categorical).fit(
+        prepared.cohort.frame, "treated").design_
+    assert list(propensity_design.columns) == prepared.propensity.design_columns_
     fitted = []
     monkeypatch.setattr(evaluation.CoxModel, "fit", lambda self, frame, *args, **options: (
         fitted.append((list(args[2]), options)), fit(self, frame, *args, **options))[1])

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
+from analysis.arrow_memory import give_back_arrow_memory
 from analysis.contract import EVENT_TYPES
 from analysis.errors import AnalysisError
 from analysis.survival import follow_up
@@ -421,4 +422,6 @@ def fetch_sorted(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, obj
         elif len(frame) and table.column(name).null_count == len(frame):
             # .df() gives an all-NULL text column as objects None, not missing strings
             frame[name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    del table
+    give_back_arrow_memory()
     return frame
