@@ -212,6 +212,7 @@ def store_default_views(con: duckdb.DuckDBPyConnection, *,
     filters = ViewFilters()
     requests = default_requests(con)
     workers = concurrent_views(con) if workers is None else max(1, workers)
+    give_back_arrow_memory()  # what the import left in Arrow's pool, before the views
 
     def run(request: tuple[View, dict]) -> tuple[str, str, tuple[str, float] | None, str | None]:
         view, options = request

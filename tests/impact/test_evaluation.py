@@ -339,3 +339,17 @@ def test_the_hazard_ratio_adjusts_for_every_column_of_the_propensity_model(
             expected.append(name)
         assert call["covariates"] == ["programme", *expected]
         assert expected
+
+
+def test_a_method_that_cannot_compare_leaves_the_other_one(demo_con):
+    """Both comparisons are made when the score is fitted: a caliper no one meets
+    refuses the matched result, with its reason, every time it is asked for, and the
+    weighted result is the one of an evaluation with a usual caliper."""
+    narrow = ImpactEvaluation(program="VOC-METAL", outcome=REARREST, caliper_sd=1e-12)
+    prepared = narrow.prepare(demo_con)
+    for _ in range(2):
+        with pytest.raises(AnalysisError, match="within the caliper"):
+            prepared.result("match")
+    weighted = prepared.result("iptw")
+    usual = ImpactEvaluation(program="VOC-METAL", outcome=REARREST).prepare(demo_con)
+    assert weighted.as_dict() == usual.result("iptw").as_dict()
